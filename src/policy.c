@@ -1,0 +1,613 @@
+/*-------------------------------------------------------------------------
+ *
+ * policy.c
+ *		Grading policies: parsing and validating the jsonb definition,
+ *		caching the parsed form, and grading a customer with it.
+ *
+ * Validation and evaluation share one parser, so a policy that the policy
+ * table accepted is exactly the policy the triggers evaluate.  Every error
+ * names the JSON path of the bad field.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "crm_grade.h"
+
+#include <math.h>
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(crm_grade_check_policy);
+
+typedef enum CondKind
+{
+	COND_ALL,
+	COND_ANY,
+	COND_CMP
+} CondKind;
+
+typedef enum CmpOp
+{
+	OP_GE,
+	OP_GT,
+	OP_LE,
+	OP_LT,
+	OP_EQ,
+	OP_NE
+} CmpOp;
+
+static const char *const OpNames[] = {">=", ">", "<=", "<", "=", "<>"};
+
+/* A condition: all/any of children, or one metric comparison. */
+typedef struct Cond
+{
+	CondKind	kind;
+	int			nkids;
+	struct Cond **kids;
+	MetricId	metric;
+	char	   *attr;			/* NAME of attr.NAME */
+	CmpOp		op;
+	Numeric		value;
+} Cond;
+
+struct Policy
+{
+	MemoryContext cxt;
+	char	   *name;
+	Jsonb	   *definition;		/* the source, to recognise it in the cache */
+	char	   *default_grade;
+	int			nrules;
+	char	  **grades;			/* rules in order */
+	Cond	  **when;
+	int			ncadence;
+	char	  **cadence_grade;
+	Interval  **cadence;
+};
+
+/* Where the parser is, for error messages. */
+typedef struct ParseCtx
+{
+	const char *name;
+} ParseCtx;
+
+#define POLICY_ERROR(ctx, path, hint, ...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE), \
+			 errmsg("invalid policy \"%s\": %s: %s", (ctx)->name, (path), psprintf(__VA_ARGS__)), \
+			 errhint("%s", (hint))))
+
+static Policy *cached_policy = NULL;
+
+static Cond *ParseCond(ParseCtx *ctx, JsonbValue *v, const char *path, int depth);
+static char *ParseGrade(ParseCtx *ctx, JsonbValue *v, const char *path);
+static void ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v);
+static void CheckKeys(ParseCtx *ctx, JsonbContainer *obj, const char *path,
+					  const char *const *allowed, int nallowed);
+static bool EvalCond(Cond *c, CustomerState *st, TimestampTz now);
+static void CondValidUntil(Cond *c, CustomerState *st, TimestampTz now,
+						   TimestampTz *valid_until);
+
+static const char *
+PolicyValueType(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return "null";
+		case jbvString:
+			return "a string";
+		case jbvNumeric:
+			return "a number";
+		case jbvBool:
+			return "a boolean";
+		case jbvBinary:
+			return JsonContainerIsArray(v->val.binary.data) ? "an array" : "an object";
+		default:
+			return "a value";
+	}
+}
+
+static bool
+IsObject(JsonbValue *v)
+{
+	return v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data);
+}
+
+static bool
+IsArray(JsonbValue *v)
+{
+	return v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data);
+}
+
+/* Look up a key of an object; NULL when absent. */
+static JsonbValue *
+GetKey(JsonbContainer *obj, const char *key)
+{
+	return getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
+}
+
+static char *
+JsonbString(JsonbValue *v)
+{
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/* Reject keys the format does not know: a typo must not pass silently. */
+static void
+CheckKeys(ParseCtx *ctx, JsonbContainer *obj, const char *path,
+		  const char *const *allowed, int nallowed)
+{
+	JsonbIterator *it = JsonbIteratorInit(obj);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+		int			i;
+		bool		known = false;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = JsonbString(&v);
+		for (i = 0; i < nallowed; i++)
+			known |= (strcmp(key, allowed[i]) == 0);
+		if (!known)
+		{
+			StringInfoData keys;
+
+			initStringInfo(&keys);
+			for (i = 0; i < nallowed; i++)
+				appendStringInfo(&keys, "%s%s", i ? ", " : "", allowed[i]);
+			POLICY_ERROR(ctx, *path ? psprintf("%s.%s", path, key) : key,
+						 psprintf("Keys allowed here: %s.", keys.data),
+						 "unknown key \"%s\"", key);
+		}
+	}
+}
+
+/* A metric name: one of MetricNames, or attr.NAME. */
+static MetricId
+ParseMetric(ParseCtx *ctx, JsonbValue *v, const char *path, char **attr)
+{
+	char	   *name;
+	int			i;
+
+	if (v == NULL || v->type != jbvString)
+		POLICY_ERROR(ctx, path, "Name a metric as a string, e.g. \"amount_12m\".",
+					 "expected a metric name, found %s", v ? PolicyValueType(v) : "nothing");
+	name = JsonbString(v);
+	*attr = NULL;
+	if (strncmp(name, "attr.", 5) == 0 && name[5] != '\0')
+	{
+		*attr = pstrdup(name + 5);
+		return M_ATTR;
+	}
+	for (i = 0; i < M_ATTR; i++)
+		if (strcmp(name, MetricNames[i]) == 0)
+			return (MetricId) i;
+	{
+		StringInfoData known;
+
+		initStringInfo(&known);
+		for (i = 0; i < M_ATTR; i++)
+			appendStringInfo(&known, "%s, ", MetricNames[i]);
+		appendStringInfoString(&known, "attr.NAME");
+		POLICY_ERROR(ctx, path, psprintf("Known metrics: %s.", known.data),
+					 "unknown metric \"%s\"", name);
+	}
+	return M_NMETRICS;			/* not reached */
+}
+
+/* A condition object: {"all": [...]}, {"any": [...]} or a comparison. */
+static Cond *
+ParseCond(ParseCtx *ctx, JsonbValue *v, const char *path, int depth)
+{
+	static const char *const cmp_keys[] = {"metric", "op", "value"};
+	JsonbContainer *obj;
+	JsonbValue *all,
+			   *any,
+			   *op;
+	Cond	   *c = palloc0(sizeof(Cond));
+	int			i;
+
+	check_stack_depth();
+	if (v == NULL || !IsObject(v))
+		POLICY_ERROR(ctx, path,
+					 "A condition is {\"all\": [...]}, {\"any\": [...]} or {\"metric\": ..., \"op\": ..., \"value\": ...}.",
+					 "expected a condition object, found %s", v ? PolicyValueType(v) : "nothing");
+	obj = v->val.binary.data;
+	all = GetKey(obj, "all");
+	any = GetKey(obj, "any");
+	if (all || any)
+	{
+		JsonbValue *list = all ? all : any;
+		const char *key = all ? "all" : "any";
+		char	   *lpath = psprintf("%s.%s", path, key);
+
+		if (JsonContainerSize(obj) != 1)
+			POLICY_ERROR(ctx, path, "Nest \"all\" and \"any\" instead of putting them side by side.",
+						 "a condition with \"%s\" must have no other key", key);
+		if (!IsArray(list))
+			POLICY_ERROR(ctx, lpath, "Give a list of conditions.",
+						 "expected an array, found %s", PolicyValueType(list));
+		c->kind = all ? COND_ALL : COND_ANY;
+		c->nkids = JsonContainerSize(list->val.binary.data);
+		c->kids = palloc(sizeof(Cond *) * Max(c->nkids, 1));
+		for (i = 0; i < c->nkids; i++)
+			c->kids[i] = ParseCond(ctx, getIthJsonbValueFromContainer(list->val.binary.data, i),
+								   psprintf("%s[%d]", lpath, i), depth + 1);
+		return c;
+	}
+	CheckKeys(ctx, obj, path, cmp_keys, lengthof(cmp_keys));
+	c->kind = COND_CMP;
+	c->metric = ParseMetric(ctx, GetKey(obj, "metric"), psprintf("%s.metric", path), &c->attr);
+	op = GetKey(obj, "op");
+	if (op == NULL || op->type != jbvString)
+		POLICY_ERROR(ctx, psprintf("%s.op", path), "Operators: >=, >, <=, <, =, <>.",
+					 "expected an operator string, found %s", op ? PolicyValueType(op) : "nothing");
+	for (i = 0; i < lengthof(OpNames); i++)
+		if (strcmp(JsonbString(op), OpNames[i]) == 0)
+			break;
+	if (i == lengthof(OpNames))
+		POLICY_ERROR(ctx, psprintf("%s.op", path), "Operators: >=, >, <=, <, =, <>.",
+					 "unknown operator \"%s\"", JsonbString(op));
+	c->op = (CmpOp) i;
+	v = GetKey(obj, "value");
+	if (v == NULL || v->type != jbvNumeric)
+		POLICY_ERROR(ctx, psprintf("%s.value", path), "Compare with a JSON number, e.g. 100000.",
+					 "expected a number, found %s", v ? PolicyValueType(v) : "nothing");
+	if (numeric_is_nan(v->val.numeric) || numeric_is_inf(v->val.numeric))
+		POLICY_ERROR(ctx, psprintf("%s.value", path), "Compare with a finite number.",
+					 "the value must be finite");
+	c->value = v->val.numeric;
+	return c;
+}
+
+/* A grade name: a non-empty string. */
+static char *
+ParseGrade(ParseCtx *ctx, JsonbValue *v, const char *path)
+{
+	if (v == NULL || v->type != jbvString || v->val.string.len == 0)
+		POLICY_ERROR(ctx, path, "Name the grade as a non-empty string, e.g. \"A\".",
+					 "expected a grade name, found %s",
+					 v ? (v->type == jbvString ? "an empty string" : PolicyValueType(v)) : "nothing");
+	return JsonbString(v);
+}
+
+/* Index of a grade in the policy (default last), or -1. */
+static int
+GradeIndex(Policy *p, const char *grade)
+{
+	int			i;
+
+	for (i = 0; i < p->nrules; i++)
+		if (strcmp(p->grades[i], grade) == 0)
+			return i;
+	return strcmp(p->default_grade, grade) == 0 ? p->nrules : -1;
+}
+
+/* Parse an interval without letting interval_in's own error escape. */
+static Interval *
+ParseInterval(ParseCtx *ctx, const char *text, const char *path)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	Interval   *result = NULL;
+	bool		ok = true;
+
+	PG_TRY();
+	{
+		result = DatumGetIntervalP(DirectFunctionCall3(interval_in, CStringGetDatum(text),
+													   ObjectIdGetDatum(InvalidOid),
+													   Int32GetDatum(-1)));
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		ok = false;
+	}
+	PG_END_TRY();
+	if (!ok || result->month < 0 || result->day < 0 || result->time < 0 ||
+		(result->month == 0 && result->day == 0 && result->time == 0))
+		POLICY_ERROR(ctx, path, "Give a positive interval such as \"7 days\" or \"1 month\".",
+					 "\"%s\" is not a positive interval", text);
+	return result;
+}
+
+/* "cadence": {"A": "7 days", ...}, one entry for every grade. */
+static void
+ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v)
+{
+	JsonbContainer *obj;
+	int			i;
+	int			ngrades = p->nrules + 1;
+
+	if (v == NULL || !IsObject(v))
+		POLICY_ERROR(ctx, "cadence", "Give the follow-up interval of every grade, e.g. {\"A\": \"7 days\", \"B\": \"14 days\"}.",
+					 "expected an object, found %s", v ? PolicyValueType(v) : "nothing");
+	obj = v->val.binary.data;
+	p->ncadence = ngrades;
+	p->cadence_grade = palloc(sizeof(char *) * ngrades);
+	p->cadence = palloc0(sizeof(Interval *) * ngrades);
+	for (i = 0; i < ngrades; i++)
+	{
+		const char *grade = i < p->nrules ? p->grades[i] : p->default_grade;
+		char	   *path = psprintf("cadence.%s", grade);
+		JsonbValue *iv = GetKey(obj, grade);
+
+		p->cadence_grade[i] = (char *) grade;
+		if (iv == NULL)
+			POLICY_ERROR(ctx, path, "Every grade, the default included, needs a follow-up interval.",
+						 "missing");
+		if (iv->type != jbvString)
+			POLICY_ERROR(ctx, path, "Give an interval as a string, e.g. \"14 days\".",
+						 "expected a string, found %s", PolicyValueType(iv));
+		p->cadence[i] = ParseInterval(ctx, JsonbString(iv), path);
+	}
+	if (JsonContainerSize(obj) != ngrades)
+	{
+		JsonbIterator *it = JsonbIteratorInit(obj);
+		JsonbValue	kv;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &kv, true)) != WJB_DONE)
+			if (tok == WJB_KEY && GradeIndex(p, JsonbString(&kv)) < 0)
+				POLICY_ERROR(ctx, psprintf("cadence.%s", JsonbString(&kv)),
+							 "Cadence keys must be grades the policy gives.",
+							 "no grade \"%s\" in this policy", JsonbString(&kv));
+	}
+}
+
+/* "kind": "rules" with "default", "grades" and "cadence". */
+static void
+ParseRules(ParseCtx *ctx, Policy *p, JsonbContainer *root)
+{
+	static const char *const rule_keys[] = {"grade", "when"};
+	JsonbValue *grades = GetKey(root, "grades");
+	int			i;
+
+	p->default_grade = ParseGrade(ctx, GetKey(root, "default"), "default");
+	if (grades == NULL || !IsArray(grades) || JsonContainerSize(grades->val.binary.data) == 0)
+		POLICY_ERROR(ctx, "grades", "List the grades in order: [{\"grade\": \"A\", \"when\": {...}}, ...].",
+					 "expected a non-empty array, found %s",
+					 grades ? (IsArray(grades) ? "an empty array" : PolicyValueType(grades)) : "nothing");
+	p->nrules = JsonContainerSize(grades->val.binary.data);
+	p->grades = palloc(sizeof(char *) * p->nrules);
+	p->when = palloc(sizeof(Cond *) * p->nrules);
+	for (i = 0; i < p->nrules; i++)
+	{
+		JsonbValue *rule = getIthJsonbValueFromContainer(grades->val.binary.data, i);
+		char	   *path = psprintf("grades[%d]", i);
+		int			j;
+
+		if (!IsObject(rule))
+			POLICY_ERROR(ctx, path, "Each rule is {\"grade\": \"A\", \"when\": {...}}.",
+						 "expected an object, found %s", PolicyValueType(rule));
+		CheckKeys(ctx, rule->val.binary.data, path, rule_keys, lengthof(rule_keys));
+		p->grades[i] = ParseGrade(ctx, GetKey(rule->val.binary.data, "grade"),
+								  psprintf("%s.grade", path));
+		for (j = 0; j < i; j++)
+			if (strcmp(p->grades[j], p->grades[i]) == 0)
+				POLICY_ERROR(ctx, psprintf("%s.grade", path), "Each grade may appear once; combine its conditions with \"any\".",
+							 "grade \"%s\" appears twice", p->grades[i]);
+		if (strcmp(p->grades[i], p->default_grade) == 0)
+			POLICY_ERROR(ctx, psprintf("%s.grade", path), "The default grade is given when no rule matches; it needs no rule.",
+						 "grade \"%s\" is also the default", p->grades[i]);
+		p->when[i] = ParseCond(ctx, GetKey(rule->val.binary.data, "when"),
+							   psprintf("%s.when", path), 0);
+	}
+	ParseCadence(ctx, p, GetKey(root, "cadence"));
+}
+
+/*
+ * Parse and validate a policy definition.  The result lives in a memory
+ * context of its own, a child of the current one.
+ */
+Policy *
+PolicyParse(Jsonb *definition, const char *name)
+{
+	static const char *const top_keys[] = {"kind", "default", "grades", "cadence", "description"};
+	ParseCtx	ctx = {name ? name : "(unnamed)"};
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade policy",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	Policy	   *p = palloc0(sizeof(Policy));
+	JsonbValue *kind;
+	char	   *kindname;
+
+	p->cxt = cxt;
+	p->name = pstrdup(ctx.name);
+	if (definition == NULL || JB_ROOT_IS_SCALAR(definition) || !JB_ROOT_IS_OBJECT(definition))
+		POLICY_ERROR(&ctx, "$", "A policy is a JSON object such as {\"kind\": \"rules\", ...}.",
+					 "expected an object");
+	p->definition = (Jsonb *) pnstrdup((char *) definition, VARSIZE(definition));
+	kind = GetKey(&definition->root, "kind");
+	if (kind == NULL || kind->type != jbvString)
+		POLICY_ERROR(&ctx, "kind", "Set \"kind\" to \"rules\".",
+					 "expected a string, found %s", kind ? PolicyValueType(kind) : "nothing");
+	kindname = JsonbString(kind);
+	if (strcmp(kindname, "score") == 0 || strcmp(kindname, "rfm") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("invalid policy \"%s\": kind: \"%s\" policies are not supported by crm_grade 0.1",
+						ctx.name, kindname),
+				 errhint("Use \"kind\": \"rules\"; score and RFM policies come in a later version.")));
+	if (strcmp(kindname, "rules") != 0)
+		POLICY_ERROR(&ctx, "kind", "Known kinds: rules.", "unknown kind \"%s\"", kindname);
+	CheckKeys(&ctx, &definition->root, "", top_keys, lengthof(top_keys));
+	ParseRules(&ctx, p, &definition->root);
+	MemoryContextSwitchTo(oldcxt);
+	return p;
+}
+
+/*
+ * The parsed policy for a definition, parsing only when it differs from the
+ * last one seen.  A byte comparison of the jsonb is cheap next to a parse,
+ * and set-based refreshes call this once per customer.
+ */
+Policy *
+PolicyGetCached(const char *name, Jsonb *definition)
+{
+	Policy	   *p;
+
+	if (cached_policy && strcmp(cached_policy->name, name) == 0 &&
+		VARSIZE(cached_policy->definition) == VARSIZE(definition) &&
+		memcmp(cached_policy->definition, definition, VARSIZE(definition)) == 0)
+		return cached_policy;
+	p = PolicyParse(definition, name);
+	MemoryContextSetParent(p->cxt, CacheMemoryContext);
+	if (cached_policy)
+		MemoryContextDelete(cached_policy->cxt);
+	cached_policy = p;
+	return p;
+}
+
+const char *
+PolicyName(Policy *policy)
+{
+	return policy->name;
+}
+
+static bool
+Compare(int cmp, CmpOp op)
+{
+	switch (op)
+	{
+		case OP_GE:
+			return cmp >= 0;
+		case OP_GT:
+			return cmp > 0;
+		case OP_LE:
+			return cmp <= 0;
+		case OP_LT:
+			return cmp < 0;
+		case OP_EQ:
+			return cmp == 0;
+		case OP_NE:
+			return cmp != 0;
+	}
+	return false;
+}
+
+/* Does a condition hold?  A comparison with a NULL metric is false. */
+static bool
+EvalCond(Cond *c, CustomerState *st, TimestampTz now)
+{
+	Numeric		value;
+	int			i;
+
+	switch (c->kind)
+	{
+		case COND_ALL:
+			for (i = 0; i < c->nkids; i++)
+				if (!EvalCond(c->kids[i], st, now))
+					return false;
+			return true;
+		case COND_ANY:
+			for (i = 0; i < c->nkids; i++)
+				if (EvalCond(c->kids[i], st, now))
+					return true;
+			return false;
+		case COND_CMP:
+			if (!MetricValue(st, c->metric, c->attr, now, &value))
+				return false;
+			return Compare(NumericCompare(value, c->value), c->op);
+	}
+	return false;
+}
+
+/*
+ * For a comparison on a day count (tenure_days, days_since_last_order), the
+ * first moment after now at which its truth value flips: the day count k
+ * rises by one each day, and k <op> v can only flip at floor(v), floor(v)+1
+ * or ceil(v).
+ */
+static void
+CondValidUntil(Cond *c, CustomerState *st, TimestampTz now, TimestampTz *valid_until)
+{
+	TimestampTz base;
+	int64		k0,
+				cand[3];
+	bool		truth0;
+	double		v;
+	int			i;
+
+	if (c->kind != COND_CMP)
+	{
+		for (i = 0; i < c->nkids; i++)
+			CondValidUntil(c->kids[i], st, now, valid_until);
+		return;
+	}
+	if (!MetricDayBase(st, c->metric, &base))
+		return;
+	v = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+										   NumericGetDatum(c->value)));
+	if (v > 1e9 || v < -1e9)
+		return;					/* never crossed within timestamp range */
+	k0 = CrmDaysBetween(base, now);
+	truth0 = Compare(NumericCompare(NumericFromInt64(k0), c->value), c->op);
+	cand[0] = (int64) floor(v);
+	cand[1] = (int64) floor(v) + 1;
+	cand[2] = (int64) ceil(v);
+	for (i = 0; i < 3; i++)
+	{
+		TimestampTz at;
+
+		if (cand[i] <= k0 ||
+			Compare(NumericCompare(NumericFromInt64(cand[i]), c->value), c->op) == truth0)
+			continue;
+		at = base + cand[i] * USECS_PER_DAY;
+		if (at < *valid_until)
+			*valid_until = at;
+	}
+}
+
+/*
+ * Grade a customer: set grade, grade_rank, score and policy, and lower
+ * *valid_until to the first moment time alone could change the grade.
+ */
+void
+PolicyGrade(Policy *policy, CustomerState *st, TimestampTz now, TimestampTz *valid_until)
+{
+	int			i;
+	int			rank = policy->nrules;
+
+	for (i = 0; i < policy->nrules; i++)
+	{
+		if (EvalCond(policy->when[i], st, now))
+		{
+			rank = i;
+			break;
+		}
+	}
+	for (i = 0; i < policy->nrules; i++)
+		CondValidUntil(policy->when[i], st, now, valid_until);
+	StateSet(st, SC_GRADE, CStringGetTextDatum(rank < policy->nrules ?
+											   policy->grades[rank] : policy->default_grade));
+	StateSet(st, SC_GRADE_RANK, Int32GetDatum(rank + 1));
+	StateSetNull(st, SC_SCORE);
+	StateSet(st, SC_POLICY, CStringGetTextDatum(policy->name));
+}
+
+/* SQL: crm_grade.check_policy(definition jsonb, name text) */
+Datum
+crm_grade_check_policy(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *definition = PG_ARGISNULL(0) ? NULL : PG_GETARG_JSONB_P(0);
+	char	   *name = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Policy	   *p;
+
+	if (definition == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("invalid policy \"%s\": the definition is NULL", name ? name : "(unnamed)"),
+				 errhint("A policy is a JSON object such as {\"kind\": \"rules\", ...}.")));
+	p = PolicyParse(definition, name);
+	MemoryContextDelete(p->cxt);
+	PG_RETURN_VOID();
+}

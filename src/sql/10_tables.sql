@@ -1,0 +1,117 @@
+--
+-- Configuration, state and history.  All of it is registered with
+-- pg_extension_config_dump so that pg_dump/pg_restore bring it back;
+-- application tables are never members of the extension.
+--
+
+-- Stored grading policies.  Presets are marked builtin, cannot be changed
+-- and are left out of dumps (CREATE EXTENSION recreates them).
+CREATE TABLE @extschema@.policy (
+	name		text PRIMARY KEY,
+	definition	jsonb NOT NULL,
+	description	text,
+	builtin		boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE @extschema@.policy IS 'grading policies; presets are builtin, your own rows are validated on INSERT/UPDATE';
+
+-- The active policy: no row means the default preset ''abc''.  Nothing is
+-- inserted here by the install script, so a restored row never collides.
+CREATE TABLE @extschema@.active_policy (
+	singleton	boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	name		text NOT NULL
+);
+
+-- Attached application tables.  regclass/regtype are dumped as names and
+-- resolved again on restore.
+CREATE TABLE @extschema@.source (
+	tbl					regclass PRIMARY KEY,
+	kind				text NOT NULL CHECK (kind IN ('orders', 'customers', 'contacts', 'opportunities')),
+	key_type			regtype NOT NULL,
+	customer_column		name NOT NULL,
+	amount_column		name,
+	time_column			name,
+	paid_at_column		name,
+	owner_column		name,
+	created_at_column	name,
+	attributes_column	name,
+	attached_at			timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row per customer.  The key is stored as the text form of the
+-- application's key; the typed views cast it back.  Accumulator columns hold
+-- what the triggers maintain incrementally; the rest is derived by the C
+-- evaluator.  valid_until is the earliest moment time alone changes the row.
+CREATE TABLE @extschema@.customer_state (
+	customer			text PRIMARY KEY,
+	-- customer master
+	in_master			boolean NOT NULL DEFAULT false,
+	owner				text,
+	created_at			timestamptz,
+	attributes			jsonb,
+	-- order accumulators (as of graded_at)
+	total_amount		numeric NOT NULL DEFAULT 0,
+	orders_total		bigint NOT NULL DEFAULT 0,
+	amount_12m			numeric NOT NULL DEFAULT 0,
+	orders_12m			bigint NOT NULL DEFAULT 0,
+	first_order_at		timestamptz,
+	last_order_at		timestamptz,
+	order_months		integer[] NOT NULL DEFAULT '{}',
+	pay_days_sum		bigint NOT NULL DEFAULT 0,
+	pay_count			bigint NOT NULL DEFAULT 0,
+	oldest_window_at	timestamptz,
+	next_order_at		timestamptz,
+	-- derived order metrics
+	avg_order_value_12m	numeric,
+	active_months_12m	integer NOT NULL DEFAULT 0,
+	repurchase_rate		numeric,
+	avg_payment_days	numeric,
+	mean_interorder_days numeric,
+	-- contacts and opportunities (filled by later versions)
+	last_contact_at		timestamptz,
+	contacts_90d		integer,
+	last_outcome		text,
+	next_action_at		timestamptz,
+	open_opportunities	integer,
+	-- grading
+	first_seen_at		timestamptz,
+	grade				text,
+	grade_rank			integer,
+	score				numeric,
+	lifecycle			text,
+	risk				text,
+	next_follow_up_at	timestamptz,
+	policy				text,
+	graded_at			timestamptz,
+	valid_until			timestamptz
+) WITH (fillfactor = 80);
+CREATE INDEX customer_state_valid_until ON @extschema@.customer_state (valid_until);
+CREATE INDEX customer_state_owner ON @extschema@.customer_state (owner);
+
+-- Every grade (and later lifecycle and risk) change, with its reason.
+CREATE TABLE @extschema@.history (
+	id				bigserial PRIMARY KEY,
+	customer		text NOT NULL,
+	changed_at		timestamptz NOT NULL,
+	old_grade		text,
+	new_grade		text,
+	old_lifecycle	text,
+	new_lifecycle	text,
+	old_risk		text,
+	new_risk		text,
+	reason			text NOT NULL
+);
+CREATE INDEX history_customer ON @extschema@.history (customer, changed_at);
+
+-- Non-working days for follow-up scheduling.
+CREATE TABLE @extschema@.holiday (
+	day		date PRIMARY KEY,
+	name	text
+);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.policy'::regclass, 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.active_policy'::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.source'::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_state'::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.history'::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.history_id_seq'::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.holiday'::regclass, '');

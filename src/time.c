@@ -1,0 +1,336 @@
+/*-------------------------------------------------------------------------
+ *
+ * time.c
+ *		The settings crm_grade.as_of and crm_grade.timezone, and the calendar
+ *		arithmetic every metric shares: the 12-month window, calendar months
+ *		and whole days.
+ *
+ * Month arithmetic is done in crm_grade.timezone, never in the session's
+ * TimeZone, so that a customer's grade does not depend on who looks at it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "crm_grade.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(crm_grade_as_of);
+PG_FUNCTION_INFO_V1(crm_grade_timezone);
+PG_FUNCTION_INFO_V1(crm_grade_window_start);
+PG_FUNCTION_INFO_V1(crm_grade_month_index);
+
+void		_PG_init(void);
+
+static char *as_of_string = NULL;
+static char *timezone_string = NULL;
+
+/* Parsed forms, set by the assign hooks. */
+static bool as_of_set = false;
+static TimestampTz as_of_value = 0;
+static pg_tz *crm_tz = NULL;
+
+static bool CheckAsOf(char **newval, void **extra, GucSource source);
+static void AssignAsOf(const char *newval, void *extra);
+static bool CheckTimezone(char **newval, void **extra, GucSource source);
+static void AssignTimezone(const char *newval, void *extra);
+static pg_tz *CrmTz(void);
+
+/* Module load: define the settings. */
+void
+_PG_init(void)
+{
+	CrmDefineSettings();
+}
+
+/* Define crm_grade.as_of and crm_grade.timezone. */
+void
+CrmDefineSettings(void)
+{
+	DefineCustomStringVariable("crm_grade.as_of",
+							   "The moment crm_grade treats as now; empty means now().",
+							   "Used for deterministic tests, back-dated loads and simulations.",
+							   &as_of_string,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   CheckAsOf, AssignAsOf, NULL);
+	DefineCustomStringVariable("crm_grade.timezone",
+							   "Time zone for calendar months, business days and working hours.",
+							   NULL,
+							   &timezone_string,
+							   "UTC",
+							   PGC_USERSET,
+							   0,
+							   CheckTimezone, AssignTimezone, NULL);
+	MarkGUCPrefixReserved("crm_grade");
+}
+
+/*
+ * Parse crm_grade.as_of without throwing: GUC check hooks report problems
+ * through GUC_check_errdetail, so a bad SET fails cleanly.
+ */
+static bool
+CheckAsOf(char **newval, void **extra, GucSource source)
+{
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	struct pg_tm tt;
+	fsec_t		fsec;
+	int			tz;
+	TimestampTz result;
+	TimestampTz *parsed;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+	{
+		*extra = NULL;
+		return true;
+	}
+	if (ParseDateTime(*newval, workbuf, sizeof(workbuf), field, ftype,
+					  MAXDATEFIELDS, &nf) != 0 ||
+		DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0)
+	{
+		GUC_check_errdetail("\"%s\" is not a valid timestamp with time zone.", *newval);
+		GUC_check_errhint("Use a value such as '2026-01-31 12:00+08', or '' for now().");
+		return false;
+	}
+	if (dtype == DTK_EPOCH)
+		result = SetEpochTimestamp();
+	else if (dtype != DTK_DATE || tm2timestamp(&tt, fsec, &tz, &result) != 0)
+	{
+		GUC_check_errdetail("crm_grade.as_of must be a finite moment, not \"%s\".", *newval);
+		GUC_check_errhint("Use a value such as '2026-01-31 12:00+08', or '' for now().");
+		return false;
+	}
+	parsed = malloc(sizeof(TimestampTz));	/* GUC frees extra with free() */
+	if (parsed == NULL)
+		return false;
+	*parsed = result;
+	*extra = parsed;
+	return true;
+}
+
+static void
+AssignAsOf(const char *newval, void *extra)
+{
+	as_of_set = (extra != NULL);
+	as_of_value = extra ? *(TimestampTz *) extra : 0;
+}
+
+/* Accept any zone name pg_tzset knows, as SET TIME ZONE does. */
+static bool
+CheckTimezone(char **newval, void **extra, GucSource source)
+{
+	pg_tz	   *tz;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+	{
+		GUC_check_errdetail("crm_grade.timezone must not be empty.");
+		GUC_check_errhint("Use a zone name such as 'UTC' or 'Asia/Shanghai'.");
+		return false;
+	}
+	tz = pg_tzset(*newval);
+	if (tz == NULL || !pg_tz_acceptable(tz))
+	{
+		GUC_check_errdetail("\"%s\" is not a time zone PostgreSQL knows.", *newval);
+		GUC_check_errhint("SELECT name FROM pg_timezone_names lists them.");
+		return false;
+	}
+	*extra = malloc(sizeof(pg_tz *));
+	if (*extra == NULL)
+		return false;
+	*(pg_tz **) *extra = tz;
+	return true;
+}
+
+static void
+AssignTimezone(const char *newval, void *extra)
+{
+	crm_tz = extra ? *(pg_tz **) extra : NULL;
+}
+
+static pg_tz *
+CrmTz(void)
+{
+	if (crm_tz == NULL)
+		crm_tz = pg_tzset("UTC");
+	return crm_tz;
+}
+
+/* T: crm_grade.as_of, or the transaction's start time like now(). */
+TimestampTz
+CrmAsOf(void)
+{
+	return as_of_set ? as_of_value : GetCurrentTransactionStartTimestamp();
+}
+
+const char *
+CrmTimezoneName(void)
+{
+	return timezone_string ? timezone_string : "UTC";
+}
+
+/* Break a moment into local calendar fields in crm_grade.timezone. */
+static void
+ToLocal(TimestampTz t, struct pg_tm *tm, fsec_t *fsec)
+{
+	int			tz;
+
+	if (timestamp2tm(t, &tz, tm, fsec, NULL, CrmTz()) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range for crm_grade")));
+}
+
+/* Turn local calendar fields in crm_grade.timezone back into a moment. */
+static TimestampTz
+FromLocal(struct pg_tm *tm, fsec_t fsec)
+{
+	int			tz = DetermineTimeZoneOffset(tm, CrmTz());
+	TimestampTz result;
+
+	if (tm2timestamp(tm, fsec, &tz, &result) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range for crm_grade")));
+	return result;
+}
+
+/* Add months to local fields, clamping the day as interval arithmetic does. */
+static void
+AddMonths(struct pg_tm *tm, int months)
+{
+	int			m = tm->tm_year * 12 + (tm->tm_mon - 1) + months;
+
+	tm->tm_year = m / 12;
+	tm->tm_mon = m % 12 + 1;
+	if (tm->tm_mday > day_tab[isleap(tm->tm_year)][tm->tm_mon - 1])
+		tm->tm_mday = day_tab[isleap(tm->tm_year)][tm->tm_mon - 1];
+}
+
+/* Exclusive start of the 12-month window ending at t. */
+TimestampTz
+CrmWindowStart(TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (TIMESTAMP_NOT_FINITE(t))
+		return t;
+	ToLocal(t, &tm, &fsec);
+	AddMonths(&tm, -12);
+	return FromLocal(&tm, fsec);
+}
+
+/*
+ * First moment at which an order made at t has left the window, i.e. the
+ * least T with CrmWindowStart(T) >= t.  t + 12 months is that moment except
+ * where the day was clamped (29 February): then the window only passes t at
+ * the next local midnight.
+ */
+TimestampTz
+CrmWindowExit(TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	TimestampTz exit;
+	int			guard;
+
+	if (TIMESTAMP_NOT_FINITE(t))
+		return t;
+	ToLocal(t, &tm, &fsec);
+	AddMonths(&tm, 12);
+	exit = FromLocal(&tm, fsec);
+	for (guard = 0; CrmWindowStart(exit) < t && guard < 4; guard++)
+	{
+		ToLocal(exit, &tm, &fsec);
+		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+		tm.tm_mday += 1;		/* date2j() carries into the next month */
+		exit = FromLocal(&tm, 0);
+	}
+	return exit;
+}
+
+/* year * 12 + month - 1 in crm_grade.timezone. */
+int
+CrmMonthIndex(TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	ToLocal(t, &tm, &fsec);
+	return tm.tm_year * 12 + tm.tm_mon - 1;
+}
+
+/* Local midnight of the first day of the month after t's month. */
+TimestampTz
+CrmNextMonthStart(TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	ToLocal(t, &tm, &fsec);
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	AddMonths(&tm, 1);
+	return FromLocal(&tm, 0);
+}
+
+/* floor((to - from) / 1 day), the day count of every *_days metric. */
+int64
+CrmDaysBetween(TimestampTz from, TimestampTz to)
+{
+	int64		diff = to - from;
+	int64		days = diff / USECS_PER_DAY;
+
+	if (diff % USECS_PER_DAY != 0 && diff < 0)
+		days--;
+	return days;
+}
+
+/* A timestamp without time zone read as local time in crm_grade.timezone. */
+TimestampTz
+CrmLocalToTimestampTz(Timestamp local)
+{
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone,
+												   CStringGetTextDatum(CrmTimezoneName()),
+												   TimestampGetDatum(local)));
+}
+
+/* SQL: crm_grade.as_of() */
+Datum
+crm_grade_as_of(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(CrmAsOf());
+}
+
+/* SQL: crm_grade._timezone() */
+Datum
+crm_grade_timezone(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(CrmTimezoneName()));
+}
+
+/* SQL: crm_grade._window_start(timestamptz) */
+Datum
+crm_grade_window_start(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(CrmWindowStart(PG_GETARG_TIMESTAMPTZ(0)));
+}
+
+/* SQL: crm_grade._month_index(timestamptz) */
+Datum
+crm_grade_month_index(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(CrmMonthIndex(PG_GETARG_TIMESTAMPTZ(0)));
+}

@@ -1,0 +1,852 @@
+/*-------------------------------------------------------------------------
+ *
+ * trigger.c
+ *		The statement-level AFTER triggers that crm_grade.attach_* places on
+ *		application tables.
+ *
+ * Inserted orders are applied incrementally: each customer's state row is
+ * locked once per statement, the new orders are added to its accumulators
+ * and the customer is evaluated again, without reading the customer's other
+ * orders.  Everything else (updates, deletes, truncation, the customer
+ * master, and states whose valid_until has passed) goes through the
+ * set-based refresh of the affected customers.
+ *
+ * The work runs as the extension's owner with a fixed search_path, so
+ * application roles need no privileges on crm_grade's tables and cannot
+ * redirect its queries.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "crm_grade.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/typcache.h"
+
+PG_FUNCTION_INFO_V1(crm_grade_orders_trigger);
+PG_FUNCTION_INFO_V1(crm_grade_customers_trigger);
+
+/* Columns of an attached table, resolved from the trigger's arguments. */
+typedef struct SourceColumns
+{
+	Relation	rel;
+	const char *trigger;
+	int			key_att;		/* attribute numbers, 0 when not attached */
+	int			amount_att;
+	int			time_att;
+	int			paid_att;
+	Oid			amount_type;	/* base types */
+	Oid			time_type;
+	Oid			paid_type;
+	FmgrInfo	key_out;
+} SourceColumns;
+
+/* One order row, reduced to what the metrics need. */
+typedef struct OrderRow
+{
+	char	   *key;
+	Numeric		amount;
+	TimestampTz t;
+	bool		has_paid;
+	TimestampTz paid;
+} OrderRow;
+
+/* Plans kept for the backend's life. */
+typedef struct Plans
+{
+	Oid			rowtype;		/* customer_state's row type the plans were made for */
+	SPIPlanPtr	select_state;
+	SPIPlanPtr	insert_placeholder;
+	SPIPlanPtr	update_state;
+	SPIPlanPtr	insert_history;
+	SPIPlanPtr	active_policy;
+	SPIPlanPtr	refresh_some;
+	SPIPlanPtr	refresh_all;
+} Plans;
+
+static Plans plans;
+
+/* What EnterOwnerContext() changed. */
+typedef struct OwnerContext
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+} OwnerContext;
+
+static void CheckTriggerContext(FunctionCallInfo fcinfo, const char *fname);
+static void ResolveColumns(TriggerData *td, SourceColumns *cols, bool orders);
+static OrderRow *ReadOrderRows(SourceColumns *cols, Tuplestorestate *store, int *nrows);
+static void ProcessOrderInserts(SourceColumns *cols, Tuplestorestate *store);
+static void ProcessOrderChanges(SourceColumns *cols, Tuplestorestate *old,
+								Tuplestorestate *new, const char *reason);
+static void ProcessCustomerChanges(SourceColumns *cols, TriggerData *td);
+static void RefreshCustomers(List *keys, const char *reason);
+static void RefreshAll(const char *reason);
+static void PreparePlans(void);
+static void EnterOwnerContext(OwnerContext *saved);
+static void LeaveOwnerContext(OwnerContext *saved);
+
+/* The trigger must be an AFTER ... FOR EACH STATEMENT trigger. */
+static void
+CheckTriggerContext(FunctionCallInfo fcinfo, const char *fname)
+{
+	TriggerData *td;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s() was not called by the trigger manager", fname),
+				 errhint("crm_grade.attach_orders() and crm_grade.attach_customers() create the triggers.")));
+	td = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on \"%s\" must fire AFTER ... FOR EACH STATEMENT",
+						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation)),
+				 errhint("Drop it and attach the table with crm_grade.attach_*().")));
+}
+
+/* Attribute number of a column named by a trigger argument ("" = none). */
+static int
+ColumnByName(SourceColumns *cols, const char *name, Oid *basetype)
+{
+	TupleDesc	desc = RelationGetDescr(cols->rel);
+	int			i;
+
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+		{
+			if (basetype)
+				*basetype = getBaseType(att->atttypid);
+			return i + 1;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("column \"%s\" of relation \"%s\" does not exist",
+					name, RelationGetRelationName(cols->rel)),
+			 errdetail("Trigger \"%s\" was created by crm_grade for that column.", cols->trigger),
+			 errhint("The column was renamed or dropped after it was attached: attach the table again.")));
+	return 0;					/* not reached */
+}
+
+/*
+ * Resolve the trigger's column-name arguments.  Names, not attribute
+ * numbers, are stored in the trigger so that it survives pg_dump/pg_restore.
+ */
+static void
+ResolveColumns(TriggerData *td, SourceColumns *cols, bool orders)
+{
+	Trigger    *trig = td->tg_trigger;
+	Oid			keytype,
+				outfunc;
+	bool		isvarlena;
+
+	memset(cols, 0, sizeof(SourceColumns));
+	cols->rel = td->tg_relation;
+	cols->trigger = trig->tgname;
+	if (trig->tgnargs != 4)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("trigger \"%s\" on \"%s\" has %d arguments, expected 4",
+						trig->tgname, RelationGetRelationName(cols->rel), trig->tgnargs),
+				 errhint("Attach the table again with crm_grade.attach_*().")));
+	cols->key_att = ColumnByName(cols, trig->tgargs[0], &keytype);
+	getTypeOutputInfo(keytype, &outfunc, &isvarlena);
+	fmgr_info(outfunc, &cols->key_out);
+	if (orders)
+	{
+		cols->amount_att = ColumnByName(cols, trig->tgargs[1], &cols->amount_type);
+		cols->time_att = ColumnByName(cols, trig->tgargs[2], &cols->time_type);
+		cols->paid_att = ColumnByName(cols, trig->tgargs[3], &cols->paid_type);
+	}
+}
+
+/* Report a NULL where crm_grade needs a value. */
+static void
+NullColumnError(SourceColumns *cols, int att, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NOT_NULL_VIOLATION),
+			 errmsg("%s of a row in \"%s\" is NULL (column \"%s\")", what,
+					RelationGetRelationName(cols->rel),
+					NameStr(TupleDescAttr(RelationGetDescr(cols->rel), att - 1)->attname)),
+			 errdetail("crm_grade grades customers from this table and needs a %s on every row.", what),
+			 errhint("Set the column, or make it NOT NULL so that the application is told at once.")));
+}
+
+/* The key of a row as text, the form customer_state stores. */
+static char *
+ReadKey(SourceColumns *cols, TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, cols->key_att, &isnull);
+
+	if (isnull)
+		NullColumnError(cols, cols->key_att, "customer key");
+	return OutputFunctionCall(&cols->key_out, d);
+}
+
+/* An amount as a finite numeric, whatever numeric type the column has. */
+static Numeric
+ReadAmount(SourceColumns *cols, TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, cols->amount_att, &isnull);
+	Numeric		n;
+
+	if (isnull)
+		NullColumnError(cols, cols->amount_att, "amount");
+	switch (cols->amount_type)
+	{
+		case INT2OID:
+			n = DatumGetNumeric(DirectFunctionCall1(int2_numeric, d));
+			break;
+		case INT4OID:
+			n = int64_to_numeric(DatumGetInt32(d));
+			break;
+		case INT8OID:
+			n = int64_to_numeric(DatumGetInt64(d));
+			break;
+		case FLOAT4OID:
+			n = DatumGetNumeric(DirectFunctionCall1(float4_numeric, d));
+			break;
+		case FLOAT8OID:
+			n = DatumGetNumeric(DirectFunctionCall1(float8_numeric, d));
+			break;
+		default:
+			n = DatumGetNumeric(d);
+			break;
+	}
+	if (numeric_is_nan(n) || numeric_is_inf(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("amount of a row in \"%s\" is not a finite number (column \"%s\")",
+						RelationGetRelationName(cols->rel),
+						NameStr(TupleDescAttr(RelationGetDescr(cols->rel), cols->amount_att - 1)->attname)),
+				 errhint("crm_grade sums amounts exactly; store a finite number (a refund is a negative amount).")));
+	return n;
+}
+
+/* A time column as a finite timestamptz; false when NULL. */
+static bool
+ReadTime(SourceColumns *cols, TupleTableSlot *slot, int att, Oid type, TimestampTz *result)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (att == 0)
+		return false;
+	d = slot_getattr(slot, att, &isnull);
+	if (isnull)
+		return false;
+	if (type == DATEOID)
+		*result = CrmLocalToTimestampTz(DatumGetTimestamp(DirectFunctionCall1(date_timestamp, d)));
+	else if (type == TIMESTAMPOID)
+		*result = TIMESTAMP_NOT_FINITE(DatumGetTimestamp(d)) ? DatumGetTimestamp(d) :
+			CrmLocalToTimestampTz(DatumGetTimestamp(d));
+	else
+		*result = DatumGetTimestampTz(d);
+	if (TIMESTAMP_NOT_FINITE(*result))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("time of a row in \"%s\" is infinite (column \"%s\")",
+						RelationGetRelationName(cols->rel),
+						NameStr(TupleDescAttr(RelationGetDescr(cols->rel), att - 1)->attname)),
+				 errhint("crm_grade needs a real moment to place the row in time.")));
+	return true;
+}
+
+/* All rows of a transition table as OrderRows. */
+static OrderRow *
+ReadOrderRows(SourceColumns *cols, Tuplestorestate *store, int *nrows)
+{
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(cols->rel),
+													&TTSOpsMinimalTuple);
+	int			cap = 16,
+				n = 0;
+	OrderRow   *rows = palloc(sizeof(OrderRow) * cap);
+
+	tuplestore_rescan(store);
+	while (tuplestore_gettupleslot(store, true, false, slot))
+	{
+		OrderRow   *r;
+
+		if (n == cap)
+		{
+			cap *= 2;
+			rows = repalloc_huge(rows, sizeof(OrderRow) * cap);
+		}
+		r = &rows[n++];
+		r->key = ReadKey(cols, slot);
+		r->amount = ReadAmount(cols, slot);
+		if (!ReadTime(cols, slot, cols->time_att, cols->time_type, &r->t))
+			NullColumnError(cols, cols->time_att, "order time");
+		r->has_paid = ReadTime(cols, slot, cols->paid_att, cols->paid_type, &r->paid);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	*nrows = n;
+	return rows;
+}
+
+static int
+CompareRowKeys(const void *a, const void *b)
+{
+	return strcmp(((const OrderRow *) a)->key, ((const OrderRow *) b)->key);
+}
+
+/* Full order: key, time, payment, amount (to match old and new rows). */
+static int
+CompareRows(const void *a, const void *b)
+{
+	const OrderRow *x = a;
+	const OrderRow *y = b;
+	int			c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	if (x->has_paid != y->has_paid)
+		return x->has_paid ? 1 : -1;
+	if (x->has_paid && x->paid != y->paid)
+		return x->paid < y->paid ? -1 : 1;
+	return NumericCompare(x->amount, y->amount);
+}
+
+/* A negative amount is a refund: it counts in sums, not as an order. */
+static bool
+IsRefund(OrderRow *r)
+{
+	return NumericCompare(r->amount, NumericFromInt64(0)) < 0;
+}
+
+static Numeric
+AddNumeric(Datum a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_add, a, NumericGetDatum(b)));
+}
+
+/* Add a calendar month to the sorted set of active months. */
+static void
+AddMonth(CustomerState *st, int month)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(st->values[SC_ORDER_MONTHS]);
+	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	int32	   *old = n > 0 ? (int32 *) ARR_DATA_PTR(arr) : NULL;
+	Datum	   *months = palloc(sizeof(Datum) * (n + 1));
+	int			i,
+				j = 0;
+	bool		added = false;
+
+	for (i = 0; i < n; i++)
+	{
+		if (old[i] == month)
+			return;
+		if (!added && old[i] > month)
+		{
+			months[j++] = Int32GetDatum(month);
+			added = true;
+		}
+		months[j++] = Int32GetDatum(old[i]);
+	}
+	if (!added)
+		months[j++] = Int32GetDatum(month);
+	StateSet(st, SC_ORDER_MONTHS,
+			 PointerGetDatum(construct_array(months, j, INT4OID, 4, true, TYPALIGN_INT)));
+}
+
+/*
+ * Add one order's contribution to the accumulators, as the refresh's SQL
+ * aggregates would count it at now (window start ws).
+ */
+static void
+AddOrder(CustomerState *st, OrderRow *r, TimestampTz now, TimestampTz ws)
+{
+	bool		in_window = r->t > ws;
+
+	if (r->t > now)
+	{
+		StateSetMinTs(st, SC_NEXT_ORDER_AT, r->t);	/* counts once now reaches it */
+		return;
+	}
+	StateSet(st, SC_TOTAL_AMOUNT, NumericGetDatum(AddNumeric(st->values[SC_TOTAL_AMOUNT], r->amount)));
+	if (in_window)
+	{
+		StateSet(st, SC_AMOUNT_12M, NumericGetDatum(AddNumeric(st->values[SC_AMOUNT_12M], r->amount)));
+		StateSetMinTs(st, SC_OLDEST_WINDOW_AT, r->t);
+	}
+	if (IsRefund(r))
+		return;					/* a refund is not an order */
+	StateSet(st, SC_ORDERS_TOTAL, Int64GetDatum(STATE_I64(st, SC_ORDERS_TOTAL) + 1));
+	StateSetMinTs(st, SC_FIRST_ORDER_AT, r->t);
+	StateSetMaxTs(st, SC_LAST_ORDER_AT, r->t);
+	if (!in_window)
+		return;
+	StateSet(st, SC_ORDERS_12M, Int64GetDatum(STATE_I64(st, SC_ORDERS_12M) + 1));
+	AddMonth(st, CrmMonthIndex(r->t));
+	if (r->has_paid)
+	{
+		StateSet(st, SC_PAY_DAYS_SUM,
+				 Int64GetDatum(STATE_I64(st, SC_PAY_DAYS_SUM) + CrmDaysBetween(r->t, r->paid)));
+		StateSet(st, SC_PAY_COUNT, Int64GetDatum(STATE_I64(st, SC_PAY_COUNT) + 1));
+	}
+}
+
+/* Build the plans once per backend (again if the extension was recreated). */
+static void
+PreparePlans(void)
+{
+	Oid			rowtype = StateRowType();
+	Oid			text_arg[1] = {TEXTOID};
+	Oid			refresh_args[2] = {TEXTARRAYOID, TEXTOID};
+	Oid			history_args[9] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	TupleDesc	desc;
+	StringInfoData sql;
+	int			i;
+	bool		first = true;
+
+	if (plans.rowtype == rowtype && plans.update_state != NULL)
+		return;
+	if (plans.select_state)
+	{
+		SPI_freeplan(plans.select_state);
+		SPI_freeplan(plans.insert_placeholder);
+		SPI_freeplan(plans.update_state);
+		SPI_freeplan(plans.insert_history);
+		SPI_freeplan(plans.active_policy);
+		SPI_freeplan(plans.refresh_some);
+		SPI_freeplan(plans.refresh_all);
+		memset(&plans, 0, sizeof(plans));
+	}
+
+	/* UPDATE ... SET (every column) = the fields of a customer_state value */
+	desc = lookup_rowtype_tupdesc(rowtype, -1);
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "UPDATE crm_grade.customer_state s SET (");
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || strcmp(NameStr(att->attname), "customer") == 0)
+			continue;
+		appendStringInfo(&sql, "%s%s", first ? "" : ", ", quote_identifier(NameStr(att->attname)));
+		first = false;
+	}
+	appendStringInfoString(&sql, ") = (SELECT ");
+	first = true;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || strcmp(NameStr(att->attname), "customer") == 0)
+			continue;
+		appendStringInfo(&sql, "%sr.%s", first ? "" : ", ", quote_identifier(NameStr(att->attname)));
+		first = false;
+	}
+	appendStringInfoString(&sql, " FROM (SELECT ($1).*) r) WHERE s.customer = ($1).customer");
+	ReleaseTupleDesc(desc);
+
+	plans.update_state = SPI_prepare(sql.data, 1, &rowtype);
+	plans.select_state = SPI_prepare("SELECT * FROM crm_grade.customer_state WHERE customer = $1 FOR UPDATE",
+									 1, text_arg);
+	plans.insert_placeholder = SPI_prepare("INSERT INTO crm_grade.customer_state (customer) VALUES ($1) "
+										   "ON CONFLICT (customer) DO NOTHING", 1, text_arg);
+	plans.insert_history = SPI_prepare("INSERT INTO crm_grade.history (customer, changed_at, old_grade, "
+									   "new_grade, old_lifecycle, new_lifecycle, old_risk, new_risk, reason) "
+									   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", 9, history_args);
+	plans.active_policy = SPI_prepare("SELECT p.name, p.definition FROM crm_grade.policy p WHERE p.name = "
+									  "coalesce((SELECT a.name FROM crm_grade.active_policy a), 'abc')",
+									  0, NULL);
+	plans.refresh_some = SPI_prepare("SELECT crm_grade._refresh_some($1, $2)", 2, refresh_args);
+	plans.refresh_all = SPI_prepare("SELECT crm_grade._refresh_all($1)", 1, text_arg);
+	if (!plans.update_state || !plans.select_state || !plans.insert_placeholder ||
+		!plans.insert_history || !plans.active_policy || !plans.refresh_some || !plans.refresh_all)
+		elog(ERROR, "crm_grade: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	SPI_keepplan(plans.update_state);
+	SPI_keepplan(plans.select_state);
+	SPI_keepplan(plans.insert_placeholder);
+	SPI_keepplan(plans.insert_history);
+	SPI_keepplan(plans.active_policy);
+	SPI_keepplan(plans.refresh_some);
+	SPI_keepplan(plans.refresh_all);
+	plans.rowtype = rowtype;
+}
+
+/* The active policy, parsed (cached while its definition is unchanged). */
+static Policy *
+LoadActivePolicy(void)
+{
+	bool		isnull;
+	Datum		name,
+				definition;
+
+	if (SPI_execute_plan(plans.active_policy, NULL, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not read the active policy");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the active crm_grade policy does not exist"),
+				 errhint("Choose a stored policy with SELECT crm_grade.use_policy('abc').")));
+	name = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	definition = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	return PolicyGetCached(TextDatumGetCString(name), DatumGetJsonbP(definition));
+}
+
+/* Lock a customer's state row and read it; false when there is none. */
+static bool
+FetchStateForUpdate(const char *key, CustomerState *st)
+{
+	Datum		arg = CStringGetTextDatum(key);
+
+	if (SPI_execute_plan(plans.select_state, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not lock the state of customer %s", key);
+	if (SPI_processed == 0)
+		return false;
+	StateFromHeapTuple(st, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	SPI_freetuptable(SPI_tuptable);
+	return true;
+}
+
+/* Write a state row back, and a history row when grade, stage or risk moved. */
+static void
+StoreState(CustomerState *st, CustomerState *old, TimestampTz now, const char *reason)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc(plans.rowtype, -1);
+	Datum		arg = HeapTupleGetDatum(StateToTuple(st, desc));
+
+	ReleaseTupleDesc(desc);
+	if (SPI_execute_plan(plans.update_state, &arg, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "crm_grade: could not store a customer's state");
+
+	if (!StateTextEquals(st, old, SC_GRADE) || !StateTextEquals(st, old, SC_LIFECYCLE) ||
+		!StateTextEquals(st, old, SC_RISK))
+	{
+		Datum		values[9];
+		char		nulls[9];
+		static const StateCol cols[6] = {SC_GRADE, SC_GRADE, SC_LIFECYCLE, SC_LIFECYCLE, SC_RISK, SC_RISK};
+		int			i;
+
+		values[0] = st->values[SC_CUSTOMER];
+		nulls[0] = ' ';
+		values[1] = TimestampTzGetDatum(now);
+		nulls[1] = ' ';
+		for (i = 0; i < 6; i++)
+		{
+			CustomerState *from = (i % 2 == 0) ? old : st;
+
+			values[2 + i] = from->values[cols[i]];
+			nulls[2 + i] = from->isnull[cols[i]] ? 'n' : ' ';
+		}
+		values[8] = CStringGetTextDatum(reason);
+		nulls[8] = ' ';
+		if (SPI_execute_plan(plans.insert_history, values, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "crm_grade: could not write grade history");
+	}
+}
+
+/*
+ * Apply one customer's inserted orders incrementally.  Returns false when
+ * the stored state cannot be extended (time has passed its valid_until, or
+ * crm_grade.as_of went back before it was graded): the caller refreshes it.
+ */
+static bool
+ApplyInsertedOrders(OrderRow *rows, int n, TimestampTz now, TimestampTz ws, Policy *policy)
+{
+	CustomerState st,
+				old;
+	const char *reason = "order";
+	int64		orders_before;
+	int			i;
+
+	if (!FetchStateForUpdate(rows[0].key, &st))
+	{
+		/* a new customer; a concurrent writer may create it first */
+		Datum		arg = CStringGetTextDatum(rows[0].key);
+
+		if (SPI_execute_plan(plans.insert_placeholder, &arg, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "crm_grade: could not create the state of customer %s", rows[0].key);
+		if (!FetchStateForUpdate(rows[0].key, &st))
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access to the state of customer %s", rows[0].key),
+					 errhint("The transaction might succeed if retried.")));
+	}
+	if (!STATE_NULL(&st, SC_GRADED_AT) &&
+		(now < STATE_TS(&st, SC_GRADED_AT) ||
+		 (!STATE_NULL(&st, SC_VALID_UNTIL) && now >= STATE_TS(&st, SC_VALID_UNTIL))))
+		return false;
+
+	old = st;
+	orders_before = STATE_I64(&st, SC_ORDERS_TOTAL);
+	for (i = 0; i < n; i++)
+	{
+		AddOrder(&st, &rows[i], now, ws);
+		if (IsRefund(&rows[i]))
+			reason = "refund";
+	}
+	if (orders_before == 0 && STATE_I64(&st, SC_ORDERS_TOTAL) > 0)
+		reason = "first_order";
+	EvaluateCustomer(&st, now, policy);
+	StoreState(&st, &old, now, reason);
+	return true;
+}
+
+/* INSERT: one pass per customer, in key order so concurrent writers never deadlock. */
+static void
+ProcessOrderInserts(SourceColumns *cols, Tuplestorestate *store)
+{
+	TimestampTz now = CrmAsOf();
+	TimestampTz ws = CrmWindowStart(now);
+	MemoryContext percust = AllocSetContextCreate(CurrentMemoryContext, "crm_grade customer",
+												  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt;
+	List	   *stale = NIL;
+	Policy	   *policy;
+	OrderRow   *rows;
+	int			n,
+				i,
+				j;
+
+	rows = ReadOrderRows(cols, store, &n);
+	if (n == 0)
+		return;
+	qsort(rows, n, sizeof(OrderRow), CompareRowKeys);
+	policy = LoadActivePolicy();
+	for (i = 0; i < n; i = j)
+	{
+		bool		applied;
+
+		for (j = i + 1; j < n && strcmp(rows[j].key, rows[i].key) == 0; j++)
+			;
+		oldcxt = MemoryContextSwitchTo(percust);
+		applied = ApplyInsertedOrders(&rows[i], j - i, now, ws, policy);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(percust);
+		if (!applied)
+			stale = lappend(stale, rows[i].key);
+	}
+	MemoryContextDelete(percust);
+	if (stale != NIL)
+		RefreshCustomers(stale, "order");
+}
+
+/*
+ * UPDATE and DELETE: refresh the customers whose order rows really changed.
+ * Old and new rows are matched as multisets, so an UPDATE of columns
+ * crm_grade does not read costs nothing further.
+ */
+static void
+ProcessOrderChanges(SourceColumns *cols, Tuplestorestate *old, Tuplestorestate *new,
+					const char *reason)
+{
+	OrderRow   *a,
+			   *b = NULL;
+	int			na,
+				nb = 0,
+				i = 0,
+				j = 0;
+	List	   *keys = NIL;
+
+	a = ReadOrderRows(cols, old, &na);
+	if (new)
+		b = ReadOrderRows(cols, new, &nb);
+	qsort(a, na, sizeof(OrderRow), CompareRows);
+	if (nb > 0)
+		qsort(b, nb, sizeof(OrderRow), CompareRows);
+	while (i < na || j < nb)
+	{
+		int			c = (i >= na) ? 1 : (j >= nb) ? -1 : CompareRows(&a[i], &b[j]);
+
+		if (c == 0)
+		{
+			i++, j++;
+			continue;
+		}
+		keys = lappend(keys, c < 0 ? a[i++].key : b[j++].key);
+	}
+	if (keys != NIL)
+		RefreshCustomers(keys, reason);
+}
+
+/* Sort, remove duplicates and refresh a list of customer keys. */
+static void
+RefreshCustomers(List *keys, const char *reason)
+{
+	int			n = list_length(keys);
+	Datum	   *elems = palloc(sizeof(Datum) * n);
+	char	  **sorted = palloc(sizeof(char *) * n);
+	Datum		args[2];
+	ListCell   *lc;
+	int			i = 0,
+				m = 0;
+
+	foreach(lc, keys)
+		sorted[i++] = lfirst(lc);
+	qsort(sorted, n, sizeof(char *), pg_qsort_strcmp);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+			elems[m++] = CStringGetTextDatum(sorted[i]);
+	args[0] = PointerGetDatum(construct_array(elems, m, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = CStringGetTextDatum(reason);
+	if (SPI_execute_plan(plans.refresh_some, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not refresh customers");
+}
+
+static void
+RefreshAll(const char *reason)
+{
+	Datum		arg = CStringGetTextDatum(reason);
+
+	if (SPI_execute_plan(plans.refresh_all, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not refresh customers");
+}
+
+/* Keys of every row of a transition table. */
+static List *
+ReadKeys(SourceColumns *cols, Tuplestorestate *store, List *keys)
+{
+	TupleTableSlot *slot;
+
+	if (store == NULL)
+		return keys;
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(cols->rel), &TTSOpsMinimalTuple);
+	tuplestore_rescan(store);
+	while (tuplestore_gettupleslot(store, true, false, slot))
+		keys = lappend(keys, ReadKey(cols, slot));
+	ExecDropSingleTupleTableSlot(slot);
+	return keys;
+}
+
+/* Customer master rows: refresh every customer they name. */
+static void
+ProcessCustomerChanges(SourceColumns *cols, TriggerData *td)
+{
+	List	   *keys = NIL;
+	const char *reason;
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		reason = "customer_created";
+	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		reason = "customer_updated";
+	else
+		reason = "customer_deleted";
+	keys = ReadKeys(cols, td->tg_oldtable, keys);
+	keys = ReadKeys(cols, td->tg_newtable, keys);
+	if (keys != NIL)
+		RefreshCustomers(keys, reason);
+}
+
+/* The owner of crm_grade's tables, as whom the triggers write. */
+static Oid
+ExtensionOwner(void)
+{
+	Oid			relid = get_relname_relid("customer_state", get_namespace_oid("crm_grade", false));
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation crm_grade.customer_state does not exist"),
+				 errhint("Is the crm_grade extension installed in this database?")));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * Run as the extension owner in a security-restricted operation, with
+ * search_path pinned, like a SECURITY DEFINER function with SET search_path.
+ */
+static void
+EnterOwnerContext(OwnerContext *saved)
+{
+	Oid			owner = ExtensionOwner();
+
+	GetUserIdAndSecContext(&saved->save_userid, &saved->save_sec_context);
+	SetUserIdAndSecContext(owner, saved->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	saved->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+static void
+LeaveOwnerContext(OwnerContext *saved)
+{
+	AtEOXact_GUC(false, saved->save_nestlevel);
+	SetUserIdAndSecContext(saved->save_userid, saved->save_sec_context);
+}
+
+/* Common frame of both triggers. */
+static Datum
+RunTrigger(FunctionCallInfo fcinfo, const char *fname, bool orders)
+{
+	TriggerData *td;
+	SourceColumns cols;
+	OwnerContext saved;
+
+	CheckTriggerContext(fcinfo, fname);
+	td = (TriggerData *) fcinfo->context;
+	ResolveColumns(td, &cols, orders);
+	EnterOwnerContext(&saved);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crm_grade: SPI_connect failed");
+	PreparePlans();
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+		RefreshAll(orders ? "orders_truncated" : "customers_truncated");
+	else if (!orders)
+		ProcessCustomerChanges(&cols, td);
+	else if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		ProcessOrderInserts(&cols, td->tg_newtable);
+	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		ProcessOrderChanges(&cols, td->tg_oldtable, td->tg_newtable, "order_updated");
+	else
+		ProcessOrderChanges(&cols, td->tg_oldtable, NULL, "order_deleted");
+
+	SPI_finish();
+	LeaveOwnerContext(&saved);
+	return PointerGetDatum(NULL);
+}
+
+/* Trigger on an attached order table. */
+Datum
+crm_grade_orders_trigger(PG_FUNCTION_ARGS)
+{
+	return RunTrigger(fcinfo, "crm_grade.orders_trigger", true);
+}
+
+/* Trigger on the attached customer master. */
+Datum
+crm_grade_customers_trigger(PG_FUNCTION_ARGS)
+{
+	return RunTrigger(fcinfo, "crm_grade.customers_trigger", false);
+}
