@@ -95,7 +95,6 @@ typedef struct CustomerState
 
 extern void StateInitEmpty(CustomerState *st, const char *customer);
 extern void StateFromTuple(CustomerState *st, HeapTupleHeader tuple);
-extern void StateFromHeapTuple(CustomerState *st, HeapTuple tuple, TupleDesc desc);
 extern HeapTuple StateToTuple(CustomerState *st, TupleDesc desc);
 extern void StateSet(CustomerState *st, StateCol col, Datum value);
 extern void StateSetNull(CustomerState *st, StateCol col);
@@ -103,6 +102,7 @@ extern void StateSetMinTs(CustomerState *st, StateCol col, TimestampTz t);
 extern void StateSetMaxTs(CustomerState *st, StateCol col, TimestampTz t);
 extern bool StateTextEquals(CustomerState *a, CustomerState *b, StateCol col);
 extern Oid	StateRowType(void);
+extern int	StateColumnIndex(const char *name);
 
 /* ---------- metrics (evaluate.c) ---------- */
 

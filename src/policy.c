@@ -425,7 +425,13 @@ PolicyParse(Jsonb *definition, const char *name)
 	if (definition == NULL || JB_ROOT_IS_SCALAR(definition) || !JB_ROOT_IS_OBJECT(definition))
 		POLICY_ERROR(&ctx, "$", "A policy is a JSON object such as {\"kind\": \"rules\", ...}.",
 					 "expected an object");
-	p->definition = (Jsonb *) pnstrdup((char *) definition, VARSIZE(definition));
+	/*
+	 * Work on a copy owned by the policy: parsed values (the comparison
+	 * numbers) point into it, and it outlives the caller's datum.
+	 */
+	p->definition = palloc(VARSIZE(definition));
+	memcpy(p->definition, definition, VARSIZE(definition));
+	definition = p->definition;
 	kind = GetKey(&definition->root, "kind");
 	if (kind == NULL || kind->type != jbvString)
 		POLICY_ERROR(&ctx, "kind", "Set \"kind\" to \"rules\".",

@@ -61,72 +61,91 @@ typedef struct ColumnMap
 } ColumnMap;
 
 #define MAX_MAPS 8
-static ColumnMap maps[MAX_MAPS];
-static int	nmaps = 0;
 
 static ColumnMap *GetColumnMap(TupleDesc desc);
 
-/* Find or build the name map of a row type. */
-static ColumnMap *
-GetColumnMap(TupleDesc desc)
+/* The StateCol of a column name, or -1. */
+int
+StateColumnIndex(const char *name)
 {
-	ColumnMap  *map;
+	int			c;
+
+	for (c = 0; c < SC_NCOLS; c++)
+		if (strcmp(name, StateColumnNames[c]) == 0)
+			return c;
+	return -1;
+}
+
+/* Build the name map of a row type in the current memory context. */
+static void
+BuildColumnMap(ColumnMap *map, TupleDesc desc)
+{
 	int			i;
 
-	for (i = 0; i < nmaps; i++)
-	{
-		map = &maps[i];
-		if (map->typid == desc->tdtypeid && map->typmod == desc->tdtypmod &&
-			map->natts == desc->natts && desc->tdtypeid != RECORDOID)
-			return map;
-		if (desc->tdtypeid == RECORDOID && map->typid == RECORDOID &&
-			map->typmod == desc->tdtypmod && desc->tdtypmod >= 0 &&
-			map->natts == desc->natts)
-			return map;
-	}
-	/* replace the oldest entry when full */
-	if (nmaps < MAX_MAPS)
-		map = &maps[nmaps++];
-	else
-	{
-		map = &maps[0];
-		pfree(map->col);
-		memmove(&maps[0], &maps[1], sizeof(ColumnMap) * (MAX_MAPS - 1));
-		map = &maps[MAX_MAPS - 1];
-	}
 	map->typid = desc->tdtypeid;
 	map->typmod = desc->tdtypmod;
 	map->natts = desc->natts;
-	map->col = MemoryContextAlloc(TopMemoryContext, sizeof(int) * Max(desc->natts, 1));
+	map->col = palloc(sizeof(int) * Max(desc->natts, 1));
 	for (i = 0; i < SC_NCOLS; i++)
 		map->attno[i] = -1;
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		int			c;
+		int			c = att->attisdropped ? -1 : StateColumnIndex(NameStr(att->attname));
 
-		map->col[i] = -1;
-		if (att->attisdropped)
+		map->col[i] = c;
+		if (c < 0)
 			continue;
-		for (c = 0; c < SC_NCOLS; c++)
-		{
-			if (strcmp(NameStr(att->attname), StateColumnNames[c]) != 0)
-				continue;
-			if (att->atttypid != StateColumnTypes[c])
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("crm_grade state column \"%s\" has type %s, expected %s",
-								StateColumnNames[c], format_type_be(att->atttypid),
-								format_type_be(StateColumnTypes[c])),
-						 errhint("The extension's objects may be damaged; reinstall crm_grade.")));
-			map->col[i] = c;
-			map->attno[c] = i;
-			break;
-		}
+		if (att->atttypid != StateColumnTypes[c])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("crm_grade state column \"%s\" has type %s, expected %s",
+							StateColumnNames[c], format_type_be(att->atttypid),
+							format_type_be(StateColumnTypes[c])),
+					 errhint("The extension's objects may be damaged; reinstall crm_grade.")));
+		map->attno[c] = i;
 	}
-	/* a record without this shape must not be cached as an anonymous type */
+}
+
+/*
+ * The name map of a row type.  Named and blessed record types are cached
+ * for the backend's life (a changed column count means a new map); an
+ * unblessed record gets a map of its own in the current memory context.
+ */
+static ColumnMap *
+GetColumnMap(TupleDesc desc)
+{
+	static ColumnMap maps[MAX_MAPS];
+	static int	nmaps = 0;
+	static int	next_victim = 0;
+	ColumnMap  *map;
+	MemoryContext oldcxt;
+	int			i;
+
 	if (desc->tdtypeid == RECORDOID && desc->tdtypmod < 0)
-		nmaps--;
+	{
+		map = palloc(sizeof(ColumnMap));
+		BuildColumnMap(map, desc);
+		return map;
+	}
+	for (i = 0; i < nmaps; i++)
+	{
+		map = &maps[i];
+		if (map->typid == desc->tdtypeid && map->typmod == desc->tdtypmod &&
+			map->natts == desc->natts)
+			return map;
+	}
+	if (nmaps < MAX_MAPS)
+		map = &maps[nmaps++];
+	else
+	{
+		map = &maps[next_victim];
+		next_victim = (next_victim + 1) % MAX_MAPS;
+		pfree(map->col);
+	}
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	BuildColumnMap(map, desc);
+	MemoryContextSwitchTo(oldcxt);
 	return map;
 }
 
@@ -218,13 +237,6 @@ StateFromTuple(CustomerState *st, HeapTupleHeader td)
 		ReleaseTupleDesc(desc);
 	}
 	PG_END_TRY();
-}
-
-/* From a heap tuple with its descriptor (a row read through SPI). */
-void
-StateFromHeapTuple(CustomerState *st, HeapTuple tuple, TupleDesc desc)
-{
-	FillFromTuple(st, tuple, desc);
 }
 
 /* Form a tuple of the given descriptor (customer_state's row type). */

@@ -78,6 +78,9 @@ typedef struct Plans
 	SPIPlanPtr	active_policy;
 	SPIPlanPtr	refresh_some;
 	SPIPlanPtr	refresh_all;
+	int			nparams;		/* parameters of update_state */
+	int			param_col[SC_NCOLS];	/* StateCol of each parameter */
+	Oid			param_types[SC_NCOLS];
 } Plans;
 
 static Plans plans;
@@ -443,35 +446,36 @@ PreparePlans(void)
 		memset(&plans, 0, sizeof(plans));
 	}
 
-	/* UPDATE ... SET (every column) = the fields of a customer_state value */
+	/*
+	 * UPDATE ... SET col = $n for every column but the key ($1): plain
+	 * parameters keep executor start-up cheap on the hot path.
+	 */
 	desc = lookup_rowtype_tupdesc(rowtype, -1);
+	plans.nparams = 1;
+	plans.param_col[0] = SC_CUSTOMER;
+	plans.param_types[0] = TEXTOID;
 	initStringInfo(&sql);
-	appendStringInfoString(&sql, "UPDATE crm_grade.customer_state s SET (");
+	appendStringInfoString(&sql, "UPDATE crm_grade.customer_state SET ");
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
+		int			col = StateColumnIndex(NameStr(att->attname));
 
-		if (att->attisdropped || strcmp(NameStr(att->attname), "customer") == 0)
+		if (att->attisdropped || col < 0 || col == SC_CUSTOMER)
 			continue;
-		appendStringInfo(&sql, "%s%s", first ? "" : ", ", quote_identifier(NameStr(att->attname)));
+		plans.param_col[plans.nparams] = col;
+		plans.param_types[plans.nparams] = att->atttypid;
+		plans.nparams++;
+		appendStringInfo(&sql, "%s%s = $%d", first ? "" : ", ",
+						 quote_identifier(NameStr(att->attname)), plans.nparams);
 		first = false;
 	}
-	appendStringInfoString(&sql, ") = (SELECT ");
-	first = true;
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || strcmp(NameStr(att->attname), "customer") == 0)
-			continue;
-		appendStringInfo(&sql, "%sr.%s", first ? "" : ", ", quote_identifier(NameStr(att->attname)));
-		first = false;
-	}
-	appendStringInfoString(&sql, " FROM (SELECT ($1).*) r) WHERE s.customer = ($1).customer");
+	appendStringInfoString(&sql, " WHERE customer = $1");
 	ReleaseTupleDesc(desc);
 
-	plans.update_state = SPI_prepare(sql.data, 1, &rowtype);
-	plans.select_state = SPI_prepare("SELECT * FROM crm_grade.customer_state WHERE customer = $1 FOR UPDATE",
+	plans.update_state = SPI_prepare(sql.data, plans.nparams, plans.param_types);
+	/* the whole row as one composite of the named type: its column map is cached */
+	plans.select_state = SPI_prepare("SELECT s FROM crm_grade.customer_state s WHERE s.customer = $1 FOR UPDATE",
 									 1, text_arg);
 	plans.insert_placeholder = SPI_prepare("INSERT INTO crm_grade.customer_state (customer) VALUES ($1) "
 										   "ON CONFLICT (customer) DO NOTHING", 1, text_arg);
@@ -521,12 +525,14 @@ static bool
 FetchStateForUpdate(const char *key, CustomerState *st)
 {
 	Datum		arg = CStringGetTextDatum(key);
+	bool		isnull;
 
 	if (SPI_execute_plan(plans.select_state, &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not lock the state of customer %s", key);
 	if (SPI_processed == 0)
 		return false;
-	StateFromHeapTuple(st, SPI_tuptable->vals[0], SPI_tuptable->tupdesc);
+	StateFromTuple(st, DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[0],
+															 SPI_tuptable->tupdesc, 1, &isnull)));
 	SPI_freetuptable(SPI_tuptable);
 	return true;
 }
@@ -535,11 +541,16 @@ FetchStateForUpdate(const char *key, CustomerState *st)
 static void
 StoreState(CustomerState *st, CustomerState *old, TimestampTz now, const char *reason)
 {
-	TupleDesc	desc = lookup_rowtype_tupdesc(plans.rowtype, -1);
-	Datum		arg = HeapTupleGetDatum(StateToTuple(st, desc));
+	Datum		args[SC_NCOLS];
+	char		argnulls[SC_NCOLS];
+	int			i;
 
-	ReleaseTupleDesc(desc);
-	if (SPI_execute_plan(plans.update_state, &arg, NULL, false, 0) != SPI_OK_UPDATE)
+	for (i = 0; i < plans.nparams; i++)
+	{
+		args[i] = st->values[plans.param_col[i]];
+		argnulls[i] = st->isnull[plans.param_col[i]] ? 'n' : ' ';
+	}
+	if (SPI_execute_plan(plans.update_state, args, argnulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "crm_grade: could not store a customer's state");
 
 	if (!StateTextEquals(st, old, SC_GRADE) || !StateTextEquals(st, old, SC_LIFECYCLE) ||

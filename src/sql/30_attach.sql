@@ -97,12 +97,15 @@ BEGIN
 	END IF;
 END $$;
 
--- Refuse NULLs in rows that are already there, naming table and column.
-CREATE FUNCTION @extschema@._check_no_nulls(tbl regclass, cols name[], roles text[]) RETURNS void
+-- Refuse rows that are already there and that the triggers would refuse:
+-- NULL keys, amounts and times, NaN or infinite amounts, infinite times.
+CREATE FUNCTION @extschema@._check_rows(tbl regclass, cols name[], roles text[]) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	i int;
 	bad bigint;
+	typ regtype;
+	cond text;
 BEGIN
 	FOR i IN 1 .. coalesce(array_length(cols, 1), 0) LOOP
 		EXECUTE format('SELECT count(*) FROM %s WHERE %I IS NULL', tbl, cols[i]) INTO bad;
@@ -111,6 +114,21 @@ BEGIN
 				USING ERRCODE = 'not_null_violation',
 					  DETAIL = 'crm_grade needs a ' || roles[i] || ' on every row.',
 					  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %I IS NULL), then attach again.', tbl, cols[i]);
+		END IF;
+		typ := @extschema@._column_type(tbl, cols[i], roles[i]);
+		cond := CASE
+			WHEN typ IN ('numeric'::regtype, 'real'::regtype, 'double precision'::regtype)
+				THEN format('%1$I::pg_catalog.float8 IN (''NaN'', ''Infinity'', ''-Infinity'')', cols[i])
+			WHEN typ IN ('timestamp with time zone'::regtype, 'timestamp without time zone'::regtype, 'date'::regtype)
+				THEN format('NOT pg_catalog.isfinite(%I)', cols[i])
+			END;
+		CONTINUE WHEN cond IS NULL;
+		EXECUTE format('SELECT count(*) FROM %s WHERE %s', tbl, cond) INTO bad;
+		IF bad > 0 THEN
+			RAISE EXCEPTION 'column "%" of relation % holds % value(s) that are not finite', cols[i], tbl, bad
+				USING ERRCODE = CASE WHEN cond LIKE 'NOT%' THEN 'datetime_field_overflow' ELSE 'numeric_value_out_of_range' END,
+					  DETAIL = 'crm_grade needs a finite ' || roles[i] || ' on every row.',
+					  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
 		END IF;
 	END LOOP;
 END $$;
@@ -220,6 +238,10 @@ BEGIN
 	INSERT INTO @extschema@.source VALUES (src.*);
 	PERFORM @extschema@._create_triggers(src.tbl, func, args);
 	PERFORM @extschema@._build_views();
+	IF (SELECT c.reltuples FROM pg_class c WHERE c.oid = src.tbl) >= 100000 THEN
+		RAISE NOTICE 'crm_grade: back-filling about % rows of %',
+			(SELECT c.reltuples::bigint FROM pg_class c WHERE c.oid = src.tbl), src.tbl;
+	END IF;
 	n := (@extschema@._refresh_all('attach')).evaluated;
 	RETURN n;
 END $$;
@@ -245,8 +267,8 @@ BEGIN
 		src.paid_at_column := paid_at_column;
 	END IF;
 	src.attached_at := now();
-	PERFORM @extschema@._check_no_nulls(orders, ARRAY[customer_column, amount_column, ordered_at_column],
-										'{"customer key","amount","order time"}');
+	PERFORM @extschema@._check_rows(orders, ARRAY[customer_column, amount_column, ordered_at_column],
+									'{"customer key","amount","order time"}');
 	RETURN @extschema@._attach(src, 'orders_trigger',
 							   ARRAY[customer_column, amount_column, ordered_at_column, coalesce(paid_at_column, '')]);
 END $$;
@@ -277,7 +299,7 @@ BEGIN
 		src.attributes_column := attributes_column;
 	END IF;
 	src.attached_at := now();
-	PERFORM @extschema@._check_no_nulls(customers, ARRAY[key_column], '{"customer key"}');
+	PERFORM @extschema@._check_rows(customers, ARRAY[key_column], '{"customer key"}');
 	RETURN @extschema@._attach(src, 'customers_trigger',
 							   ARRAY[key_column, coalesce(owner_column, ''), coalesce(created_at_column, ''),
 									 coalesce(attributes_column, '')]);

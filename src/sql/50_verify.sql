@@ -58,7 +58,7 @@ BEGIN
 	SELECT p.definition INTO pol FROM @extschema@.policy p WHERE p.name = polname;
 	RETURN QUERY EXECUTE format($q$
 WITH r AS (%1$s),
-m AS (SELECT c, min(owner) AS owner FROM (%2$s) x GROUP BY c),
+m AS (SELECT c, min(owner) AS owner, (array_agg(attributes))[1] AS attributes FROM (%2$s) x GROUP BY c),
 keys AS (SELECT c FROM r UNION SELECT c FROM m),
 agg AS (
 	SELECT k.c,
@@ -75,7 +75,7 @@ agg AS (
 	  FROM keys k LEFT JOIN r ON r.c = k.c
 	 GROUP BY k.c
 ), met AS (
-	SELECT a.*, m.owner,
+	SELECT a.*, m.owner, m.attributes,
 		   CASE WHEN a.orders_12m > 0 THEN a.amount_12m / a.orders_12m END AS avg_order_value_12m,
 		   CASE WHEN a.orders_total >= 2
 				THEN floor(extract(epoch FROM a.last_order_at - a.first_order_at) / 86400) / (a.orders_total - 1)
@@ -97,9 +97,10 @@ agg AS (
 				'mean_interorder_days', mean_interorder_days,
 				'active_months_12m', active_months_12m, 'repurchase_rate', repurchase_rate,
 				'avg_payment_days', avg_payment_days)
-				|| coalesce((SELECT jsonb_object_agg('attr.' || e.key, e.value)
-							   FROM @extschema@.customer_state s2, jsonb_each(s2.attributes) e
-							  WHERE s2.customer = met.c AND jsonb_typeof(s2.attributes) = 'object'), '{}')) AS grade
+				|| CASE WHEN jsonb_typeof(met.attributes) = 'object'
+						THEN (SELECT coalesce(jsonb_object_agg('attr.' || e.key, e.value), '{}')
+								FROM jsonb_each(met.attributes) e)
+						ELSE '{}' END) AS grade
 	  FROM met
 )
 SELECT coalesce(g.c, s.customer), d.field, d.stored, d.recomputed
