@@ -133,6 +133,8 @@ typedef struct Policy Policy;
 
 extern Policy *PolicyParse(Jsonb *definition, const char *name);
 extern Policy *PolicyGetCached(const char *name, Jsonb *definition);
+extern void PolicyKeep(Policy *policy);
+extern void PolicyFree(Policy *policy);
 extern const char *PolicyName(Policy *policy);
 extern void PolicyGrade(Policy *policy, CustomerState *st, TimestampTz now,
 						TimestampTz *valid_until);

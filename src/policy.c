@@ -16,12 +16,15 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "commands/trigger.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(crm_grade_check_policy);
+PG_FUNCTION_INFO_V1(crm_grade_policy_invalidate);
 
 typedef enum CondKind
 {
@@ -466,11 +469,24 @@ PolicyGetCached(const char *name, Jsonb *definition)
 		memcmp(cached_policy->definition, definition, VARSIZE(definition)) == 0)
 		return cached_policy;
 	p = PolicyParse(definition, name);
-	MemoryContextSetParent(p->cxt, CacheMemoryContext);
+	PolicyKeep(p);
 	if (cached_policy)
-		MemoryContextDelete(cached_policy->cxt);
+		PolicyFree(cached_policy);
 	cached_policy = p;
 	return p;
+}
+
+/* Keep a parsed policy for the backend's life (until PolicyFree). */
+void
+PolicyKeep(Policy *policy)
+{
+	MemoryContextSetParent(policy->cxt, CacheMemoryContext);
+}
+
+void
+PolicyFree(Policy *policy)
+{
+	MemoryContextDelete(policy->cxt);
 }
 
 const char *
@@ -616,4 +632,22 @@ crm_grade_check_policy(PG_FUNCTION_ARGS)
 	p = PolicyParse(definition, name);
 	MemoryContextDelete(p->cxt);
 	PG_RETURN_VOID();
+}
+
+/*
+ * SQL: crm_grade._policy_invalidate() RETURNS trigger, AFTER ... FOR EACH
+ * STATEMENT on crm_grade.policy and crm_grade.active_policy: tell every
+ * backend to reload the active policy.
+ */
+Datum
+crm_grade_policy_invalidate(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("crm_grade._policy_invalidate() was not called by the trigger manager")));
+	CacheInvalidateRelcache(td->tg_relation);
+	return PointerGetDatum(NULL);
 }

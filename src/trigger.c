@@ -31,6 +31,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -84,6 +85,8 @@ typedef struct Plans
 } Plans;
 
 static Plans plans;
+
+static bool active_policy_stale = true;
 
 /* What EnterOwnerContext() changed. */
 typedef struct OwnerContext
@@ -500,14 +503,38 @@ PreparePlans(void)
 	plans.rowtype = rowtype;
 }
 
-/* The active policy, parsed (cached while its definition is unchanged). */
+/*
+ * The active policy, parsed.  It is kept until a relcache invalidation
+ * arrives: changes to crm_grade.policy and crm_grade.active_policy send one
+ * (crm_grade._policy_invalidate), which also reaches this backend at the next
+ * command of the changing transaction.
+ */
+static Policy *active_policy = NULL;
+
+static void
+ForgetActivePolicy(Datum arg, Oid relid)
+{
+	/* freeing waits for the next load: a caller may be using it now */
+	active_policy_stale = true;
+}
+
 static Policy *
 LoadActivePolicy(void)
 {
+	static bool callback_registered = false;
 	bool		isnull;
 	Datum		name,
 				definition;
+	Policy	   *p;
 
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(ForgetActivePolicy, (Datum) 0);
+		callback_registered = true;
+	}
+	if (active_policy && !active_policy_stale)
+		return active_policy;
+	active_policy_stale = false;
 	if (SPI_execute_plan(plans.active_policy, NULL, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not read the active policy");
 	if (SPI_processed == 0)
@@ -517,7 +544,12 @@ LoadActivePolicy(void)
 				 errhint("Choose a stored policy with SELECT crm_grade.use_policy('abc').")));
 	name = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	definition = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	return PolicyGetCached(TextDatumGetCString(name), DatumGetJsonbP(definition));
+	p = PolicyParse(DatumGetJsonbP(definition), TextDatumGetCString(name));
+	PolicyKeep(p);
+	if (active_policy)
+		PolicyFree(active_policy);
+	active_policy = p;
+	return p;
 }
 
 /* Lock a customer's state row and read it; false when there is none. */

@@ -72,3 +72,11 @@ BEGIN
 END $$;
 CREATE TRIGGER policy_check BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.policy
 	FOR EACH ROW EXECUTE FUNCTION @extschema@._policy_trigger();
+
+-- Changes to the policies tell every backend to reload the active policy.
+CREATE FUNCTION @extschema@._policy_invalidate() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'crm_grade_policy_invalidate' LANGUAGE C;
+CREATE TRIGGER policy_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.policy
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._policy_invalidate();
+CREATE TRIGGER active_policy_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.active_policy
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._policy_invalidate();
