@@ -188,16 +188,21 @@ DeriveOrderMetrics(CustomerState *st, TimestampTz now)
 /*
  * The earliest moment at which the passing of time alone changes the stored
  * order metrics: an order leaving the window, a future-dated order starting
- * to count, or (in the first year) a new month raising repurchase_rate's
- * denominator.
+ * to count, (in the first year) a new month raising repurchase_rate's
+ * denominator, or a leap day letting an order back into the window.
  */
 static TimestampTz
 OrderMetricsValidUntil(CustomerState *st, TimestampTz now)
 {
 	TimestampTz vu = DT_NOEND;
+	TimestampTz leap = CrmNextLeapDay(now);
 
 	if (!STATE_NULL(st, SC_OLDEST_WINDOW_AT))
-		vu = Min(vu, CrmWindowExit(STATE_TS(st, SC_OLDEST_WINDOW_AT)));
+		vu = Min(vu, CrmWindowExit(STATE_TS(st, SC_OLDEST_WINDOW_AT), now));
+	/* orders of the 28 February before a leap day may re-enter the window */
+	if (!STATE_NULL(st, SC_FIRST_ORDER_AT) ? STATE_TS(st, SC_FIRST_ORDER_AT) < leap :
+		NumericCompare(STATE_NUM(st, SC_TOTAL_AMOUNT), NumericFromInt64(0)) != 0)
+		vu = Min(vu, leap);
 	if (!STATE_NULL(st, SC_NEXT_ORDER_AT))
 		vu = Min(vu, STATE_TS(st, SC_NEXT_ORDER_AT));
 	if (!STATE_NULL(st, SC_FIRST_ORDER_AT) &&
@@ -227,6 +232,14 @@ EvaluateCustomer(CustomerState *st, TimestampTz now, Policy *policy)
 	valid_until = OrderMetricsValidUntil(st, now);
 	PolicyGrade(policy, st, now, &valid_until);
 
+	/*
+	 * Every candidate lies after now by construction; should one not, a
+	 * valid_until at or before now would make regrade() take the row again
+	 * and again, so it must never be stored.
+	 */
+	Assert(valid_until > now);
+	if (valid_until <= now)
+		valid_until = now + 1;
 	StateSet(st, SC_GRADED_AT, TimestampTzGetDatum(now));
 	if (valid_until == DT_NOEND)
 		StateSetNull(st, SC_VALID_UNTIL);

@@ -18,6 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 PG_MODULE_MAGIC;
@@ -43,11 +44,24 @@ static bool CheckTimezone(char **newval, void **extra, GucSource source);
 static void AssignTimezone(const char *newval, void *extra);
 static pg_tz *CrmTz(void);
 
+/*
+ * A crm_grade.as_of set before this module was loaded, and found invalid
+ * when it was: the GUC machinery only warns and falls back to '', which
+ * would silently grade a back-dated load at now().  CrmAsOf() refuses to
+ * run until the setting is given again.
+ */
+static char *rejected_as_of = NULL;
+
 /* Module load: define the settings. */
 void
 _PG_init(void)
 {
+	const char *early = GetConfigOption("crm_grade.as_of", true, false);
+	char	   *early_copy = (early && early[0]) ? MemoryContextStrdup(TopMemoryContext, early) : NULL;
+
 	CrmDefineSettings();
+	if (early_copy && !as_of_set)
+		rejected_as_of = early_copy;
 }
 
 /* Define crm_grade.as_of and crm_grade.timezone. */
@@ -123,6 +137,7 @@ CheckAsOf(char **newval, void **extra, GucSource source)
 static void
 AssignAsOf(const char *newval, void *extra)
 {
+	rejected_as_of = NULL;
 	as_of_set = (extra != NULL);
 	as_of_value = extra ? *(TimestampTz *) extra : 0;
 }
@@ -171,6 +186,12 @@ CrmTz(void)
 TimestampTz
 CrmAsOf(void)
 {
+	if (rejected_as_of)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for parameter \"crm_grade.as_of\": \"%s\"", rejected_as_of),
+				 errdetail("It was set before crm_grade was loaded in this session and is not a valid timestamp with time zone."),
+				 errhint("SET crm_grade.as_of again, to a value such as '2026-01-31 12:00+08' or '' for now().")));
 	return as_of_set ? as_of_value : GetCurrentTransactionStartTimestamp();
 }
 
@@ -233,16 +254,21 @@ CrmWindowStart(TimestampTz t)
 }
 
 /*
- * First moment at which an order made at t has left the window, i.e. the
- * least T with CrmWindowStart(T) >= t.  t + 12 months is that moment except
- * where the day was clamped (29 February): then the window only passes t at
- * the next local midnight.
+ * First moment after now at which an order made at t is outside the
+ * window, i.e. the least T > now with CrmWindowStart(T) >= t.  Usually that
+ * is t + 12 months.  "T - 12 months" has two calendar quirks: where the day
+ * was clamped (t on 29 February) the window passes t only at the next local
+ * midnight; and on 29 February the window start steps back to 28 February
+ * of the year before, so an order of that day can be inside again for a few
+ * hours and leaves at its own time of day.
  */
 TimestampTz
-CrmWindowExit(TimestampTz t)
+CrmWindowExit(TimestampTz t, TimestampTz now)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
+	struct pg_tm tm,
+				ntm;
+	fsec_t		fsec,
+				nfsec;
 	TimestampTz exit;
 	int			guard;
 
@@ -251,7 +277,16 @@ CrmWindowExit(TimestampTz t)
 	ToLocal(t, &tm, &fsec);
 	AddMonths(&tm, 12);
 	exit = FromLocal(&tm, fsec);
-	for (guard = 0; CrmWindowStart(exit) < t && guard < 4; guard++)
+	if (exit <= now)
+	{
+		/* back in on 29 February: it leaves today at its time of day */
+		ToLocal(now, &ntm, &nfsec);
+		ntm.tm_hour = tm.tm_hour;
+		ntm.tm_min = tm.tm_min;
+		ntm.tm_sec = tm.tm_sec;
+		exit = FromLocal(&ntm, fsec);
+	}
+	for (guard = 0; (exit <= now || CrmWindowStart(exit) < t) && guard < 4; guard++)
 	{
 		ToLocal(exit, &tm, &fsec);
 		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
@@ -259,6 +294,35 @@ CrmWindowExit(TimestampTz t)
 		exit = FromLocal(&tm, 0);
 	}
 	return exit;
+}
+
+/*
+ * The next local 29 February, 00:00, after now: the moment the window start
+ * steps back a day (see CrmWindowExit), so orders of 28 February a year
+ * earlier may count again.
+ */
+TimestampTz
+CrmNextLeapDay(TimestampTz now)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			year;
+
+	ToLocal(now, &tm, &fsec);
+	for (year = tm.tm_year;; year++)
+	{
+		TimestampTz leap;
+
+		if (!isleap(year))
+			continue;
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = year;
+		tm.tm_mon = 2;
+		tm.tm_mday = 29;
+		leap = FromLocal(&tm, 0);
+		if (leap > now)
+			return leap;
+	}
 }
 
 /* year * 12 + month - 1 in crm_grade.timezone. */

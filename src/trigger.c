@@ -199,7 +199,7 @@ NullColumnError(SourceColumns *cols, int att, const char *what)
 			 errmsg("%s of a row in \"%s\" is NULL (column \"%s\")", what,
 					RelationGetRelationName(cols->rel),
 					NameStr(TupleDescAttr(RelationGetDescr(cols->rel), att - 1)->attname)),
-			 errdetail("crm_grade grades customers from this table and needs a %s on every row.", what),
+			 errdetail("crm_grade grades customers from this table and needs the %s of every row.", what),
 			 errhint("Set the column, or make it NOT NULL so that the application is told at once.")));
 }
 

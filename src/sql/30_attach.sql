@@ -112,7 +112,7 @@ BEGIN
 		IF bad > 0 THEN
 			RAISE EXCEPTION 'column "%" of relation % holds % NULL value(s)', cols[i], tbl, bad
 				USING ERRCODE = 'not_null_violation',
-					  DETAIL = 'crm_grade needs a ' || roles[i] || ' on every row.',
+					  DETAIL = 'crm_grade needs the ' || roles[i] || ' of every row.',
 					  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %I IS NULL), then attach again.', tbl, cols[i]);
 		END IF;
 		typ := @extschema@._column_type(tbl, cols[i], roles[i]);
@@ -127,7 +127,7 @@ BEGIN
 		IF bad > 0 THEN
 			RAISE EXCEPTION 'column "%" of relation % holds % value(s) that are not finite', cols[i], tbl, bad
 				USING ERRCODE = CASE WHEN cond LIKE 'NOT%' THEN 'datetime_field_overflow' ELSE 'numeric_value_out_of_range' END,
-					  DETAIL = 'crm_grade needs a finite ' || roles[i] || ' on every row.',
+					  DETAIL = 'crm_grade needs a finite ' || roles[i] || ' in every row.',
 					  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
 		END IF;
 	END LOOP;
@@ -319,3 +319,20 @@ BEGIN
 	PERFORM @extschema@._refresh_all('detach');
 END $$;
 COMMENT ON FUNCTION @extschema@.detach(regclass) IS 'remove crm_grade''s triggers from a table and its contribution from every customer';
+
+-- A dropped application table stops being a source: its contribution
+-- leaves every customer, as with detach().
+CREATE FUNCTION @extschema@._on_sql_drop() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() d
+				WHERE d.classid = 'pg_class'::regclass
+				  AND d.objid IN (SELECT s.tbl::oid FROM @extschema@.source s)) THEN
+		DELETE FROM @extschema@.source s
+		 WHERE s.tbl::oid IN (SELECT d.objid FROM pg_event_trigger_dropped_objects() d
+							   WHERE d.classid = 'pg_class'::regclass);
+		RAISE NOTICE 'crm_grade: a dropped table was attached; re-grading customers without it';
+		PERFORM @extschema@._refresh_all('detach');
+	END IF;
+END $$;
+CREATE EVENT TRIGGER crm_grade_sql_drop ON sql_drop EXECUTE FUNCTION @extschema@._on_sql_drop();

@@ -210,6 +210,11 @@ COMMENT ON FUNCTION @extschema@.regrade_all() IS 're-evaluate every customer fro
 CREATE FUNCTION @extschema@.use_policy(name text) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+	IF name IS NULL THEN
+		RAISE EXCEPTION 'the policy name must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'SELECT name FROM crm_grade.policy lists the stored policies.';
+	END IF;
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.policy p WHERE p.name = use_policy.name) THEN
 		RAISE EXCEPTION 'policy "%" does not exist', name
 			USING ERRCODE = 'undefined_object',

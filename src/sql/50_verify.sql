@@ -80,10 +80,12 @@ agg AS (
 		   CASE WHEN a.orders_total >= 2
 				THEN floor(extract(epoch FROM a.last_order_at - a.first_order_at) / 86400) / (a.orders_total - 1)
 		   END AS mean_interorder_days,
-		   a.active_months_12m::numeric / nullif(least(12,
-				(extract(year FROM $1 AT TIME ZONE $3) * 12 + extract(month FROM $1 AT TIME ZONE $3))
-			  - (extract(year FROM a.first_order_at AT TIME ZONE $3) * 12 + extract(month FROM a.first_order_at AT TIME ZONE $3))
-			  + 1), 0) AS repurchase_rate,
+		   CASE WHEN a.first_order_at IS NOT NULL
+				THEN a.active_months_12m::numeric / least(12,
+					(extract(year FROM $1 AT TIME ZONE $3) * 12 + extract(month FROM $1 AT TIME ZONE $3))
+				  - (extract(year FROM a.first_order_at AT TIME ZONE $3) * 12 + extract(month FROM a.first_order_at AT TIME ZONE $3))
+				  + 1)
+		   END AS repurchase_rate,
 		   floor(extract(epoch FROM $1 - a.first_order_at) / 86400) AS tenure_days,
 		   floor(extract(epoch FROM $1 - a.last_order_at) / 86400) AS days_since_last_order
 	  FROM agg a LEFT JOIN m ON m.c = a.c

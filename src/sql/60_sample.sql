@@ -44,13 +44,15 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 WITH c AS (
 	SELECT i,
 		   @extschema@._sample_uniform(seed, 1, i) AS u_seg,
-		   @extschema@._sample_normal(seed, 2, i) AS z,
+		   @extschema@._sample_normal(seed, 2, i) AS z0,
 		   @extschema@._sample_uniform(seed, 3, i) AS u_gap,
 		   @extschema@._sample_uniform(seed, 4, i) AS u_age,
 		   @extschema@._sample_uniform(seed, 5, i) AS u_pay
 	  FROM generate_series(1, customers::bigint) i
 ), s AS (
-	SELECT c.*,
+	-- customer value: standard normal, its upper tail bent down smoothly
+	-- (z > 2.5 grows logarithmically) so no single customer dwarfs the rest
+	SELECT c.*, CASE WHEN z0 > 2.5 THEN 2.5 + ln(z0 - 1.5) ELSE z0 END AS z,
 		   CASE WHEN u_seg < 0.12 THEN 'prospect'
 				WHEN u_seg < 0.22 THEN 'churned'
 				WHEN u_seg < 0.34 THEN 'dormant'
