@@ -160,12 +160,22 @@ BEGIN
 END $$;
 
 -- Re-evaluate the given customers (the trigger's slow path and regrade()).
--- The caller holds their state rows locked.
+-- Their state rows are created if missing and locked in key order first
+-- (the order the insert path uses, so writers never deadlock); only then
+-- does the refresh read the attached tables, with a snapshot taken after the
+-- locks were granted, so it sees every committed write of whoever held them.
 CREATE FUNCTION @extschema@._refresh_some(customers text[], reason text, OUT evaluated bigint, OUT changed bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	t timestamptz := @extschema@.as_of();
 BEGIN
+	INSERT INTO @extschema@.customer_state (customer)
+	SELECT DISTINCT k FROM unnest(customers) k ORDER BY k
+	ON CONFLICT (customer) DO NOTHING;
+	PERFORM 1 FROM @extschema@.customer_state s
+	  WHERE s.customer = ANY (customers)
+	  ORDER BY s.customer
+	  FOR UPDATE;
 	EXECUTE @extschema@._refresh_sql(true) INTO evaluated, changed
 		USING customers, t, @extschema@._window_start(t), reason;
 END $$;
