@@ -29,7 +29,7 @@ extern TimestampTz CrmAsOf(void);
 extern const char *CrmTimezoneName(void);
 extern TimestampTz CrmWindowStart(TimestampTz t);
 extern TimestampTz CrmWindowExit(TimestampTz t, TimestampTz now);
-extern TimestampTz CrmNextLeapDay(TimestampTz now);
+extern TimestampTz CrmWindowReentry(TimestampTz now);
 extern int	CrmMonthIndex(TimestampTz t);
 extern TimestampTz CrmNextMonthStart(TimestampTz t);
 extern int64 CrmDaysBetween(TimestampTz from, TimestampTz to);

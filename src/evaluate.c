@@ -189,20 +189,24 @@ DeriveOrderMetrics(CustomerState *st, TimestampTz now)
  * The earliest moment at which the passing of time alone changes the stored
  * order metrics: an order leaving the window, a future-dated order starting
  * to count, (in the first year) a new month raising repurchase_rate's
- * denominator, or a leap day letting an order back into the window.
+ * denominator, or the window start stepping back (29 February, DST) so
+ * that an order that had left it counts again.
  */
 static TimestampTz
 OrderMetricsValidUntil(CustomerState *st, TimestampTz now)
 {
 	TimestampTz vu = DT_NOEND;
-	TimestampTz leap = CrmNextLeapDay(now);
 
 	if (!STATE_NULL(st, SC_OLDEST_WINDOW_AT))
 		vu = Min(vu, CrmWindowExit(STATE_TS(st, SC_OLDEST_WINDOW_AT), now));
-	/* orders of the 28 February before a leap day may re-enter the window */
-	if (!STATE_NULL(st, SC_FIRST_ORDER_AT) ? STATE_TS(st, SC_FIRST_ORDER_AT) < leap :
+
+	/*
+	 * Rows that have left the window (refunds too) may count again when its
+	 * start steps back.  Any customer with counted rows may have such rows.
+	 */
+	if (!STATE_NULL(st, SC_FIRST_ORDER_AT) || !STATE_NULL(st, SC_OLDEST_WINDOW_AT) ||
 		NumericCompare(STATE_NUM(st, SC_TOTAL_AMOUNT), NumericFromInt64(0)) != 0)
-		vu = Min(vu, leap);
+		vu = Min(vu, CrmWindowReentry(now));
 	if (!STATE_NULL(st, SC_NEXT_ORDER_AT))
 		vu = Min(vu, STATE_TS(st, SC_NEXT_ORDER_AT));
 	if (!STATE_NULL(st, SC_FIRST_ORDER_AT) &&

@@ -254,75 +254,177 @@ CrmWindowStart(TimestampTz t)
 }
 
 /*
- * First moment after now at which an order made at t is outside the
- * window, i.e. the least T > now with CrmWindowStart(T) >= t.  Usually that
- * is t + 12 months.  "T - 12 months" has two calendar quirks: where the day
- * was clamped (t on 29 February) the window passes t only at the next local
- * midnight; and on 29 February the window start steps back to 28 February
- * of the year before, so an order of that day can be inside again for a few
- * hours and leaves at its own time of day.
+ * The window start and T move in step, T - CrmWindowStart(T) constant,
+ * except at a few moments ("window steps"): where T's own UTC offset
+ * changes (a DST transition now), where the wall-clock time 12 months back
+ * crosses a DST transition of a year ago, and where the day clamp begins or
+ * ends (29 February and 1 March).  At a step the window start may jump
+ * forward (orders leave at once) or back (orders of a year ago count again).
+ */
+#define MAX_STEPS 16
+
+static int	ComputeWindowSteps(TimestampTz now, TimestampTz *steps);
+
+/* Add a step candidate after now, keeping the list sorted and unique. */
+static void
+AddStep(TimestampTz *steps, int *n, TimestampTz t, TimestampTz now)
+{
+	int			i,
+				j;
+
+	if (t <= now || *n >= MAX_STEPS)
+		return;
+	for (i = 0; i < *n && steps[i] < t; i++)
+		;
+	if (i < *n && steps[i] == t)
+		return;
+	for (j = *n; j > i; j--)
+		steps[j] = steps[j - 1];
+	steps[i] = t;
+	(*n)++;
+}
+
+/* The moment whose local wall clock reads wall + 12 months. */
+static TimestampTz
+WallPlusYear(pg_time_t wall)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(time_t_to_timestamptz(wall), NULL, &tm, &fsec, NULL, NULL) != 0)
+		return DT_NOEND;
+	AddMonths(&tm, 12);
+	return FromLocal(&tm, fsec);
+}
+
+/* Local midnight of the given date in crm_grade.timezone. */
+static TimestampTz
+LocalMidnight(int year, int month, int day)
+{
+	struct pg_tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year;
+	tm.tm_mon = month;
+	tm.tm_mday = day;
+	return FromLocal(&tm, 0);
+}
+
+/*
+ * The window steps after now (within about a year), in order.  A refresh
+ * evaluates many customers at one moment, so the last answer is kept.
+ */
+static int
+WindowSteps(TimestampTz now, TimestampTz *steps)
+{
+	static TimestampTz cached_now = DT_NOBEGIN;
+	static pg_tz *cached_tz = NULL;
+	static TimestampTz cached_steps[MAX_STEPS];
+	static int	cached_n = 0;
+
+	if (now != cached_now || CrmTz() != cached_tz)
+	{
+		cached_n = ComputeWindowSteps(now, cached_steps);
+		cached_now = now;
+		cached_tz = CrmTz();
+	}
+	memcpy(steps, cached_steps, sizeof(TimestampTz) * cached_n);
+	return cached_n;
+}
+
+static int
+ComputeWindowSteps(TimestampTz now, TimestampTz *steps)
+{
+	pg_tz	   *tz = CrmTz();
+	pg_time_t	from,
+				boundary;
+	long int	before_off,
+				after_off;
+	int			before_dst,
+				after_dst;
+	int			n = 0,
+				k,
+				year;
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	/* transitions of T itself */
+	from = timestamptz_to_time_t(now);
+	for (k = 0; k < 3 && pg_next_dst_boundary(&from, &before_off, &before_dst, &boundary,
+											  &after_off, &after_dst, tz) == 1; k++)
+	{
+		AddStep(steps, &n, time_t_to_timestamptz(boundary), now);
+		from = boundary;
+	}
+	/* transitions of a year ago, seen 12 months later on the wall clock */
+	from = timestamptz_to_time_t(CrmWindowStart(now)) - 2 * SECS_PER_DAY;
+	for (k = 0; k < 6 && pg_next_dst_boundary(&from, &before_off, &before_dst, &boundary,
+											  &after_off, &after_dst, tz) == 1; k++)
+	{
+		if (time_t_to_timestamptz(boundary) > now)
+			break;
+		AddStep(steps, &n, WallPlusYear(boundary + before_off), now);
+		AddStep(steps, &n, WallPlusYear(boundary + after_off), now);
+		from = boundary;
+	}
+	/* the day clamp of 29 February */
+	ToLocal(now, &tm, &fsec);
+	for (year = tm.tm_year; year <= tm.tm_year + 1; year++)
+	{
+		if (isleap(year))
+			AddStep(steps, &n, LocalMidnight(year, 2, 29), now);
+		if (isleap(year) || isleap(year - 1))
+			AddStep(steps, &n, LocalMidnight(year, 3, 1), now);
+	}
+	return n;
+}
+
+/*
+ * First moment after now at which an order made at t (inside the window at
+ * now) is outside it: the least T > now with CrmWindowStart(T) >= t.
+ * Between steps the window start moves with T, so each stretch has one
+ * candidate, t + (T - CrmWindowStart(T)).
  */
 TimestampTz
 CrmWindowExit(TimestampTz t, TimestampTz now)
 {
-	struct pg_tm tm,
-				ntm;
-	fsec_t		fsec,
-				nfsec;
-	TimestampTz exit;
-	int			guard;
+	TimestampTz steps[MAX_STEPS];
+	int			nsteps = WindowSteps(now, steps);
+	TimestampTz from = now;
+	int			i;
 
 	if (TIMESTAMP_NOT_FINITE(t))
 		return t;
-	ToLocal(t, &tm, &fsec);
-	AddMonths(&tm, 12);
-	exit = FromLocal(&tm, fsec);
-	if (exit <= now)
+	for (i = 0; i <= nsteps; i++)
 	{
-		/* back in on 29 February: it leaves today at its time of day */
-		ToLocal(now, &ntm, &nfsec);
-		ntm.tm_hour = tm.tm_hour;
-		ntm.tm_min = tm.tm_min;
-		ntm.tm_sec = tm.tm_sec;
-		exit = FromLocal(&ntm, fsec);
+		TimestampTz until = (i < nsteps) ? steps[i] : DT_NOEND;
+		TimestampTz exit = t + (from - CrmWindowStart(from));
+
+		if (i > 0 && CrmWindowStart(from) >= t)
+			return from;		/* the window start jumped past t */
+		if (exit > now && exit < until)
+			return exit;
+		from = until;
 	}
-	for (guard = 0; (exit <= now || CrmWindowStart(exit) < t) && guard < 4; guard++)
-	{
-		ToLocal(exit, &tm, &fsec);
-		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-		tm.tm_mday += 1;		/* date2j() carries into the next month */
-		exit = FromLocal(&tm, 0);
-	}
-	return exit;
+	return DT_NOEND;
 }
 
 /*
- * The next local 29 February, 00:00, after now: the moment the window start
- * steps back a day (see CrmWindowExit), so orders of 28 February a year
- * earlier may count again.
+ * The first step after now at which the window start moves back, so that
+ * an order that has left the window may count again; DT_NOEND if none
+ * within the steps known.
  */
 TimestampTz
-CrmNextLeapDay(TimestampTz now)
+CrmWindowReentry(TimestampTz now)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			year;
+	TimestampTz steps[MAX_STEPS];
+	int			nsteps = WindowSteps(now, steps);
+	int			i;
 
-	ToLocal(now, &tm, &fsec);
-	for (year = tm.tm_year;; year++)
-	{
-		TimestampTz leap;
-
-		if (!isleap(year))
-			continue;
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = year;
-		tm.tm_mon = 2;
-		tm.tm_mday = 29;
-		leap = FromLocal(&tm, 0);
-		if (leap > now)
-			return leap;
-	}
+	for (i = 0; i < nsteps; i++)
+		if (CrmWindowStart(steps[i]) < CrmWindowStart(steps[i] - 1))
+			return steps[i];
+	return DT_NOEND;
 }
 
 /* year * 12 + month - 1 in crm_grade.timezone. */
