@@ -10,19 +10,25 @@
 -- seed on the same day gives the same rows.
 --
 
--- A uniform draw in (0, 1) from (seed, stream, i).  Plain SQL without SET so
--- the planner inlines it; streams must be below 2048.
+-- A uniform draw in (0, 1) from (seed, stream, i); streams must be below
+-- 2048.  Plain SQL without SET, so that the planner inlines it (a SET clause
+-- would make generate_sample several times slower); instead every function
+-- and operator is schema-qualified, so no search_path can redirect it.
 CREATE FUNCTION @extschema@._sample_uniform(seed int, stream int, i bigint) RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT ((pg_catalog.hashint8extended(i, seed::bigint * 4096 + stream) & 4503599627370495)::double precision + 0.5)
-		   / 4503599627370496.0::double precision
+	SELECT ((pg_catalog.hashint8extended(i, seed::bigint OPERATOR(pg_catalog.*) 4096 OPERATOR(pg_catalog.+) stream)
+			 OPERATOR(pg_catalog.&) 4503599627370495)::double precision OPERATOR(pg_catalog.+) 0.5)
+		   OPERATOR(pg_catalog./) 4503599627370496.0::double precision
 $$;
 
--- A standard normal draw from (seed, stream, i) (Box-Muller).
+-- A standard normal draw from (seed, stream, i) (Box-Muller); inlined and
+-- schema-qualified like _sample_uniform.
 CREATE FUNCTION @extschema@._sample_normal(seed int, stream int, i bigint) RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT pg_catalog.sqrt(-2 * pg_catalog.ln(@extschema@._sample_uniform(seed, stream, i)))
-		   * pg_catalog.cos(2 * pg_catalog.pi() * @extschema@._sample_uniform(seed, 2048 + stream, i))
+	SELECT pg_catalog.sqrt(OPERATOR(pg_catalog.-) 2::double precision OPERATOR(pg_catalog.*)
+						   pg_catalog.ln(@extschema@._sample_uniform(seed, stream, i)))
+		   OPERATOR(pg_catalog.*) pg_catalog.cos(2::double precision OPERATOR(pg_catalog.*) pg_catalog.pi()
+						   OPERATOR(pg_catalog.*) @extschema@._sample_uniform(seed, 2048 OPERATOR(pg_catalog.+) stream, i))
 $$;
 
 -- One row per sample customer: its segment, value, the span of days (before
