@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# make test: install missing Debian packages, build and install crm_grade, then run every
+# pg_regress, isolation, pgTAP (test/pgtap/*.sql) and TAP script (test/t/*.t) test inside ONE
+# throw-away cluster made by pg_virtualenv.
+#
+#   bash test/run-tests.sh                  the whole thing (what `make test` runs)
+#   bash test/run-tests.sh --in-cluster     only the suites; pg_virtualenv calls this with
+#                                           PGHOST/PGPORT/PGUSER/PGPASSWORD set
+#
+# The last line printed is "N passed, M failed", counting test files over the four suites.
+# Exit status is non-zero when any test failed or a suite could not run.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+LOGDIR="$ROOT/tmp_check/run-tests"   # tmp_check/ is git-ignored and removed by make clean
+SUMMARY="$LOGDIR/summary"
+
+if [ "${1:-}" != "--in-cluster" ]; then
+    bash test/install-deps.sh
+    make clean
+    make
+    make install
+    # -t keeps the cluster in a temporary directory even as root, so a stale or concurrent run
+    # never collides in /etc/postgresql; UTF8/C.UTF-8 and UTC make the output machine-independent.
+    rm -f "$SUMMARY"
+    rc=0
+    pg_virtualenv -t -c '--locale=C.UTF-8 --encoding=UTF8' -o timezone=UTC \
+        -o shared_preload_libraries=pg_cron -o cron.database_name=postgres \
+        bash "$ROOT/test/run-tests.sh" --in-cluster || rc=$?
+    # pg_virtualenv prints its own lines (and the server log on failure) after the suites:
+    # repeat the summary so that it is the last line.
+    if [ -s "$SUMMARY" ]; then
+        echo
+        cat "$SUMMARY"
+    else
+        echo "run-tests: the suites did not run (pg_virtualenv exit $rc)" >&2
+        [ "$rc" -ne 0 ] || rc=1
+    fi
+    exit "$rc"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Inside the cluster.
+
+rm -rf "$LOGDIR"
+mkdir -p "$LOGDIR"
+
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+SUITE_ERRORS=0
+
+note() { printf '\n=== %s\n' "$*"; }
+
+echo "cluster: $(psql -XAtc 'SELECT version()')"
+echo "         PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=$PGUSER"
+if [ "$(psql -XAtc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_cron launcher'")" -ge 1 ]; then
+    echo "pg_cron: preloaded, launcher running (cron.database_name=postgres)"
+else
+    echo "pg_cron: WARNING: shared_preload_libraries=$(psql -XAtc 'SHOW shared_preload_libraries') but no pg_cron launcher"
+fi
+
+# Smoke check: the installed extension can be created at all (the suites below would each
+# report it too, but this says it once and plainly, and also when there are no tests yet).
+PGOPTIONS="-c client_min_messages=warning" dropdb --if-exists crm_grade_smoke
+createdb crm_grade_smoke
+if smoke=$(psql -X -v ON_ERROR_STOP=1 -d crm_grade_smoke -Atc "CREATE EXTENSION crm_grade" \
+               -c "SELECT extversion FROM pg_extension WHERE extname = 'crm_grade'" 2>&1); then
+    echo "CREATE EXTENSION crm_grade: ok, version $(tail -1 <<<"$smoke")"
+else
+    echo "CREATE EXTENSION crm_grade: FAILED"
+    echo "$smoke"
+    SUITE_ERRORS=$((SUITE_ERRORS + 1))
+    FAILED_NAMES+=("CREATE EXTENSION crm_grade (not a test file, not counted)")
+fi
+dropdb crm_grade_smoke
+
+# The value of a variable as the Makefile (and PGXS) define it.
+make_var() {
+    make --no-print-directory -s -f Makefile -f - "print-$1" <<'EOF'
+print-%:
+	@echo $($*)
+EOF
+}
+
+# run_pg_regress LABEL VAR OTHER_VAR EXPECTED_DIR OUTPUT_PREFIX TEST...
+#   Runs `make installcheck` with VAR set to the tests and OTHER_VAR empty, so the two PGXS
+#   suites run separately and a failure in one does not stop the other.
+run_pg_regress() {
+    local label=$1 var=$2 other=$3 expdir=$4 outdir=$5
+    shift 5
+    local tests=("$@") present=() missing=() t
+    if [ ${#tests[@]} -eq 0 ]; then
+        note "$label: no tests found, skipped"
+        return 0
+    fi
+    for t in "${tests[@]}"; do
+        if compgen -G "$expdir/$t.out" >/dev/null || compgen -G "$expdir/${t}_[0-9].out" >/dev/null; then
+            present+=("$t")
+        else
+            missing+=("$t")
+        fi
+    done
+
+    # A test without expected output would make pg_regress abort the whole run; run each such
+    # test on its own first so that its actual output is there to be reviewed, and count it failed.
+    for t in "${missing[@]}"; do
+        note "$label: $t has no $expdir/$t.out"
+        make --no-print-directory installcheck "$other=" "$var=$t" >"$LOGDIR/$label-$t-missing.log" 2>&1 || true
+        if [ -f "${outdir}results/$t.out" ]; then
+            echo "    its output is in ${outdir}results/$t.out: review it, then copy it to $expdir/$t.out"
+        else
+            echo "    it produced no output; see $LOGDIR/$label-$t-missing.log"
+        fi
+        FAILED=$((FAILED + 1))
+        FAILED_NAMES+=("$label/$t (no expected output)")
+    done
+
+    if [ ${#present[@]} -eq 0 ]; then
+        return 0
+    fi
+
+    note "$label: make installcheck ($var: ${present[*]})"
+    local log="$LOGDIR/$label.log" rc=0
+    make --no-print-directory installcheck "$other=" "$var=${present[*]}" 2>&1 | tee "$log" || rc=$?
+
+    # PostgreSQL 15 prints "test NAME ... ok|FAILED" (parallel groups: "     NAME ... ok");
+    # 16 and later print "ok 1 - NAME" / "not ok 1 - NAME".
+    local ok_names bad_names
+    ok_names=$(sed -nE -e 's/^(test +| +)([^ ]+) +\.\.\. +(ok|failed \(ignored\)).*/\2/p' \
+                      -e 's/^ok +[0-9]+ +[-+] +([^ ]+).*/\1/p' "$log" | sort -u)
+    bad_names=$(sed -nE -e 's/^(test +| +)([^ ]+) +\.\.\. +FAILED.*/\2/p' \
+                       -e 's/^not ok +[0-9]+ +[-+] +([^ ]+).*/\1/p' "$log" | sort -u)
+    local reported=0
+    for t in "${present[@]}"; do
+        if grep -qxF -- "$t" <<<"$bad_names"; then
+            FAILED=$((FAILED + 1)); FAILED_NAMES+=("$label/$t")
+        elif grep -qxF -- "$t" <<<"$ok_names"; then
+            PASSED=$((PASSED + 1))
+        else
+            FAILED=$((FAILED + 1)); FAILED_NAMES+=("$label/$t (did not run)")
+            continue
+        fi
+        reported=$((reported + 1))
+    done
+
+    if [ "$rc" -ne 0 ]; then
+        [ "$reported" -eq ${#present[@]} ] || SUITE_ERRORS=$((SUITE_ERRORS + 1))
+        note "$label FAILED (make installcheck exit $rc)"
+        local diffs="${outdir}regression.diffs"
+        if [ -s "$diffs" ]; then
+            local lines
+            lines=$(wc -l <"$diffs")
+            echo "--- $ROOT/$diffs ($lines lines)"
+            head -n 3000 "$diffs"
+            [ "$lines" -le 3000 ] || echo "... (first 3000 lines shown; the rest is in the file)"
+            echo "--- end of $ROOT/$diffs"
+        else
+            echo "(no $diffs; the full log is $log)"
+        fi
+        echo "actual outputs: $ROOT/${outdir}results/"
+    fi
+}
+
+# shellcheck disable=SC2207  # test names never contain blanks
+REGRESS_TESTS=($(make_var REGRESS))
+# shellcheck disable=SC2207
+ISOLATION_TESTS=($(make_var ISOLATION))
+
+run_pg_regress regress REGRESS ISOLATION expected "" "${REGRESS_TESTS[@]}"
+run_pg_regress isolation ISOLATION REGRESS test/isolation/expected output_iso/ "${ISOLATION_TESTS[@]}"
+
+# run_tap LABEL GLOB_DESCRIPTION COMMAND... -- FILE...
+#   Runs a TAP harness (pg_prove or prove) over the files and counts them: a file passed when the
+#   harness printed "FILE ..... ok" (or "skipped") for it and did not list it in its "Test Summary
+#   Report" ("FILE   (Wstat: ..."); any other file failed.
+run_tap() {
+    local label=$1 what=$2
+    shift 2
+    local cmd=() files=() f
+    while [ "$1" != "--" ]; do cmd+=("$1"); shift; done
+    shift
+    files=("$@")
+    if [ ${#files[@]} -eq 0 ]; then
+        note "$label: no test files in $what, skipped (0 $label tests run)"
+        return 0
+    fi
+    note "$label: ${cmd[*]} $what"
+    local log="$LOGDIR/$label.log" rc=0 ok bad failed=0
+    "${cmd[@]}" "${files[@]}" 2>&1 | tee "$log" || rc=$?
+    ok=$(sed -nE 's/^([^ ]+) \.+ (ok|skipped).*/\1/p' "$log" | sort -u)
+    bad=$(sed -nE 's/^([^ ]+) +\(Wstat: .*/\1/p' "$log" | sort -u)
+    for f in "${files[@]}"; do
+        if grep -qxF -- "$f" <<<"$bad" || ! grep -qxF -- "$f" <<<"$ok"; then
+            failed=$((failed + 1)); FAILED_NAMES+=("$label/$(basename "$f")")
+        fi
+    done
+    if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+        # The harness failed although every file looked fine: count them all failed.
+        failed=${#files[@]}
+        FAILED_NAMES+=("$label (${cmd[0]} exit $rc, see $log)")
+    fi
+    PASSED=$((PASSED + ${#files[@]} - failed))
+    FAILED=$((FAILED + failed))
+}
+
+shopt -s nullglob
+PGTAP_FILES=(test/pgtap/*.sql)
+SHELL_TAP_FILES=(test/t/*.t)
+shopt -u nullglob
+
+# pgTAP: each file creates its own extensions inside a transaction and rolls back.
+PGOPTIONS="-c client_min_messages=warning" dropdb --if-exists crm_grade_tap
+createdb crm_grade_tap
+run_tap pgtap 'test/pgtap/*.sql' pg_prove -d crm_grade_tap --ext .sql --failures -- "${PGTAP_FILES[@]}"
+
+# TAP scripts (e.g. pg_dump/pg_restore round trips) that make their own databases through
+# PGHOST/PGPORT; prove runs each by its #! line.
+run_tap tap 'test/t/*.t' prove --failures -- "${SHELL_TAP_FILES[@]}"
+
+echo
+if [ ${#FAILED_NAMES[@]} -gt 0 ]; then
+    echo "failed:"
+    printf '    %s\n' "${FAILED_NAMES[@]}"
+fi
+echo "logs: $LOGDIR"
+echo "$PASSED passed, $FAILED failed" | tee "$SUMMARY"
+if [ "$FAILED" -gt 0 ] || [ "$SUITE_ERRORS" -gt 0 ]; then
+    exit 1
+fi
