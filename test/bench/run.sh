@@ -16,6 +16,7 @@
 #   BENCH_ROUNDS     alternating rounds of each measurement   (default 3)
 #   BENCH_CLIENTS    pgbench clients (and threads)            (default 2)
 #   BENCH_AA=1       A/A run: leave bench.orders plain too, to see the measurement noise
+#   BENCH_FSYNC=on   durable commits (pg_virtualenv's default is fsync=off)
 # With the defaults the whole run takes about 3 to 5 minutes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -34,7 +35,10 @@ if [ "${1:-}" != "--in-cluster" ]; then
     make
     make install
     if [ -n "${MAKELEVEL:-}" ]; then export BENCH_COMMAND="make bench"; else export BENCH_COMMAND="bash $BENCH/run.sh"; fi
+    # pg_virtualenv turns fsync off; BENCH_FSYNC=on measures with durable commits,
+    # as a production server has them
     exec pg_virtualenv -t -c '--locale=C.UTF-8 --encoding=UTF8' -o timezone=UTC \
+        -o "fsync=${BENCH_FSYNC:-off}" \
         bash "$ROOT/$BENCH/run.sh" --in-cluster
 fi
 
