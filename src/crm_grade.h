@@ -24,9 +24,7 @@
 
 /* ---------- settings and time (time.c) ---------- */
 
-extern void CrmDefineSettings(void);
 extern TimestampTz CrmAsOf(void);
-extern const char *CrmTimezoneName(void);
 extern TimestampTz CrmWindowStart(TimestampTz t);
 extern TimestampTz CrmWindowExit(TimestampTz t, TimestampTz now);
 extern TimestampTz CrmWindowReentry(TimestampTz now);
@@ -94,7 +92,6 @@ typedef struct CustomerState
 #define STATE_I64(st, c)		DatumGetInt64((st)->values[(c)])
 #define STATE_NUM(st, c)		DatumGetNumeric((st)->values[(c)])
 
-extern void StateInitEmpty(CustomerState *st, const char *customer);
 extern void StateFromTuple(CustomerState *st, HeapTupleHeader tuple);
 extern HeapTuple StateToTuple(CustomerState *st, TupleDesc desc);
 extern void StateSet(CustomerState *st, StateCol col, Datum value);
@@ -136,7 +133,6 @@ extern Policy *PolicyParse(Jsonb *definition, const char *name);
 extern Policy *PolicyGetCached(const char *name, Jsonb *definition);
 extern void PolicyKeep(Policy *policy);
 extern void PolicyFree(Policy *policy);
-extern const char *PolicyName(Policy *policy);
 extern void PolicyGrade(Policy *policy, CustomerState *st, TimestampTz now,
 						TimestampTz *valid_until);
 

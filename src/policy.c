@@ -489,12 +489,6 @@ PolicyFree(Policy *policy)
 	MemoryContextDelete(policy->cxt);
 }
 
-const char *
-PolicyName(Policy *policy)
-{
-	return policy->name;
-}
-
 static bool
 Compare(int cmp, CmpOp op)
 {

@@ -63,6 +63,7 @@ typedef struct ColumnMap
 #define MAX_MAPS 8
 
 static ColumnMap *GetColumnMap(TupleDesc desc);
+static void StateInitEmpty(CustomerState *st, const char *customer);
 
 /* The StateCol of a column name, or -1. */
 int
@@ -150,7 +151,7 @@ GetColumnMap(TupleDesc desc)
 }
 
 /* A new customer: no orders, nothing graded. */
-void
+static void
 StateInitEmpty(CustomerState *st, const char *customer)
 {
 	Datum		zero = NumericGetDatum(NumericFromInt64(0));

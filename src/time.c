@@ -43,6 +43,8 @@ static void AssignAsOf(const char *newval, void *extra);
 static bool CheckTimezone(char **newval, void **extra, GucSource source);
 static void AssignTimezone(const char *newval, void *extra);
 static pg_tz *CrmTz(void);
+static void CrmDefineSettings(void);
+static const char *CrmTimezoneName(void);
 
 /*
  * A crm_grade.as_of set before this module was loaded, and found invalid
@@ -65,7 +67,7 @@ _PG_init(void)
 }
 
 /* Define crm_grade.as_of and crm_grade.timezone. */
-void
+static void
 CrmDefineSettings(void)
 {
 	DefineCustomStringVariable("crm_grade.as_of",
@@ -195,7 +197,7 @@ CrmAsOf(void)
 	return as_of_set ? as_of_value : GetCurrentTransactionStartTimestamp();
 }
 
-const char *
+static const char *
 CrmTimezoneName(void)
 {
 	return timezone_string ? timezone_string : "UTC";
