@@ -234,6 +234,16 @@ BEGIN
 			(SELECT s.tbl FROM @extschema@.source s WHERE s.kind = 'customers')
 			USING ERRCODE = 'duplicate_object', HINT = 'Detach it first with crm_grade.detach().';
 	END IF;
+	-- updates, deletes and regrade() read a customer's rows through an index
+	-- whose first column is the key; without one each of them scans the table
+	IF NOT EXISTS (SELECT 1 FROM pg_index i
+					WHERE i.indrelid = src.tbl AND i.indisvalid
+					  AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute a
+										  WHERE a.attrelid = src.tbl AND a.attname = src.customer_column)) THEN
+		RAISE WARNING 'relation % has no index on column "%"', src.tbl, src.customer_column
+			USING DETAIL = 'crm_grade reads a customer''s rows through such an index when rows are updated or deleted and when regrade() runs; without one, each of those scans the whole table.',
+				  HINT = format('CREATE INDEX ON %s (%I);', src.tbl, src.customer_column);
+	END IF;
 	DELETE FROM @extschema@.source s WHERE s.tbl = src.tbl;
 	INSERT INTO @extschema@.source VALUES (src.*);
 	PERFORM @extschema@._create_triggers(src.tbl, func, args);

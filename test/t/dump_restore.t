@@ -28,6 +28,7 @@ CREATE SCHEMA app;
 CREATE TABLE app.customers (id uuid PRIMARY KEY, owner text, created_at timestamptz, attrs jsonb);
 CREATE TABLE app.orders (id serial PRIMARY KEY, cust uuid NOT NULL REFERENCES app.customers,
 						 amount numeric NOT NULL, at timestamptz NOT NULL);
+CREATE INDEX ON app.orders (cust);
 INSERT INTO app.customers VALUES
 	('11111111-1111-1111-1111-111111111111', 'rep1', '2025-01-01', '{}'),
 	('22222222-2222-2222-2222-222222222222', 'rep2', '2025-02-01', '{}');
