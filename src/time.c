@@ -15,6 +15,8 @@
 #include "access/xact.h"
 #include "fmgr.h"
 #include "pgtime.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -27,6 +29,7 @@ PG_FUNCTION_INFO_V1(crm_grade_as_of);
 PG_FUNCTION_INFO_V1(crm_grade_timezone);
 PG_FUNCTION_INFO_V1(crm_grade_window_start);
 PG_FUNCTION_INFO_V1(crm_grade_month_index);
+PG_FUNCTION_INFO_V1(crm_grade_months_from_bits);
 
 void		_PG_init(void);
 
@@ -501,4 +504,24 @@ Datum
 crm_grade_month_index(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(CrmMonthIndex(PG_GETARG_TIMESTAMPTZ(0)));
+}
+
+/*
+ * SQL: crm_grade._months_from_bits(bits bigint, base int) RETURNS int[]:
+ * the month indexes base + i for each bit i of bits, ascending; the empty
+ * array for NULL bits (no order in the window).
+ */
+Datum
+crm_grade_months_from_bits(PG_FUNCTION_ARGS)
+{
+	uint64		bits = PG_ARGISNULL(0) ? 0 : (uint64) PG_GETARG_INT64(0);
+	int32		base = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
+	Datum		months[64];
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < 64; i++)
+		if (bits & (UINT64CONST(1) << i))
+			months[n++] = Int32GetDatum(base + i);
+	PG_RETURN_ARRAYTYPE_P(construct_array(months, n, INT4OID, 4, true, TYPALIGN_INT));
 }

@@ -20,6 +20,10 @@ CREATE FUNCTION @extschema@._window_start(timestamptz) RETURNS timestamptz
 CREATE FUNCTION @extschema@._month_index(timestamptz) RETURNS integer
 	AS 'MODULE_PATHNAME', 'crm_grade_month_index' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+-- The sorted month indexes base + i for each bit i set in bits.
+CREATE FUNCTION @extschema@._months_from_bits(bits bigint, base integer) RETURNS integer[]
+	AS 'MODULE_PATHNAME', 'crm_grade_months_from_bits' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
 -- Evaluate one customer: takes a record whose columns are named like
 -- customer_state's accumulator columns, returns the complete state row with
 -- derived metrics, grade and valid_until.
