@@ -422,14 +422,29 @@ CrmWindowExit(TimestampTz t, TimestampTz now)
 TimestampTz
 CrmWindowReentry(TimestampTz now)
 {
+	static TimestampTz cached_now = DT_NOBEGIN;
+	static pg_tz *cached_tz = NULL;
+	static TimestampTz cached_reentry = DT_NOEND;
 	TimestampTz steps[MAX_STEPS];
-	int			nsteps = WindowSteps(now, steps);
+	int			nsteps;
 	int			i;
 
+	/* it depends on now alone, and a refresh asks once per customer */
+	if (now == cached_now && CrmTz() == cached_tz)
+		return cached_reentry;
+	nsteps = WindowSteps(now, steps);
+	cached_reentry = DT_NOEND;
 	for (i = 0; i < nsteps; i++)
+	{
 		if (CrmWindowStart(steps[i]) < CrmWindowStart(steps[i] - 1))
-			return steps[i];
-	return DT_NOEND;
+		{
+			cached_reentry = steps[i];
+			break;
+		}
+	}
+	cached_now = now;
+	cached_tz = CrmTz();
+	return cached_reentry;
 }
 
 /* year * 12 + month - 1 in crm_grade.timezone. */
