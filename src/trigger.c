@@ -72,16 +72,15 @@ typedef struct OrderRow
 typedef struct Plans
 {
 	Oid			rowtype;		/* customer_state's row type the plans were made for */
-	SPIPlanPtr	select_state;
-	SPIPlanPtr	insert_placeholder;
-	SPIPlanPtr	update_state;
+	SPIPlanPtr	lock_one;
+	SPIPlanPtr	lock_states;
+	SPIPlanPtr	insert_placeholders;
+	SPIPlanPtr	update_one;
+	SPIPlanPtr	update_states;
 	SPIPlanPtr	insert_history;
 	SPIPlanPtr	active_policy;
 	SPIPlanPtr	refresh_some;
 	SPIPlanPtr	refresh_all;
-	int			nparams;		/* parameters of update_state */
-	int			param_col[SC_NCOLS];	/* StateCol of each parameter */
-	Oid			param_types[SC_NCOLS];
 } Plans;
 
 static Plans plans;
@@ -427,21 +426,27 @@ PreparePlans(void)
 {
 	Oid			rowtype = StateRowType();
 	Oid			text_arg[1] = {TEXTOID};
+	Oid			keys_arg[1] = {TEXTARRAYOID};
+	Oid			states_arg[1];
 	Oid			refresh_args[2] = {TEXTARRAYOID, TEXTOID};
-	Oid			history_args[9] = {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Oid			history_args[9] = {TEXTARRAYOID, TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
 	TupleDesc	desc;
-	StringInfoData sql;
+	StringInfoData cols,
+				vals,
+				one,
+				sql;
 	int			i;
-	bool		first = true;
 
-	if (plans.rowtype == rowtype && plans.update_state != NULL)
+	if (plans.rowtype == rowtype && plans.update_states != NULL)
 		return;
-	if (plans.select_state)
+	if (plans.lock_states)
 	{
-		SPI_freeplan(plans.select_state);
-		SPI_freeplan(plans.insert_placeholder);
-		SPI_freeplan(plans.update_state);
+		SPI_freeplan(plans.lock_one);
+		SPI_freeplan(plans.lock_states);
+		SPI_freeplan(plans.insert_placeholders);
+		SPI_freeplan(plans.update_one);
+		SPI_freeplan(plans.update_states);
 		SPI_freeplan(plans.insert_history);
 		SPI_freeplan(plans.active_policy);
 		SPI_freeplan(plans.refresh_some);
@@ -450,52 +455,70 @@ PreparePlans(void)
 	}
 
 	/*
-	 * UPDATE ... SET col = $n for every column but the key ($1): plain
-	 * parameters keep executor start-up cheap on the hot path.
+	 * UPDATE every column but the key, from one customer_state value or
+	 * from an array of them.  A single row (the common single-row INSERT)
+	 * goes through a plan keyed by a scalar, which the plan cache keeps as
+	 * one generic plan; an array plan is re-planned for its size each time,
+	 * which a batch of customers amortises.
 	 */
 	desc = lookup_rowtype_tupdesc(rowtype, -1);
-	plans.nparams = 1;
-	plans.param_col[0] = SC_CUSTOMER;
-	plans.param_types[0] = TEXTOID;
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "UPDATE crm_grade.customer_state SET ");
+	initStringInfo(&cols);
+	initStringInfo(&vals);
+	initStringInfo(&one);
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		int			col = StateColumnIndex(NameStr(att->attname));
+		const char *name = quote_identifier(NameStr(att->attname));
 
-		if (att->attisdropped || col < 0 || col == SC_CUSTOMER)
+		if (att->attisdropped || strcmp(NameStr(att->attname), "customer") == 0)
 			continue;
-		plans.param_col[plans.nparams] = col;
-		plans.param_types[plans.nparams] = att->atttypid;
-		plans.nparams++;
-		appendStringInfo(&sql, "%s%s = $%d", first ? "" : ", ",
-						 quote_identifier(NameStr(att->attname)), plans.nparams);
-		first = false;
+		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", name);
+		appendStringInfo(&vals, "%su.%s", vals.len ? ", " : "", name);
+		appendStringInfo(&one, "%s($1).%s", one.len ? ", " : "", name);
 	}
-	appendStringInfoString(&sql, " WHERE customer = $1");
 	ReleaseTupleDesc(desc);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE crm_grade.customer_state s SET (%s) = ROW(%s) "
+					 "WHERE s.customer = ($1).customer", cols.data, one.data);
+	plans.update_one = SPI_prepare(sql.data, 1, &rowtype);
+	resetStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE crm_grade.customer_state s SET (%s) = ROW(%s) "
+					 "FROM unnest($1) u WHERE s.customer = u.customer", cols.data, vals.data);
+	states_arg[0] = get_array_type(rowtype);
+	plans.update_states = SPI_prepare(sql.data, 1, states_arg);
 
-	plans.update_state = SPI_prepare(sql.data, plans.nparams, plans.param_types);
-	/* the whole row as one composite of the named type: its column map is cached */
-	plans.select_state = SPI_prepare("SELECT s FROM crm_grade.customer_state s WHERE s.customer = $1 FOR UPDATE",
-									 1, text_arg);
-	plans.insert_placeholder = SPI_prepare("INSERT INTO crm_grade.customer_state (customer) VALUES ($1) "
-										   "ON CONFLICT (customer) DO NOTHING", 1, text_arg);
+	/*
+	 * Rows are locked in byte order of the key (COLLATE "C"): the order the
+	 * keys are sorted in here, and in _refresh_some(), so writers never
+	 * deadlock.  Each row comes back whole, as a composite of the named row
+	 * type, whose column map is cached.
+	 */
+	plans.lock_one = SPI_prepare("SELECT s FROM crm_grade.customer_state s WHERE s.customer = $1 FOR UPDATE",
+								 1, text_arg);
+	plans.lock_states = SPI_prepare("SELECT s FROM crm_grade.customer_state s WHERE s.customer = ANY ($1) "
+									"ORDER BY s.customer COLLATE \"C\" FOR UPDATE", 1, keys_arg);
+	plans.insert_placeholders = SPI_prepare("INSERT INTO crm_grade.customer_state (customer) "
+											"SELECT k FROM unnest($1) k ORDER BY k COLLATE \"C\" "
+											"ON CONFLICT (customer) DO NOTHING", 1, keys_arg);
 	plans.insert_history = SPI_prepare("INSERT INTO crm_grade.history (customer, changed_at, old_grade, "
 									   "new_grade, old_lifecycle, new_lifecycle, old_risk, new_risk, reason) "
-									   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", 9, history_args);
+									   "SELECT u.c, $2, u.og, u.ng, u.ol, u.nl, u.orisk, u.nrisk, u.r "
+									   "FROM unnest($1, $3, $4, $5, $6, $7, $8, $9) "
+									   "AS u(c, og, ng, ol, nl, orisk, nrisk, r)", 9, history_args);
 	plans.active_policy = SPI_prepare("SELECT p.name, p.definition FROM crm_grade.policy p WHERE p.name = "
 									  "coalesce((SELECT a.name FROM crm_grade.active_policy a), 'abc')",
 									  0, NULL);
 	plans.refresh_some = SPI_prepare("SELECT crm_grade._refresh_some($1, $2)", 2, refresh_args);
 	plans.refresh_all = SPI_prepare("SELECT crm_grade._refresh_all($1)", 1, text_arg);
-	if (!plans.update_state || !plans.select_state || !plans.insert_placeholder ||
+	if (!plans.update_one || !plans.update_states || !plans.lock_one || !plans.lock_states ||
+		!plans.insert_placeholders ||
 		!plans.insert_history || !plans.active_policy || !plans.refresh_some || !plans.refresh_all)
 		elog(ERROR, "crm_grade: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(plans.update_state);
-	SPI_keepplan(plans.select_state);
-	SPI_keepplan(plans.insert_placeholder);
+	SPI_keepplan(plans.update_one);
+	SPI_keepplan(plans.update_states);
+	SPI_keepplan(plans.lock_one);
+	SPI_keepplan(plans.lock_states);
+	SPI_keepplan(plans.insert_placeholders);
 	SPI_keepplan(plans.insert_history);
 	SPI_keepplan(plans.active_policy);
 	SPI_keepplan(plans.refresh_some);
@@ -552,147 +575,279 @@ LoadActivePolicy(void)
 	return p;
 }
 
-/* Lock a customer's state row and read it; false when there is none. */
-static bool
-FetchStateForUpdate(const char *key, CustomerState *st)
-{
-	Datum		arg = CStringGetTextDatum(key);
-	bool		isnull;
+/* At most this many customers' states are held in memory at once. */
+#define CHUNK_CUSTOMERS 5000
 
-	if (SPI_execute_plan(plans.select_state, &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "crm_grade: could not lock the state of customer %s", key);
-	if (SPI_processed == 0)
-		return false;
-	StateFromTuple(st, DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[0],
-															 SPI_tuptable->tupdesc, 1, &isnull)));
-	SPI_freetuptable(SPI_tuptable);
-	return true;
-}
-
-/* Write a state row back, and a history row when grade, stage or risk moved. */
-static void
-StoreState(CustomerState *st, CustomerState *old, TimestampTz now, const char *reason)
+/* A text[] of C strings. */
+static Datum
+TextArray(char **strs, int n)
 {
-	Datum		args[SC_NCOLS];
-	char		argnulls[SC_NCOLS];
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	int			i;
 
-	for (i = 0; i < plans.nparams; i++)
-	{
-		args[i] = st->values[plans.param_col[i]];
-		argnulls[i] = st->isnull[plans.param_col[i]] ? 'n' : ' ';
-	}
-	if (SPI_execute_plan(plans.update_state, args, argnulls, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "crm_grade: could not store a customer's state");
-
-	if (!StateTextEquals(st, old, SC_GRADE) || !StateTextEquals(st, old, SC_LIFECYCLE) ||
-		!StateTextEquals(st, old, SC_RISK))
-	{
-		Datum		values[9];
-		char		nulls[9];
-		static const StateCol cols[6] = {SC_GRADE, SC_GRADE, SC_LIFECYCLE, SC_LIFECYCLE, SC_RISK, SC_RISK};
-		int			i;
-
-		values[0] = st->values[SC_CUSTOMER];
-		nulls[0] = ' ';
-		values[1] = TimestampTzGetDatum(now);
-		nulls[1] = ' ';
-		for (i = 0; i < 6; i++)
-		{
-			CustomerState *from = (i % 2 == 0) ? old : st;
-
-			values[2 + i] = from->values[cols[i]];
-			nulls[2 + i] = from->isnull[cols[i]] ? 'n' : ' ';
-		}
-		values[8] = CStringGetTextDatum(reason);
-		nulls[8] = ' ';
-		if (SPI_execute_plan(plans.insert_history, values, nulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "crm_grade: could not write grade history");
-	}
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(strs[i]);
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 /*
- * Apply one customer's inserted orders incrementally.  Returns false when
- * the stored state cannot be extended (time has passed its valid_until, or
- * crm_grade.as_of went back before it was graded): the caller refreshes it.
+ * Lock and read the state rows of keys (sorted, distinct).  states[i] is
+ * filled for each key found; found[i] says which.  Returns how many.
  */
-static bool
-ApplyInsertedOrders(OrderRow *rows, int n, TimestampTz now, TimestampTz ws, Policy *policy)
+static int
+LockStates(char **keys, int n, CustomerState *states, bool *found)
 {
-	CustomerState st,
-				old;
-	const char *reason = "order";
-	int64		orders_before;
-	int			i;
+	Datum		arg = (n == 1) ? CStringGetTextDatum(keys[0]) : TextArray(keys, n);
+	uint64		r;
+	int			i = 0,
+				nfound = 0;
 
-	if (!FetchStateForUpdate(rows[0].key, &st))
+	if (SPI_execute_plan(n == 1 ? plans.lock_one : plans.lock_states, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not lock customer states");
+	/* rows come back in the keys' order: merge */
+	for (r = 0; r < SPI_processed; r++)
 	{
-		/* a new customer; a concurrent writer may create it first */
-		Datum		arg = CStringGetTextDatum(rows[0].key);
+		bool		isnull;
+		HeapTupleHeader td = DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[r],
+																	 SPI_tuptable->tupdesc, 1, &isnull));
+		CustomerState st;
+		char	   *key;
 
-		if (SPI_execute_plan(plans.insert_placeholder, &arg, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "crm_grade: could not create the state of customer %s", rows[0].key);
-		if (!FetchStateForUpdate(rows[0].key, &st))
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not serialize access to the state of customer %s", rows[0].key),
-					 errhint("The transaction might succeed if retried.")));
+		StateFromTuple(&st, td);
+		key = TextDatumGetCString(st.values[SC_CUSTOMER]);
+		while (i < n && strcmp(keys[i], key) < 0)
+			i++;
+		if (i < n && strcmp(keys[i], key) == 0)
+		{
+			states[i] = st;
+			found[i] = true;
+			nfound++;
+		}
 	}
-	if (!STATE_NULL(&st, SC_GRADED_AT) &&
-		(now < STATE_TS(&st, SC_GRADED_AT) ||
-		 (!STATE_NULL(&st, SC_VALID_UNTIL) && now >= STATE_TS(&st, SC_VALID_UNTIL))))
-		return false;
-
-	old = st;
-	orders_before = STATE_I64(&st, SC_ORDERS_TOTAL);
-	for (i = 0; i < n; i++)
-	{
-		AddOrder(&st, &rows[i], now, ws);
-		if (IsRefund(&rows[i]))
-			reason = "refund";
-	}
-	if (orders_before == 0 && STATE_I64(&st, SC_ORDERS_TOTAL) > 0)
-		reason = "first_order";
-	EvaluateCustomer(&st, now, policy);
-	StoreState(&st, &old, now, reason);
-	return true;
+	SPI_freetuptable(SPI_tuptable);
+	return nfound;
 }
 
-/* INSERT: one pass per customer, in key order so concurrent writers never deadlock. */
+/*
+ * Lock and read every key's state row, creating the missing ones first: a
+ * concurrent writer may create the same customer, and ON CONFLICT waits
+ * for it.
+ */
+static void
+LockOrCreateStates(char **keys, int n, CustomerState *states)
+{
+	bool	   *found = palloc0(sizeof(bool) * n);
+	char	  **missing;
+	int			nmissing = 0,
+				i;
+
+	if (LockStates(keys, n, states, found) == n)
+		return;
+	missing = palloc(sizeof(char *) * n);
+	for (i = 0; i < n; i++)
+		if (!found[i])
+			missing[nmissing++] = keys[i];
+	{
+		Datum		arg = TextArray(missing, nmissing);
+
+		if (SPI_execute_plan(plans.insert_placeholders, &arg, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "crm_grade: could not create customer states");
+	}
+	if (LockStates(keys, n, states, found) != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access to the state of a new customer"),
+				 errhint("The transaction might succeed if retried.")));
+}
+
+/* History rows gathered for one statement's chunk. */
+typedef struct HistoryRows
+{
+	int			n;
+	char	  **cols[8];		/* customer, old/new grade, lifecycle, risk, reason */
+} HistoryRows;
+
+static char *
+TextOrNull(CustomerState *st, StateCol col)
+{
+	return st->isnull[col] ? NULL : TextDatumGetCString(st->values[col]);
+}
+
+/* Note a history row when grade, stage or risk moved. */
+static void
+AddHistory(HistoryRows *h, CustomerState *old, CustomerState *st, const char *reason)
+{
+	int			i = h->n;
+
+	if (StateTextEquals(st, old, SC_GRADE) && StateTextEquals(st, old, SC_LIFECYCLE) &&
+		StateTextEquals(st, old, SC_RISK))
+		return;
+	h->cols[0][i] = TextDatumGetCString(st->values[SC_CUSTOMER]);
+	h->cols[1][i] = TextOrNull(old, SC_GRADE);
+	h->cols[2][i] = TextOrNull(st, SC_GRADE);
+	h->cols[3][i] = TextOrNull(old, SC_LIFECYCLE);
+	h->cols[4][i] = TextOrNull(st, SC_LIFECYCLE);
+	h->cols[5][i] = TextOrNull(old, SC_RISK);
+	h->cols[6][i] = TextOrNull(st, SC_RISK);
+	h->cols[7][i] = (char *) reason;
+	h->n++;
+}
+
+/* Insert the gathered history rows with one statement. */
+static void
+WriteHistory(HistoryRows *h, TimestampTz now)
+{
+	Datum		args[9];
+	int			dims[1] = {h->n};
+	int			lbs[1] = {1};
+	int			c,
+				i;
+
+	if (h->n == 0)
+		return;
+	args[1] = TimestampTzGetDatum(now);
+	for (c = 0; c < 8; c++)
+	{
+		Datum	   *elems = palloc(sizeof(Datum) * h->n);
+		bool	   *nulls = palloc(sizeof(bool) * h->n);
+
+		for (i = 0; i < h->n; i++)
+		{
+			nulls[i] = (h->cols[c][i] == NULL);
+			elems[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(h->cols[c][i]);
+		}
+		args[c == 0 ? 0 : c + 1] = PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+																	   TEXTOID, -1, false, TYPALIGN_INT));
+	}
+	if (SPI_execute_plan(plans.insert_history, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "crm_grade: could not write grade history");
+}
+
+/* Write the new states with one UPDATE. */
+static void
+WriteStates(CustomerState *states, bool *changed, int n)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc(plans.rowtype, -1);
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		arg;
+	int			i,
+				m = 0;
+
+	for (i = 0; i < n; i++)
+		if (changed[i])
+			elems[m++] = HeapTupleGetDatum(StateToTuple(&states[i], desc));
+	ReleaseTupleDesc(desc);
+	if (m == 0)
+		return;
+	arg = (m == 1) ? elems[0] :
+		PointerGetDatum(construct_array(elems, m, plans.rowtype, -1, false, TYPALIGN_DOUBLE));
+	if (SPI_execute_plan(m == 1 ? plans.update_one : plans.update_states, &arg, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "crm_grade: could not store customer states");
+}
+
+/*
+ * Apply the inserted orders of customers [g0, g1) (groups of rows with one
+ * key; start[g] is the first row of group g).  Customers whose stored state
+ * cannot be extended (time has passed its valid_until, or crm_grade.as_of
+ * went back before it was graded) are appended to *stale for a refresh.
+ */
+static void
+ApplyChunk(OrderRow *rows, int *start, int g0, int g1, TimestampTz now, TimestampTz ws,
+		   Policy *policy, List **stale, MemoryContext outer)
+{
+	int			n = g1 - g0;
+	char	  **keys = palloc(sizeof(char *) * n);
+	CustomerState *states = palloc(sizeof(CustomerState) * n);
+	bool	   *changed = palloc0(sizeof(bool) * n);
+	HistoryRows hist;
+	int			g,
+				c;
+
+	hist.n = 0;
+	for (c = 0; c < 8; c++)
+		hist.cols[c] = palloc(sizeof(char *) * n);
+	for (g = 0; g < n; g++)
+		keys[g] = rows[start[g0 + g]].key;
+	LockOrCreateStates(keys, n, states);
+
+	for (g = 0; g < n; g++)
+	{
+		CustomerState *st = &states[g];
+		CustomerState old;
+		const char *reason = "order";
+		int			r;
+
+		if (!STATE_NULL(st, SC_GRADED_AT) &&
+			(now < STATE_TS(st, SC_GRADED_AT) ||
+			 (!STATE_NULL(st, SC_VALID_UNTIL) && now >= STATE_TS(st, SC_VALID_UNTIL))))
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(outer);
+
+			*stale = lappend(*stale, keys[g]);
+			MemoryContextSwitchTo(oldcxt);
+			continue;
+		}
+		old = *st;
+		for (r = start[g0 + g]; r < start[g0 + g + 1]; r++)
+		{
+			AddOrder(st, &rows[r], now, ws);
+			if (IsRefund(&rows[r]))
+				reason = "refund";
+		}
+		if (STATE_I64(&old, SC_ORDERS_TOTAL) == 0 && STATE_I64(st, SC_ORDERS_TOTAL) > 0)
+			reason = "first_order";
+		EvaluateCustomer(st, now, policy);
+		changed[g] = true;
+		AddHistory(&hist, &old, st, reason);
+	}
+	WriteStates(states, changed, n);
+	WriteHistory(&hist, now);
+}
+
+/*
+ * INSERT: each customer's state is locked once per statement (in key order,
+ * so concurrent writers never deadlock), extended with its new orders
+ * without reading its other orders, evaluated, and written back; a chunk of
+ * customers at a time, with one statement each for locking, writing and
+ * history.
+ */
 static void
 ProcessOrderInserts(SourceColumns *cols, Tuplestorestate *store)
 {
 	TimestampTz now = CrmAsOf();
 	TimestampTz ws = CrmWindowStart(now);
-	MemoryContext percust = AllocSetContextCreate(CurrentMemoryContext, "crm_grade customer",
-												  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext oldcxt;
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext chunkcxt;
 	List	   *stale = NIL;
 	Policy	   *policy;
 	OrderRow   *rows;
+	int		   *start;
 	int			n,
+				ngroups = 0,
 				i,
-				j;
+				g0;
 
 	rows = ReadOrderRows(cols, store, &n);
 	if (n == 0)
 		return;
 	qsort(rows, n, sizeof(OrderRow), CompareRowKeys);
-	policy = LoadActivePolicy();
-	for (i = 0; i < n; i = j)
-	{
-		bool		applied;
+	start = palloc(sizeof(int) * (n + 1));
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(rows[i].key, rows[i - 1].key) != 0)
+			start[ngroups++] = i;
+	start[ngroups] = n;
 
-		for (j = i + 1; j < n && strcmp(rows[j].key, rows[i].key) == 0; j++)
-			;
-		oldcxt = MemoryContextSwitchTo(percust);
-		applied = ApplyInsertedOrders(&rows[i], j - i, now, ws, policy);
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(percust);
-		if (!applied)
-			stale = lappend(stale, rows[i].key);
+	policy = LoadActivePolicy();
+	chunkcxt = AllocSetContextCreate(outer, "crm_grade chunk", ALLOCSET_DEFAULT_SIZES);
+	for (g0 = 0; g0 < ngroups; g0 += CHUNK_CUSTOMERS)
+	{
+		MemoryContextSwitchTo(chunkcxt);
+		ApplyChunk(rows, start, g0, Min(ngroups, g0 + CHUNK_CUSTOMERS), now, ws, policy,
+				   &stale, outer);
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(chunkcxt);
 	}
-	MemoryContextDelete(percust);
+	MemoryContextDelete(chunkcxt);
 	if (stale != NIL)
 		RefreshCustomers(stale, "order");
 }

@@ -165,7 +165,8 @@ END $$;
 
 -- Re-evaluate the given customers (the trigger's slow path and regrade()).
 -- Their state rows are created if missing and locked in key order first
--- (the order the insert path uses, so writers never deadlock); only then
+-- (byte order, COLLATE "C", the order the C insert path sorts keys in, so
+-- writers never deadlock whatever the database's collation); only then
 -- does the refresh read the attached tables, with a snapshot taken after the
 -- locks were granted, so it sees every committed write of whoever held them.
 CREATE FUNCTION @extschema@._refresh_some(customers text[], reason text, OUT evaluated bigint, OUT changed bigint)
@@ -175,11 +176,11 @@ DECLARE
 	ws timestamptz := @extschema@._window_start(t);
 BEGIN
 	INSERT INTO @extschema@.customer_state (customer)
-	SELECT DISTINCT k FROM unnest(customers) k ORDER BY k
+	SELECT d.k FROM (SELECT DISTINCT k FROM unnest(customers) k) d ORDER BY d.k COLLATE "C"
 	ON CONFLICT (customer) DO NOTHING;
 	PERFORM 1 FROM @extschema@.customer_state s
 	  WHERE s.customer = ANY (customers)
-	  ORDER BY s.customer
+	  ORDER BY s.customer COLLATE "C"
 	  FOR UPDATE;
 	EXECUTE @extschema@._refresh_sql(true) INTO evaluated, changed
 		USING customers, t, ws, reason, @extschema@._month_index(ws);
