@@ -81,12 +81,17 @@ CrmDefineSettings(void)
 							   PGC_USERSET,
 							   0,
 							   CheckAsOf, AssignAsOf, NULL);
+	/*
+	 * The calendar of every stored state: only a superuser (or ALTER
+	 * DATABASE / ALTER ROLE by one) may change it, so that an application
+	 * session cannot grade its writes on a calendar of its own.
+	 */
 	DefineCustomStringVariable("crm_grade.timezone",
 							   "Time zone for calendar months, business days and working hours.",
-							   NULL,
+							   "Set it once per database; after a change, run crm_grade.regrade_all().",
 							   &timezone_string,
 							   "UTC",
-							   PGC_USERSET,
+							   PGC_SUSET,
 							   0,
 							   CheckTimezone, AssignTimezone, NULL);
 	MarkGUCPrefixReserved("crm_grade");
