@@ -56,6 +56,8 @@ typedef struct SourceColumns
 	Oid			time_type;
 	Oid			paid_type;
 	FmgrInfo	key_out;
+	int			master_att[3];	/* customers: owner, created_at, attributes */
+	FmgrInfo	master_out[3];
 } SourceColumns;
 
 /* One order row, reduced to what the metrics need. */
@@ -168,6 +170,7 @@ ResolveColumns(TriggerData *td, SourceColumns *cols, bool orders)
 	Oid			keytype,
 				outfunc;
 	bool		isvarlena;
+	int			i;
 
 	memset(cols, 0, sizeof(SourceColumns));
 	cols->rel = td->tg_relation;
@@ -186,6 +189,17 @@ ResolveColumns(TriggerData *td, SourceColumns *cols, bool orders)
 		cols->amount_att = ColumnByName(cols, trig->tgargs[1], &cols->amount_type);
 		cols->time_att = ColumnByName(cols, trig->tgargs[2], &cols->time_type);
 		cols->paid_att = ColumnByName(cols, trig->tgargs[3], &cols->paid_type);
+		return;
+	}
+	for (i = 0; i < 3; i++)
+	{
+		Oid			type;
+
+		cols->master_att[i] = ColumnByName(cols, trig->tgargs[i + 1], &type);
+		if (cols->master_att[i] == 0)
+			continue;
+		getTypeOutputInfo(type, &outfunc, &isvarlena);
+		fmgr_info(outfunc, &cols->master_out[i]);
 	}
 }
 
@@ -923,27 +937,82 @@ RefreshAll(const char *reason)
 		elog(ERROR, "crm_grade: could not refresh customers");
 }
 
-/* Keys of every row of a transition table. */
-static List *
-ReadKeys(SourceColumns *cols, Tuplestorestate *store, List *keys)
+/* A customer master row as crm_grade reads it: its key and what it says. */
+typedef struct MasterRow
 {
-	TupleTableSlot *slot;
+	char	   *key;
+	char	   *sig;			/* key, owner, created_at, attributes, length-prefixed */
+} MasterRow;
 
-	if (store == NULL)
-		return keys;
-	slot = MakeSingleTupleTableSlot(RelationGetDescr(cols->rel), &TTSOpsMinimalTuple);
-	tuplestore_rescan(store);
-	while (tuplestore_gettupleslot(store, true, false, slot))
-		keys = lappend(keys, ReadKey(cols, slot));
-	ExecDropSingleTupleTableSlot(slot);
-	return keys;
+static int
+CompareMasterRows(const void *a, const void *b)
+{
+	return strcmp(((const MasterRow *) a)->sig, ((const MasterRow *) b)->sig);
 }
 
-/* Customer master rows: refresh every customer they name. */
+/* Every row of a transition table of the customer master. */
+static MasterRow *
+ReadMasterRows(SourceColumns *cols, Tuplestorestate *store, int *nrows)
+{
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(cols->rel),
+													&TTSOpsMinimalTuple);
+	int			cap = 16,
+				n = 0;
+	MasterRow  *rows = palloc(sizeof(MasterRow) * cap);
+
+	tuplestore_rescan(store);
+	while (tuplestore_gettupleslot(store, true, false, slot))
+	{
+		StringInfoData sig;
+		int			i;
+
+		if (n == cap)
+		{
+			cap *= 2;
+			rows = repalloc_huge(rows, sizeof(MasterRow) * cap);
+		}
+		rows[n].key = ReadKey(cols, slot);
+		initStringInfo(&sig);
+		appendStringInfo(&sig, "%zu:%s", strlen(rows[n].key), rows[n].key);
+		for (i = 0; i < 3; i++)
+		{
+			bool		isnull = true;
+			Datum		d = (Datum) 0;
+
+			if (cols->master_att[i] != 0)
+				d = slot_getattr(slot, cols->master_att[i], &isnull);
+			if (isnull)
+				appendStringInfoString(&sig, "|-");
+			else
+			{
+				char	   *v = OutputFunctionCall(&cols->master_out[i], d);
+
+				appendStringInfo(&sig, "|%zu:%s", strlen(v), v);
+			}
+		}
+		rows[n++].sig = sig.data;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	*nrows = n;
+	return rows;
+}
+
+/*
+ * Customer master rows: refresh every customer they name.  For an UPDATE,
+ * old and new rows are matched as multisets of what crm_grade reads (key,
+ * owner, created_at, attributes), so changing another column (a name, a
+ * phone number) costs nothing further.
+ */
 static void
 ProcessCustomerChanges(SourceColumns *cols, TriggerData *td)
 {
 	List	   *keys = NIL;
+	MasterRow  *a = NULL,
+			   *b = NULL;
+	int			na = 0,
+				nb = 0,
+				i = 0,
+				j = 0;
 	const char *reason;
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
@@ -952,8 +1021,25 @@ ProcessCustomerChanges(SourceColumns *cols, TriggerData *td)
 		reason = "customer_updated";
 	else
 		reason = "customer_deleted";
-	keys = ReadKeys(cols, td->tg_oldtable, keys);
-	keys = ReadKeys(cols, td->tg_newtable, keys);
+	if (td->tg_oldtable)
+		a = ReadMasterRows(cols, td->tg_oldtable, &na);
+	if (td->tg_newtable)
+		b = ReadMasterRows(cols, td->tg_newtable, &nb);
+	if (na > 1)
+		qsort(a, na, sizeof(MasterRow), CompareMasterRows);
+	if (nb > 1)
+		qsort(b, nb, sizeof(MasterRow), CompareMasterRows);
+	while (i < na || j < nb)
+	{
+		int			c = (i >= na) ? 1 : (j >= nb) ? -1 : strcmp(a[i].sig, b[j].sig);
+
+		if (c == 0)
+		{
+			i++, j++;
+			continue;
+		}
+		keys = lappend(keys, c < 0 ? a[i++].key : b[j++].key);
+	}
 	if (keys != NIL)
 		RefreshCustomers(keys, reason);
 }
