@@ -298,36 +298,54 @@ ReadTime(SourceColumns *cols, TupleTableSlot *slot, int att, Oid type, Timestamp
 	return true;
 }
 
-/* All rows of a transition table as OrderRows. */
-static OrderRow *
-ReadOrderRows(SourceColumns *cols, Tuplestorestate *store, int *nrows)
+/* Reads one row of a transition table into *elem. */
+typedef void (*RowReader) (SourceColumns *cols, TupleTableSlot *slot, void *elem);
+
+/*
+ * Every row of a transition table, read by read() into an array of
+ * elements of the given size.
+ */
+static void *
+ReadRows(SourceColumns *cols, Tuplestorestate *store, Size size, RowReader read, int *nrows)
 {
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(cols->rel),
 													&TTSOpsMinimalTuple);
 	int			cap = 16,
 				n = 0;
-	OrderRow   *rows = palloc(sizeof(OrderRow) * cap);
+	char	   *rows = palloc(size * cap);
 
 	tuplestore_rescan(store);
 	while (tuplestore_gettupleslot(store, true, false, slot))
 	{
-		OrderRow   *r;
-
 		if (n == cap)
 		{
 			cap *= 2;
-			rows = repalloc_huge(rows, sizeof(OrderRow) * cap);
+			rows = repalloc_huge(rows, size * cap);
 		}
-		r = &rows[n++];
-		r->key = ReadKey(cols, slot);
-		r->amount = ReadAmount(cols, slot);
-		if (!ReadTime(cols, slot, cols->time_att, cols->time_type, &r->t))
-			NullColumnError(cols, cols->time_att, "order time");
-		r->has_paid = ReadTime(cols, slot, cols->paid_att, cols->paid_type, &r->paid);
+		read(cols, slot, rows + size * n++);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	*nrows = n;
 	return rows;
+}
+
+/* An order row as the metrics need it. */
+static void
+ReadOrderRow(SourceColumns *cols, TupleTableSlot *slot, void *elem)
+{
+	OrderRow   *r = elem;
+
+	r->key = ReadKey(cols, slot);
+	r->amount = ReadAmount(cols, slot);
+	if (!ReadTime(cols, slot, cols->time_att, cols->time_type, &r->t))
+		NullColumnError(cols, cols->time_att, "order time");
+	r->has_paid = ReadTime(cols, slot, cols->paid_att, cols->paid_type, &r->paid);
+}
+
+static OrderRow *
+ReadOrderRows(SourceColumns *cols, Tuplestorestate *store, int *nrows)
+{
+	return ReadRows(cols, store, sizeof(OrderRow), ReadOrderRow, nrows);
 }
 
 static int
@@ -867,6 +885,39 @@ ProcessOrderInserts(SourceColumns *cols, Tuplestorestate *store)
 }
 
 /*
+ * The keys of the rows that old and new do not have in common, matched as
+ * multisets under cmp.  Each element of both arrays starts with its key
+ * (a char *).  Sorts both arrays.
+ */
+static List *
+UnmatchedKeys(void *old, int nold, void *new, int nnew, Size size,
+			  int (*cmp) (const void *, const void *))
+{
+	char	   *a = old,
+			   *b = new;
+	List	   *keys = NIL;
+	int			i = 0,
+				j = 0;
+
+	if (nold > 1)
+		qsort(a, nold, size, cmp);
+	if (nnew > 1)
+		qsort(b, nnew, size, cmp);
+	while (i < nold || j < nnew)
+	{
+		int			c = (i >= nold) ? 1 : (j >= nnew) ? -1 : cmp(a + size * i, b + size * j);
+
+		if (c == 0)
+		{
+			i++, j++;
+			continue;
+		}
+		keys = lappend(keys, *(char **) (c < 0 ? a + size * i++ : b + size * j++));
+	}
+	return keys;
+}
+
+/*
  * UPDATE and DELETE: refresh the customers whose order rows really changed.
  * Old and new rows are matched as multisets, so an UPDATE of columns
  * crm_grade does not read costs nothing further.
@@ -878,28 +929,14 @@ ProcessOrderChanges(SourceColumns *cols, Tuplestorestate *old, Tuplestorestate *
 	OrderRow   *a,
 			   *b = NULL;
 	int			na,
-				nb = 0,
-				i = 0,
-				j = 0;
-	List	   *keys = NIL;
+				nb = 0;
+	List	   *keys;
 
+	StaticAssertStmt(offsetof(OrderRow, key) == 0, "UnmatchedKeys reads the key first");
 	a = ReadOrderRows(cols, old, &na);
 	if (new)
 		b = ReadOrderRows(cols, new, &nb);
-	qsort(a, na, sizeof(OrderRow), CompareRows);
-	if (nb > 0)
-		qsort(b, nb, sizeof(OrderRow), CompareRows);
-	while (i < na || j < nb)
-	{
-		int			c = (i >= na) ? 1 : (j >= nb) ? -1 : CompareRows(&a[i], &b[j]);
-
-		if (c == 0)
-		{
-			i++, j++;
-			continue;
-		}
-		keys = lappend(keys, c < 0 ? a[i++].key : b[j++].key);
-	}
+	keys = UnmatchedKeys(a, na, b, nb, sizeof(OrderRow), CompareRows);
 	if (keys != NIL)
 		RefreshCustomers(keys, reason);
 }
@@ -950,51 +987,34 @@ CompareMasterRows(const void *a, const void *b)
 	return strcmp(((const MasterRow *) a)->sig, ((const MasterRow *) b)->sig);
 }
 
-/* Every row of a transition table of the customer master. */
-static MasterRow *
-ReadMasterRows(SourceColumns *cols, Tuplestorestate *store, int *nrows)
+/* A customer master row: its key and what crm_grade reads of it. */
+static void
+ReadMasterRow(SourceColumns *cols, TupleTableSlot *slot, void *elem)
 {
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(cols->rel),
-													&TTSOpsMinimalTuple);
-	int			cap = 16,
-				n = 0;
-	MasterRow  *rows = palloc(sizeof(MasterRow) * cap);
+	MasterRow  *r = elem;
+	StringInfoData sig;
+	int			i;
 
-	tuplestore_rescan(store);
-	while (tuplestore_gettupleslot(store, true, false, slot))
+	r->key = ReadKey(cols, slot);
+	initStringInfo(&sig);
+	appendStringInfo(&sig, "%zu:%s", strlen(r->key), r->key);
+	for (i = 0; i < 3; i++)
 	{
-		StringInfoData sig;
-		int			i;
+		bool		isnull = true;
+		Datum		d = (Datum) 0;
 
-		if (n == cap)
+		if (cols->master_att[i] != 0)
+			d = slot_getattr(slot, cols->master_att[i], &isnull);
+		if (isnull)
+			appendStringInfoString(&sig, "|-");
+		else
 		{
-			cap *= 2;
-			rows = repalloc_huge(rows, sizeof(MasterRow) * cap);
-		}
-		rows[n].key = ReadKey(cols, slot);
-		initStringInfo(&sig);
-		appendStringInfo(&sig, "%zu:%s", strlen(rows[n].key), rows[n].key);
-		for (i = 0; i < 3; i++)
-		{
-			bool		isnull = true;
-			Datum		d = (Datum) 0;
+			char	   *v = OutputFunctionCall(&cols->master_out[i], d);
 
-			if (cols->master_att[i] != 0)
-				d = slot_getattr(slot, cols->master_att[i], &isnull);
-			if (isnull)
-				appendStringInfoString(&sig, "|-");
-			else
-			{
-				char	   *v = OutputFunctionCall(&cols->master_out[i], d);
-
-				appendStringInfo(&sig, "|%zu:%s", strlen(v), v);
-			}
+			appendStringInfo(&sig, "|%zu:%s", strlen(v), v);
 		}
-		rows[n++].sig = sig.data;
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	*nrows = n;
-	return rows;
+	r->sig = sig.data;
 }
 
 /*
@@ -1006,15 +1026,14 @@ ReadMasterRows(SourceColumns *cols, Tuplestorestate *store, int *nrows)
 static void
 ProcessCustomerChanges(SourceColumns *cols, TriggerData *td)
 {
-	List	   *keys = NIL;
+	List	   *keys;
 	MasterRow  *a = NULL,
 			   *b = NULL;
 	int			na = 0,
-				nb = 0,
-				i = 0,
-				j = 0;
+				nb = 0;
 	const char *reason;
 
+	StaticAssertStmt(offsetof(MasterRow, key) == 0, "UnmatchedKeys reads the key first");
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		reason = "customer_created";
 	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
@@ -1022,24 +1041,10 @@ ProcessCustomerChanges(SourceColumns *cols, TriggerData *td)
 	else
 		reason = "customer_deleted";
 	if (td->tg_oldtable)
-		a = ReadMasterRows(cols, td->tg_oldtable, &na);
+		a = ReadRows(cols, td->tg_oldtable, sizeof(MasterRow), ReadMasterRow, &na);
 	if (td->tg_newtable)
-		b = ReadMasterRows(cols, td->tg_newtable, &nb);
-	if (na > 1)
-		qsort(a, na, sizeof(MasterRow), CompareMasterRows);
-	if (nb > 1)
-		qsort(b, nb, sizeof(MasterRow), CompareMasterRows);
-	while (i < na || j < nb)
-	{
-		int			c = (i >= na) ? 1 : (j >= nb) ? -1 : strcmp(a[i].sig, b[j].sig);
-
-		if (c == 0)
-		{
-			i++, j++;
-			continue;
-		}
-		keys = lappend(keys, c < 0 ? a[i++].key : b[j++].key);
-	}
+		b = ReadRows(cols, td->tg_newtable, sizeof(MasterRow), ReadMasterRow, &nb);
+	keys = UnmatchedKeys(a, na, b, nb, sizeof(MasterRow), CompareMasterRows);
 	if (keys != NIL)
 		RefreshCustomers(keys, reason);
 }
