@@ -12,9 +12,16 @@ EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).
 MODULE_big = crm_grade
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-# The install script is assembled from the files in src/sql, in name order.
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+# The install script is assembled from src/sql: install-only files around the
+# definitions in src/sql/common.  The upgrade script from the previous version
+# is the migration in src/sql/upgrade, the same common definitions, and its
+# post part, so an upgraded database gets exactly what a fresh install has.
+# Upgrade scripts of older versions are frozen copies in sql/ (DATA), as is
+# the install script of 0.1, which the upgrade tests install first.
+UPGRADE_FROM = 0.1
+SQL_COMMON = $(sort $(wildcard src/sql/common/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(DATA_built)
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Werror \
@@ -32,7 +39,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
+sql/$(EXTENSION)--$(EXTVERSION).sql: src/sql/install/00_header.sql src/sql/install/10_tables.sql \
+		$(SQL_COMMON) src/sql/install/90_presets.sql
+	cat $^ > $@
+
+sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: src/sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION).sql \
+		$(SQL_COMMON) src/sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION)-post.sql
 	cat $^ > $@
 
 .PHONY: test demo deps bench

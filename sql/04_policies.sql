@@ -176,10 +176,17 @@ SELECT * FROM crm_grade.verify();
 INSERT INTO t04.customers VALUES (402, '{"expansion": 90.5}');
 UPDATE t04.customers SET profile = '{"referral": 0}' WHERE id = 410;
 SELECT customer, grade FROM crm_grade.customer_grades WHERE customer IN (402, 410) ORDER BY customer;
--- an attribute the policy reads must be a number
+-- an attribute the policy reads that is not a number counts as NULL (403
+-- falls to the default grade), never fails the write, and is listed in
+-- data_issues; a string holding a number is a number
 UPDATE t04.customers SET profile = '{"expansion": "high"}' WHERE id = 403;
-\echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT profile FROM t04.customers WHERE id = 403;
+SELECT customer, grade FROM crm_grade.customer_grades WHERE customer = 403;
+SELECT source, customer, column_name, value, problem FROM crm_grade.data_issues ORDER BY customer;
+UPDATE t04.customers SET profile = '{"expansion": " 95 "}' WHERE id = 403;
+SELECT customer, grade FROM crm_grade.customer_grades WHERE customer = 403;
+SELECT count(*) AS issues FROM crm_grade.data_issues;
+UPDATE t04.customers SET profile = '{"expansion": 95}' WHERE id = 403;
 SELECT * FROM crm_grade.verify();
 
 -- every operator, on orders_total against 1, for customers with 0, 1 and 2 orders

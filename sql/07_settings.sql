@@ -11,9 +11,9 @@ SET DateStyle = 'ISO, YMD';
 -- setting is given again.
 SET crm_grade.as_of = 'next tuesday';
 SHOW crm_grade.as_of;
-SELECT crm_grade.as_of() = now() AS is_now;
+SELECT crm_grade.as_of() = statement_timestamp() AS is_statement_start;
 SET crm_grade.as_of = '';
-SELECT crm_grade.as_of() = now() AS is_now;
+SELECT crm_grade.as_of() = statement_timestamp() AS is_statement_start;
 SHOW crm_grade.as_of;
 
 -- once loaded, a bad value is refused at SET, with a hint
@@ -51,17 +51,20 @@ RESET crm_grade.timezone;
 SET crm_grade.as_of = 'epoch';
 SELECT crm_grade.as_of();
 
--- '' means now(): the start of the transaction, stable inside it
+-- '' means the moment of the statement: as_of() is the start of the
+-- current statement, not of the transaction (writes are graded at the
+-- moment they are made, see 17_write_moment)
 SET crm_grade.as_of = '';
-SELECT crm_grade.as_of() = now() AS is_now;
+SELECT crm_grade.as_of() = statement_timestamp() AS is_statement_start;
 BEGIN;
-SELECT crm_grade.as_of() = now() AS is_now;
 SELECT pg_sleep(0.01);
-SELECT crm_grade.as_of() = now() AS is_now, crm_grade.as_of() < clock_timestamp() AS before_the_clock;
+SELECT crm_grade.as_of() = statement_timestamp() AS is_statement_start,
+	   crm_grade.as_of() > now() AS after_the_transaction_start,
+	   crm_grade.as_of() < clock_timestamp() AS before_the_clock;
 COMMIT;
 RESET crm_grade.as_of;
 SHOW crm_grade.as_of;
-SELECT crm_grade.as_of() = now() AS is_now;
+SELECT crm_grade.as_of() = statement_timestamp() AS is_statement_start;
 
 -- SET LOCAL lasts for the transaction
 SET crm_grade.as_of = '2025-06-15 12:00+00';

@@ -10,17 +10,19 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "crm_grade.h"
+#include "policy.h"
 
 #include <math.h>
 
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(crm_grade_check_policy);
@@ -69,12 +71,15 @@ struct Policy
 	int			ncadence;
 	char	  **cadence_grade;
 	Interval  **cadence;
+	int			nattrs;			/* distinct attr.NAME the rules read */
+	char	  **attrs;
 };
 
 /* Where the parser is, for error messages. */
 typedef struct ParseCtx
 {
 	const char *name;
+	Policy	   *policy;
 } ParseCtx;
 
 #define POLICY_ERROR(ctx, path, hint, ...) \
@@ -82,8 +87,6 @@ typedef struct ParseCtx
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE), \
 			 errmsg("invalid policy \"%s\": %s: %s", (ctx)->name, (path), psprintf(__VA_ARGS__)), \
 			 errhint("%s", (hint))))
-
-static Policy *cached_policy = NULL;
 
 static Cond *ParseCond(ParseCtx *ctx, JsonbValue *v, const char *path, int depth);
 static char *ParseGrade(ParseCtx *ctx, JsonbValue *v, const char *path);
@@ -173,6 +176,20 @@ CheckKeys(ParseCtx *ctx, JsonbContainer *obj, const char *path,
 	}
 }
 
+/* Remember an attribute the policy reads (once). */
+static void
+NoteAttribute(Policy *p, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < p->nattrs; i++)
+		if (strcmp(p->attrs[i], name) == 0)
+			return;
+	p->attrs = p->nattrs == 0 ? palloc(sizeof(char *)) :
+		repalloc(p->attrs, sizeof(char *) * (p->nattrs + 1));
+	p->attrs[p->nattrs++] = pstrdup(name);
+}
+
 /* A metric name: one of MetricNames, or attr.NAME. */
 static MetricId
 ParseMetric(ParseCtx *ctx, JsonbValue *v, const char *path, char **attr)
@@ -188,6 +205,7 @@ ParseMetric(ParseCtx *ctx, JsonbValue *v, const char *path, char **attr)
 	if (strncmp(name, "attr.", 5) == 0 && name[5] != '\0')
 	{
 		*attr = pstrdup(name + 5);
+		NoteAttribute(ctx->policy, *attr);
 		return M_ATTR;
 	}
 	for (i = 0; i < M_ATTR; i++)
@@ -415,7 +433,7 @@ Policy *
 PolicyParse(Jsonb *definition, const char *name)
 {
 	static const char *const top_keys[] = {"kind", "default", "grades", "cadence", "description"};
-	ParseCtx	ctx = {name ? name : "(unnamed)"};
+	ParseCtx	ctx = {name ? name : "(unnamed)", NULL};
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade policy",
 											  ALLOCSET_SMALL_SIZES);
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
@@ -425,6 +443,7 @@ PolicyParse(Jsonb *definition, const char *name)
 
 	p->cxt = cxt;
 	p->name = pstrdup(ctx.name);
+	ctx.policy = p;
 	if (definition == NULL || JB_ROOT_IS_SCALAR(definition) || !JB_ROOT_IS_OBJECT(definition))
 		POLICY_ERROR(&ctx, "$", "A policy is a JSON object such as {\"kind\": \"rules\", ...}.",
 					 "expected an object");
@@ -443,7 +462,7 @@ PolicyParse(Jsonb *definition, const char *name)
 	if (strcmp(kindname, "score") == 0 || strcmp(kindname, "rfm") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("invalid policy \"%s\": kind: \"%s\" policies are not supported by crm_grade 0.1",
+				 errmsg("invalid policy \"%s\": kind: \"%s\" policies are not supported by this version of crm_grade",
 						ctx.name, kindname),
 				 errhint("Use \"kind\": \"rules\"; score and RFM policies come in a later version.")));
 	if (strcmp(kindname, "rules") != 0)
@@ -451,28 +470,6 @@ PolicyParse(Jsonb *definition, const char *name)
 	CheckKeys(&ctx, &definition->root, "", top_keys, lengthof(top_keys));
 	ParseRules(&ctx, p, &definition->root);
 	MemoryContextSwitchTo(oldcxt);
-	return p;
-}
-
-/*
- * The parsed policy for a definition, parsing only when it differs from the
- * last one seen.  A byte comparison of the jsonb is cheap next to a parse,
- * and set-based refreshes call this once per customer.
- */
-Policy *
-PolicyGetCached(const char *name, Jsonb *definition)
-{
-	Policy	   *p;
-
-	if (cached_policy && strcmp(cached_policy->name, name) == 0 &&
-		VARSIZE(cached_policy->definition) == VARSIZE(definition) &&
-		memcmp(cached_policy->definition, definition, VARSIZE(definition)) == 0)
-		return cached_policy;
-	p = PolicyParse(definition, name);
-	PolicyKeep(p);
-	if (cached_policy)
-		PolicyFree(cached_policy);
-	cached_policy = p;
 	return p;
 }
 
@@ -629,9 +626,10 @@ crm_grade_check_policy(PG_FUNCTION_ARGS)
 }
 
 /*
- * SQL: crm_grade._policy_invalidate() RETURNS trigger, AFTER ... FOR EACH
- * STATEMENT on crm_grade.policy and crm_grade.active_policy: tell every
- * backend to reload the active policy.
+ * SQL: crm_grade._invalidate() RETURNS trigger, AFTER ... FOR EACH
+ * STATEMENT on crm_grade.policy, crm_grade.active_policy and
+ * crm_grade.source: tell every backend (this one at its next command, the
+ * others at commit) to reload what it cached of that table.
  */
 Datum
 crm_grade_policy_invalidate(PG_FUNCTION_ARGS)
@@ -641,7 +639,109 @@ crm_grade_policy_invalidate(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("crm_grade._policy_invalidate() was not called by the trigger manager")));
+				 errmsg("crm_grade._invalidate() was not called by the trigger manager")));
 	CacheInvalidateRelcache(td->tg_relation);
 	return PointerGetDatum(NULL);
+}
+
+const char *
+PolicyName(Policy *policy)
+{
+	return policy->name;
+}
+
+/* The distinct attributes (attr.NAME) the policy reads. */
+int
+PolicyAttributes(Policy *policy, char ***names)
+{
+	*names = policy->attrs;
+	return policy->nattrs;
+}
+
+/*
+ * The active policy, parsed, kept until crm_grade.policy or
+ * crm_grade.active_policy changes: their statement triggers send a relcache
+ * invalidation (crm_grade._invalidate), which reaches this backend at the
+ * next command of the changing transaction or when it commits.
+ */
+static Policy *active_policy = NULL;
+static Policy *retired_policy = NULL;
+static bool active_policy_stale = true;
+static Oid	policy_relids[2];
+
+static void
+ForgetActivePolicy(Datum arg, Oid relid)
+{
+	/* freeing waits for the next load: a caller may be using it now */
+	if (relid == InvalidOid || relid == policy_relids[0] || relid == policy_relids[1])
+		active_policy_stale = true;
+}
+
+/*
+ * Load the active policy.  Callers hold the locks on the customers they
+ * grade, so a policy change that committed while they waited is taken:
+ * pending invalidations are read first, and the policy is read with the
+ * latest snapshot, not the transaction's, so that a REPEATABLE READ writer
+ * does not grade by a policy that use_policy() has already replaced.
+ * Must run inside an SPI connection, as crm_grade's owner.
+ */
+Policy *
+PolicyLoadActive(void)
+{
+	static bool callback_registered = false;
+	static SPIPlanPtr plan = NULL;
+	Oid			relids[2];
+	bool		isnull;
+	Datum		name,
+				definition;
+	Policy	   *p;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(ForgetActivePolicy, (Datum) 0);
+		callback_registered = true;
+	}
+	AcceptInvalidationMessages();
+	relids[0] = CrmRelid("policy");
+	relids[1] = CrmRelid("active_policy");
+	if (active_policy && !active_policy_stale &&
+		relids[0] == policy_relids[0] && relids[1] == policy_relids[1])
+		return active_policy;
+	if (plan == NULL)
+	{
+		SPIPlanPtr	fresh = SPI_prepare("SELECT p.name, p.definition FROM crm_grade.policy p "
+										"WHERE p.name = COALESCE((SELECT a.name FROM crm_grade.active_policy a), 'abc')",
+										0, NULL);
+
+		if (fresh == NULL)
+			elog(ERROR, "crm_grade: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(fresh);
+		plan = fresh;
+	}
+	if (SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							 true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not read the active policy");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the active crm_grade policy does not exist"),
+				 errhint("Choose a stored policy with SELECT crm_grade.use_policy('abc').")));
+	name = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	definition = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	p = PolicyParse(DatumGetJsonbP(definition), TextDatumGetCString(name));
+	SPI_freetuptable(SPI_tuptable);
+	PolicyKeep(p);
+
+	/*
+	 * The policy it replaces may still be in use by a caller further up the
+	 * stack (a nested trigger): retire it, and free the one retired before.
+	 */
+	if (retired_policy)
+		PolicyFree(retired_policy);
+	retired_policy = active_policy;
+	active_policy = p;
+	policy_relids[0] = relids[0];
+	policy_relids[1] = relids[1];
+	active_policy_stale = false;
+	return p;
 }

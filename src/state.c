@@ -2,20 +2,23 @@
  *
  * state.c
  *		A customer's state row as a C struct: conversion from and to tuples
- *		of crm_grade.customer_state, or of any record whose columns carry
- *		the same names (the set-based refresh passes such records).
+ *		of crm_grade.customer_state, and the generated column lists.
  *
  * Columns are matched by name, once per row type, so the code does not
- * depend on column positions that an upgrade may change.
+ * depend on column positions (an upgraded table may order them otherwise
+ * than a fresh one), and a column of the wrong type is an error rather
+ * than a misread Datum.
  *
  *-------------------------------------------------------------------------
  */
-#include "crm_grade.h"
+#include "state.h"
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -23,32 +26,23 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-/* Names and types of the columns, in StateCol order. */
+#define CRM_STATE_NAME(id, name, type, init) #name,
 static const char *const StateColumnNames[SC_NCOLS] = {
-	"customer", "in_master", "owner", "created_at", "attributes",
-	"total_amount", "orders_total", "amount_12m", "orders_12m",
-	"first_order_at", "last_order_at", "order_months", "pay_days_sum",
-	"pay_count", "oldest_window_at", "next_order_at",
-	"avg_order_value_12m", "active_months_12m", "repurchase_rate",
-	"avg_payment_days", "mean_interorder_days",
-	"last_contact_at", "contacts_90d", "last_outcome", "next_action_at",
-	"open_opportunities", "first_seen_at",
-	"grade", "grade_rank", "score", "lifecycle", "risk",
-	"next_follow_up_at", "policy", "graded_at", "valid_until"
+	CRM_STATE_COLUMNS(CRM_STATE_NAME)
 };
+#undef CRM_STATE_NAME
 
+#define CRM_STATE_TYPE(id, name, type, init) type,
 static const Oid StateColumnTypes[SC_NCOLS] = {
-	TEXTOID, BOOLOID, TEXTOID, TIMESTAMPTZOID, JSONBOID,
-	NUMERICOID, INT8OID, NUMERICOID, INT8OID,
-	TIMESTAMPTZOID, TIMESTAMPTZOID, INT4ARRAYOID, INT8OID,
-	INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-	NUMERICOID, INT4OID, NUMERICOID,
-	NUMERICOID, NUMERICOID,
-	TIMESTAMPTZOID, INT4OID, TEXTOID, TIMESTAMPTZOID,
-	INT4OID, TIMESTAMPTZOID,
-	TEXTOID, INT4OID, NUMERICOID, TEXTOID, TEXTOID,
-	TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID
+	CRM_STATE_COLUMNS(CRM_STATE_TYPE)
 };
+#undef CRM_STATE_TYPE
+
+#define CRM_STATE_INIT(id, name, type, init) init,
+static const StateInit StateColumnInits[SC_NCOLS] = {
+	CRM_STATE_COLUMNS(CRM_STATE_INIT)
+};
+#undef CRM_STATE_INIT
 
 /* Attribute -> StateCol map of one row type, kept for the backend's life. */
 typedef struct ColumnMap
@@ -57,16 +51,18 @@ typedef struct ColumnMap
 	int32		typmod;
 	int			natts;
 	int		   *col;			/* per attribute: StateCol, or -1 */
-	int			attno[SC_NCOLS];	/* per StateCol: 0-based attribute, or -1 */
 } ColumnMap;
 
 #define MAX_MAPS 8
 
-static ColumnMap *GetColumnMap(TupleDesc desc);
-static void StateInitEmpty(CustomerState *st, const char *customer);
+const char *
+StateColumnName(StateCol col)
+{
+	return StateColumnNames[col];
+}
 
 /* The StateCol of a column name, or -1. */
-int
+static int
 StateColumnIndex(const char *name)
 {
 	int			c;
@@ -87,24 +83,19 @@ BuildColumnMap(ColumnMap *map, TupleDesc desc)
 	map->typmod = desc->tdtypmod;
 	map->natts = desc->natts;
 	map->col = palloc(sizeof(int) * Max(desc->natts, 1));
-	for (i = 0; i < SC_NCOLS; i++)
-		map->attno[i] = -1;
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		int			c = att->attisdropped ? -1 : StateColumnIndex(NameStr(att->attname));
 
 		map->col[i] = c;
-		if (c < 0)
-			continue;
-		if (att->atttypid != StateColumnTypes[c])
+		if (c >= 0 && att->atttypid != StateColumnTypes[c])
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("crm_grade state column \"%s\" has type %s, expected %s",
 							StateColumnNames[c], format_type_be(att->atttypid),
 							format_type_be(StateColumnTypes[c])),
 					 errhint("The extension's objects may be damaged; reinstall crm_grade.")));
-		map->attno[c] = i;
 	}
 }
 
@@ -142,43 +133,72 @@ GetColumnMap(TupleDesc desc)
 	{
 		map = &maps[next_victim];
 		next_victim = (next_victim + 1) % MAX_MAPS;
-		pfree(map->col);
+		if (map->col)
+			pfree(map->col);
+		map->col = NULL;
+		map->natts = -1;		/* unusable until rebuilt */
 	}
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-	BuildColumnMap(map, desc);
+	PG_TRY();
+	{
+		BuildColumnMap(map, desc);
+	}
+	PG_CATCH();
+	{
+		/* leave no half-built map behind to be found by the next call */
+		map->col = NULL;
+		map->natts = -1;
+		map->typid = InvalidOid;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
 	return map;
 }
 
-/* A new customer: no orders, nothing graded. */
-static void
+/* A new customer: nothing counted, nothing graded. */
+void
 StateInitEmpty(CustomerState *st, const char *customer)
 {
-	Datum		zero = NumericGetDatum(NumericFromInt64(0));
-	int			i;
+	int			c;
 
-	for (i = 0; i < SC_NCOLS; i++)
+	for (c = 0; c < SC_NCOLS; c++)
 	{
-		st->values[i] = (Datum) 0;
-		st->isnull[i] = true;
+		st->isnull[c] = false;
+		switch (StateColumnInits[c])
+		{
+			case INIT_NULL:
+				st->values[c] = (Datum) 0;
+				st->isnull[c] = true;
+				break;
+			case INIT_FALSE:
+				st->values[c] = BoolGetDatum(false);
+				break;
+			case INIT_ZERO_NUMERIC:
+				st->values[c] = NumericGetDatum(int64_to_numeric(0));
+				break;
+			case INIT_ZERO_INT8:
+				st->values[c] = Int64GetDatum(0);
+				break;
+			case INIT_ZERO_INT4:
+				st->values[c] = Int32GetDatum(0);
+				break;
+			case INIT_EMPTY_MONTHS:
+				st->values[c] = PointerGetDatum(construct_empty_array(INT4OID));
+				break;
+		}
 	}
 	if (customer)
 		StateSet(st, SC_CUSTOMER, CStringGetTextDatum(customer));
-	StateSet(st, SC_IN_MASTER, BoolGetDatum(false));
-	StateSet(st, SC_TOTAL_AMOUNT, zero);
-	StateSet(st, SC_ORDERS_TOTAL, Int64GetDatum(0));
-	StateSet(st, SC_AMOUNT_12M, zero);
-	StateSet(st, SC_ORDERS_12M, Int64GetDatum(0));
-	StateSet(st, SC_ORDER_MONTHS,
-			 PointerGetDatum(construct_empty_array(INT4OID)));
-	StateSet(st, SC_PAY_DAYS_SUM, Int64GetDatum(0));
-	StateSet(st, SC_PAY_COUNT, Int64GetDatum(0));
-	StateSet(st, SC_ACTIVE_MONTHS_12M, Int32GetDatum(0));
 }
 
-/* Copy the named columns of a tuple into the struct (others keep defaults). */
-static void
-FillFromTuple(CustomerState *st, HeapTuple tuple, TupleDesc desc)
+/*
+ * Copy the named columns of a tuple into the struct; columns the tuple
+ * lacks, and NULLs in columns that start from zero, keep their initial
+ * values.
+ */
+void
+StateFromHeapTuple(CustomerState *st, HeapTuple tuple, TupleDesc desc)
 {
 	ColumnMap  *map = GetColumnMap(desc);
 	int			i;
@@ -196,30 +216,25 @@ FillFromTuple(CustomerState *st, HeapTuple tuple, TupleDesc desc)
 		d = heap_getattr(tuple, i + 1, desc, &isnull);
 		if (isnull)
 		{
-			/* accumulators keep their zero defaults */
-			if (st->isnull[c])
-				continue;
-			if (c == SC_TOTAL_AMOUNT || c == SC_AMOUNT_12M || c == SC_ORDERS_TOTAL ||
-				c == SC_ORDERS_12M || c == SC_ORDER_MONTHS || c == SC_PAY_DAYS_SUM ||
-				c == SC_PAY_COUNT || c == SC_IN_MASTER || c == SC_ACTIVE_MONTHS_12M)
-				continue;
-			st->isnull[c] = true;
+			if (StateColumnInits[c] == INIT_NULL)
+				StateSetNull(st, c);
 			continue;
 		}
 		att = TupleDescAttr(desc, i);
 		st->values[c] = datumCopy(d, att->attbyval, att->attlen);
 		st->isnull[c] = false;
 	}
-	if (map->attno[SC_CUSTOMER] < 0 || st->isnull[SC_CUSTOMER])
+	if (st->isnull[SC_CUSTOMER])
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("crm_grade cannot evaluate a customer without a key")));
 }
 
-/* From a composite Datum (the argument of crm_grade._evaluate). */
+/* From a composite Datum of customer_state's (or a matching) row type. */
 void
-StateFromTuple(CustomerState *st, HeapTupleHeader td)
+StateFromDatum(CustomerState *st, Datum composite)
 {
+	HeapTupleHeader td = DatumGetHeapTupleHeader(composite);
 	TupleDesc	desc;
 	HeapTupleData tuple;
 
@@ -231,7 +246,7 @@ StateFromTuple(CustomerState *st, HeapTupleHeader td)
 	tuple.t_data = td;
 	PG_TRY();
 	{
-		FillFromTuple(st, &tuple, desc);
+		StateFromHeapTuple(st, &tuple, desc);
 	}
 	PG_FINALLY();
 	{
@@ -245,8 +260,8 @@ HeapTuple
 StateToTuple(CustomerState *st, TupleDesc desc)
 {
 	ColumnMap  *map = GetColumnMap(desc);
-	Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
-	bool	   *isnull = palloc(sizeof(bool) * desc->natts);
+	Datum	   *values = palloc0(sizeof(Datum) * Max(desc->natts, 1));
+	bool	   *isnull = palloc(sizeof(bool) * Max(desc->natts, 1));
 	int			i;
 
 	for (i = 0; i < desc->natts; i++)
@@ -257,6 +272,26 @@ StateToTuple(CustomerState *st, TupleDesc desc)
 		values[i] = (c < 0) ? (Datum) 0 : st->values[c];
 	}
 	return heap_form_tuple(desc, values, isnull);
+}
+
+/* A deep copy of a state in the current memory context. */
+void
+StateCopy(CustomerState *dst, CustomerState *src)
+{
+	int			c;
+
+	for (c = 0; c < SC_NCOLS; c++)
+	{
+		int16		typlen;
+		bool		typbyval;
+
+		dst->isnull[c] = src->isnull[c];
+		dst->values[c] = (Datum) 0;
+		if (src->isnull[c])
+			continue;
+		get_typlenbyval(StateColumnTypes[c], &typlen, &typbyval);
+		dst->values[c] = datumCopy(src->values[c], typbyval, typlen);
+	}
 }
 
 void
@@ -299,14 +334,27 @@ StateTextEquals(CustomerState *a, CustomerState *b, StateCol col)
 											   a->values[col], b->values[col]));
 }
 
+/* The customer key as a C string. */
+char *
+StateKey(CustomerState *st)
+{
+	return TextDatumGetCString(st->values[SC_CUSTOMER]);
+}
+
+/* A text column as a C string, or NULL. */
+char *
+StateText(CustomerState *st, StateCol col)
+{
+	return st->isnull[col] ? NULL : TextDatumGetCString(st->values[col]);
+}
+
 /* The row type of crm_grade.customer_state. */
 Oid
 StateRowType(void)
 {
-	Oid			nsp = get_namespace_oid("crm_grade", false);
 	Oid			typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 										CStringGetDatum("customer_state"),
-										ObjectIdGetDatum(nsp));
+										ObjectIdGetDatum(CrmSchemaOid()));
 
 	if (!OidIsValid(typid))
 		ereport(ERROR,
@@ -314,4 +362,26 @@ StateRowType(void)
 				 errmsg("type crm_grade.customer_state does not exist"),
 				 errhint("Is the crm_grade extension installed in this database?")));
 	return typid;
+}
+
+/*
+ * "p.a, p.b, ..." over every state column (but the key, unless with_key),
+ * each quoted, for the SQL that reads and writes the table.
+ */
+char *
+StateColumnList(const char *prefix, bool with_key)
+{
+	StringInfoData buf;
+	int			c;
+
+	initStringInfo(&buf);
+	for (c = 0; c < SC_NCOLS; c++)
+	{
+		if (c == SC_CUSTOMER && !with_key)
+			continue;
+		appendStringInfo(&buf, "%s%s%s%s", buf.len ? ", " : "",
+						 prefix ? prefix : "", prefix ? "." : "",
+						 quote_identifier(StateColumnNames[c]));
+	}
+	return buf.data;
 }

@@ -5,7 +5,7 @@
 --
 
 -- The Pareto view: customers and 12-month revenue per grade, best grade first.
-CREATE VIEW @extschema@.grade_summary AS
+CREATE OR REPLACE VIEW @extschema@.grade_summary AS
 WITH g AS (
 	SELECT s.grade, min(s.grade_rank) AS grade_rank, count(*) AS customers,
 		   sum(s.amount_12m) AS amount_12m

@@ -3,6 +3,9 @@
 -- pg_extension_config_dump so that pg_dump/pg_restore bring it back;
 -- application tables are never members of the extension.
 --
+-- (An upgrade reaches the same tables through sql/upgrade/*: keep them in
+-- step, column order included.)
+--
 
 -- Stored grading policies.  Presets are marked builtin, cannot be changed
 -- and are left out of dumps (CREATE EXTENSION recreates them).
@@ -14,35 +17,32 @@ CREATE TABLE @extschema@.policy (
 );
 COMMENT ON TABLE @extschema@.policy IS 'grading policies; presets are builtin, your own rows are validated on INSERT/UPDATE';
 
--- The active policy: no row means the default preset ''abc''.  Nothing is
+-- The active policy: no row means the default preset 'abc'.  Nothing is
 -- inserted here by the install script, so a restored row never collides.
 CREATE TABLE @extschema@.active_policy (
 	singleton	boolean PRIMARY KEY DEFAULT true CHECK (singleton),
 	name		text NOT NULL
 );
 
--- Attached application tables.  regclass/regtype are dumped as names and
+-- Attached application tables: a kind of source and the column that plays
+-- each of the kind's roles.  regclass/regtype are dumped as names and
 -- resolved again on restore.
 CREATE TABLE @extschema@.source (
-	tbl					regclass PRIMARY KEY,
-	kind				text NOT NULL CHECK (kind IN ('orders', 'customers', 'contacts', 'opportunities')),
-	key_type			regtype NOT NULL,
-	customer_column		name NOT NULL,
-	amount_column		name,
-	time_column			name,
-	paid_at_column		name,
-	owner_column		name,
-	created_at_column	name,
-	attributes_column	name,
-	attached_at			timestamptz NOT NULL DEFAULT now()
+	tbl			regclass PRIMARY KEY,
+	kind		text NOT NULL CHECK (kind IN ('orders', 'customers')),
+	key_type	regtype NOT NULL,
+	columns		jsonb NOT NULL CHECK (jsonb_typeof(columns) = 'object' AND columns ? 'customer'),
+	attached_at	timestamptz NOT NULL DEFAULT now()
 );
+COMMENT ON TABLE @extschema@.source IS 'attached application tables: the kind of source and, in columns, the column playing each role';
 
 -- One row per customer.  The key is stored as the text form of the
--- application's key; the typed views cast it back.  Accumulator columns hold
--- what the triggers maintain incrementally; the rest is derived by the C
+-- application's key, in byte order (COLLATE "C", the order every writer
+-- locks in); the typed views cast it back.  Accumulator columns hold what
+-- the triggers maintain incrementally; the rest is derived by the C
 -- evaluator.  valid_until is the earliest moment time alone changes the row.
 CREATE TABLE @extschema@.customer_state (
-	customer			text PRIMARY KEY,
+	customer			text COLLATE "C" PRIMARY KEY,
 	-- customer master
 	in_master			boolean NOT NULL DEFAULT false,
 	owner				text,
@@ -82,7 +82,10 @@ CREATE TABLE @extschema@.customer_state (
 	next_follow_up_at	timestamptz,
 	policy				text,
 	graded_at			timestamptz,
-	valid_until			timestamptz
+	valid_until			timestamptz,
+	-- since 0.2
+	next_paid_at		timestamptz,
+	data_issues			jsonb
 ) WITH (fillfactor = 80);
 CREATE INDEX customer_state_valid_until ON @extschema@.customer_state (valid_until);
 CREATE INDEX customer_state_owner ON @extschema@.customer_state (owner);

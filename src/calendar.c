@@ -1,9 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * time.c
- *		The settings crm_grade.as_of and crm_grade.timezone, and the calendar
- *		arithmetic every metric shares: the 12-month window, calendar months
- *		and whole days.
+ * calendar.c
+ *		The calendar arithmetic every metric shares: the 12-month window and
+ *		the moments it steps at, calendar months and whole days.
  *
  * Month arithmetic is done in crm_grade.timezone, never in the session's
  * TimeZone, so that a customer's grade does not depend on who looks at it.
@@ -12,204 +11,12 @@
  */
 #include "crm_grade.h"
 
-#include "access/xact.h"
 #include "fmgr.h"
-#include "pgtime.h"
-#include "catalog/pg_type.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
-#include "utils/guc.h"
-#include "utils/memutils.h"
-#include "utils/timestamp.h"
 
-PG_MODULE_MAGIC;
-
-PG_FUNCTION_INFO_V1(crm_grade_as_of);
-PG_FUNCTION_INFO_V1(crm_grade_timezone);
 PG_FUNCTION_INFO_V1(crm_grade_window_start);
 PG_FUNCTION_INFO_V1(crm_grade_month_index);
-PG_FUNCTION_INFO_V1(crm_grade_months_from_bits);
-
-void		_PG_init(void);
-
-static char *as_of_string = NULL;
-static char *timezone_string = NULL;
-
-/* Parsed forms, set by the assign hooks. */
-static bool as_of_set = false;
-static TimestampTz as_of_value = 0;
-static pg_tz *crm_tz = NULL;
-
-static bool CheckAsOf(char **newval, void **extra, GucSource source);
-static void AssignAsOf(const char *newval, void *extra);
-static bool CheckTimezone(char **newval, void **extra, GucSource source);
-static void AssignTimezone(const char *newval, void *extra);
-static pg_tz *CrmTz(void);
-static void CrmDefineSettings(void);
-static const char *CrmTimezoneName(void);
-
-/*
- * A crm_grade.as_of set before this module was loaded, and found invalid
- * when it was: the GUC machinery only warns and falls back to '', which
- * would silently grade a back-dated load at now().  CrmAsOf() refuses to
- * run until the setting is given again.
- */
-static char *rejected_as_of = NULL;
-
-/* Module load: define the settings. */
-void
-_PG_init(void)
-{
-	const char *early = GetConfigOption("crm_grade.as_of", true, false);
-	char	   *early_copy = (early && early[0]) ? MemoryContextStrdup(TopMemoryContext, early) : NULL;
-
-	CrmDefineSettings();
-	if (early_copy && !as_of_set)
-		rejected_as_of = early_copy;
-}
-
-/* Define crm_grade.as_of and crm_grade.timezone. */
-static void
-CrmDefineSettings(void)
-{
-	DefineCustomStringVariable("crm_grade.as_of",
-							   "The moment crm_grade treats as now; empty means now().",
-							   "Used for deterministic tests, back-dated loads and simulations.",
-							   &as_of_string,
-							   "",
-							   PGC_USERSET,
-							   0,
-							   CheckAsOf, AssignAsOf, NULL);
-	/*
-	 * The calendar of every stored state: only a superuser (or ALTER
-	 * DATABASE / ALTER ROLE by one) may change it, so that an application
-	 * session cannot grade its writes on a calendar of its own.
-	 */
-	DefineCustomStringVariable("crm_grade.timezone",
-							   "Time zone for calendar months, business days and working hours.",
-							   "Set it once per database; after a change, run crm_grade.regrade_all().",
-							   &timezone_string,
-							   "UTC",
-							   PGC_SUSET,
-							   0,
-							   CheckTimezone, AssignTimezone, NULL);
-	MarkGUCPrefixReserved("crm_grade");
-}
-
-/*
- * Parse crm_grade.as_of without throwing: GUC check hooks report problems
- * through GUC_check_errdetail, so a bad SET fails cleanly.
- */
-static bool
-CheckAsOf(char **newval, void **extra, GucSource source)
-{
-	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
-	char	   *field[MAXDATEFIELDS];
-	int			ftype[MAXDATEFIELDS];
-	int			nf;
-	int			dtype;
-	struct pg_tm tt;
-	fsec_t		fsec;
-	int			tz;
-	TimestampTz result;
-	TimestampTz *parsed;
-
-	if (*newval == NULL || (*newval)[0] == '\0')
-	{
-		*extra = NULL;
-		return true;
-	}
-	if (ParseDateTime(*newval, workbuf, sizeof(workbuf), field, ftype,
-					  MAXDATEFIELDS, &nf) != 0 ||
-		DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0)
-	{
-		GUC_check_errdetail("\"%s\" is not a valid timestamp with time zone.", *newval);
-		GUC_check_errhint("Use a value such as '2026-01-31 12:00+08', or '' for now().");
-		return false;
-	}
-	if (dtype == DTK_EPOCH)
-		result = SetEpochTimestamp();
-	else if (dtype != DTK_DATE || tm2timestamp(&tt, fsec, &tz, &result) != 0)
-	{
-		GUC_check_errdetail("crm_grade.as_of must be a finite moment, not \"%s\".", *newval);
-		GUC_check_errhint("Use a value such as '2026-01-31 12:00+08', or '' for now().");
-		return false;
-	}
-	parsed = malloc(sizeof(TimestampTz));	/* GUC frees extra with free() */
-	if (parsed == NULL)
-		return false;
-	*parsed = result;
-	*extra = parsed;
-	return true;
-}
-
-static void
-AssignAsOf(const char *newval, void *extra)
-{
-	rejected_as_of = NULL;
-	as_of_set = (extra != NULL);
-	as_of_value = extra ? *(TimestampTz *) extra : 0;
-}
-
-/* Accept any zone name pg_tzset knows, as SET TIME ZONE does. */
-static bool
-CheckTimezone(char **newval, void **extra, GucSource source)
-{
-	pg_tz	   *tz;
-
-	if (*newval == NULL || (*newval)[0] == '\0')
-	{
-		GUC_check_errdetail("crm_grade.timezone must not be empty.");
-		GUC_check_errhint("Use a zone name such as 'UTC' or 'Asia/Shanghai'.");
-		return false;
-	}
-	tz = pg_tzset(*newval);
-	if (tz == NULL || !pg_tz_acceptable(tz))
-	{
-		GUC_check_errdetail("\"%s\" is not a time zone PostgreSQL knows.", *newval);
-		GUC_check_errhint("SELECT name FROM pg_timezone_names lists them.");
-		return false;
-	}
-	*extra = malloc(sizeof(pg_tz *));
-	if (*extra == NULL)
-		return false;
-	*(pg_tz **) *extra = tz;
-	return true;
-}
-
-static void
-AssignTimezone(const char *newval, void *extra)
-{
-	crm_tz = extra ? *(pg_tz **) extra : NULL;
-}
-
-static pg_tz *
-CrmTz(void)
-{
-	if (crm_tz == NULL)
-		crm_tz = pg_tzset("UTC");
-	return crm_tz;
-}
-
-/* T: crm_grade.as_of, or the transaction's start time like now(). */
-TimestampTz
-CrmAsOf(void)
-{
-	if (rejected_as_of)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for parameter \"crm_grade.as_of\": \"%s\"", rejected_as_of),
-				 errdetail("It was set before crm_grade was loaded in this session and is not a valid timestamp with time zone."),
-				 errhint("SET crm_grade.as_of again, to a value such as '2026-01-31 12:00+08' or '' for now().")));
-	return as_of_set ? as_of_value : GetCurrentTransactionStartTimestamp();
-}
-
-static const char *
-CrmTimezoneName(void)
-{
-	return timezone_string ? timezone_string : "UTC";
-}
 
 /* Break a moment into local calendar fields in crm_grade.timezone. */
 static void
@@ -493,23 +300,16 @@ CrmDaysBetween(TimestampTz from, TimestampTz to)
 TimestampTz
 CrmLocalToTimestampTz(Timestamp local)
 {
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone,
-												   CStringGetTextDatum(CrmTimezoneName()),
-												   TimestampGetDatum(local)));
-}
+	struct pg_tm tm;
+	fsec_t		fsec;
 
-/* SQL: crm_grade.as_of() */
-Datum
-crm_grade_as_of(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_TIMESTAMPTZ(CrmAsOf());
-}
-
-/* SQL: crm_grade._timezone() */
-Datum
-crm_grade_timezone(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_TEXT_P(cstring_to_text(CrmTimezoneName()));
+	if (TIMESTAMP_NOT_FINITE(local))
+		return local;
+	if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range for crm_grade")));
+	return FromLocal(&tm, fsec);
 }
 
 /* SQL: crm_grade._window_start(timestamptz) */
@@ -526,22 +326,3 @@ crm_grade_month_index(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(CrmMonthIndex(PG_GETARG_TIMESTAMPTZ(0)));
 }
 
-/*
- * SQL: crm_grade._months_from_bits(bits bigint, base int) RETURNS int[]:
- * the month indexes base + i for each bit i of bits, ascending; the empty
- * array for NULL bits (no order in the window).
- */
-Datum
-crm_grade_months_from_bits(PG_FUNCTION_ARGS)
-{
-	uint64		bits = PG_ARGISNULL(0) ? 0 : (uint64) PG_GETARG_INT64(0);
-	int32		base = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
-	Datum		months[64];
-	int			n = 0;
-	int			i;
-
-	for (i = 0; i < 64; i++)
-		if (bits & (UINT64CONST(1) << i))
-			months[n++] = Int32GetDatum(base + i);
-	PG_RETURN_ARRAYTYPE_P(construct_array(months, n, INT4OID, 4, true, TYPALIGN_INT));
-}

@@ -14,7 +14,7 @@
 -- 2048.  Plain SQL without SET, so that the planner inlines it (a SET clause
 -- would make generate_sample several times slower); instead every function
 -- and operator is schema-qualified, so no search_path can redirect it.
-CREATE FUNCTION @extschema@._sample_uniform(seed int, stream int, i bigint) RETURNS double precision
+CREATE OR REPLACE FUNCTION @extschema@._sample_uniform(seed int, stream int, i bigint) RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 	SELECT ((pg_catalog.hashint8extended(i, seed::bigint OPERATOR(pg_catalog.*) 4096 OPERATOR(pg_catalog.+) stream)
 			 OPERATOR(pg_catalog.&) 4503599627370495)::double precision OPERATOR(pg_catalog.+) 0.5)
@@ -23,7 +23,7 @@ $$;
 
 -- A standard normal draw from (seed, stream, i) (Box-Muller); inlined and
 -- schema-qualified like _sample_uniform.
-CREATE FUNCTION @extschema@._sample_normal(seed int, stream int, i bigint) RETURNS double precision
+CREATE OR REPLACE FUNCTION @extschema@._sample_normal(seed int, stream int, i bigint) RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 	SELECT pg_catalog.sqrt(OPERATOR(pg_catalog.-) 2::double precision OPERATOR(pg_catalog.*)
 						   pg_catalog.ln(@extschema@._sample_uniform(seed, stream, i)))
@@ -42,7 +42,7 @@ $$;
 --   dormant   12%   185..359               last order + 30..729
 --   churned   10%   370..699               last order + 30..429
 --   prospect  12%   no orders              1..700
-CREATE FUNCTION @extschema@._sample_profile(customers int, orders int, contacts int, seed int)
+CREATE OR REPLACE FUNCTION @extschema@._sample_profile(customers int, orders int, contacts int, seed int)
 	RETURNS TABLE (id bigint, segment text, z double precision, ticket double precision,
 				   pay_days_mean double precision, created_day int, first_day int, last_day int,
 				   n_orders int, order_base bigint, n_contacts int, contact_base bigint)
@@ -128,7 +128,7 @@ $$;
 
 -- The schema generate_sample() fills: the one whose customers table is the
 -- attached customer master, or else crm.
-CREATE FUNCTION @extschema@._sample_schema() RETURNS name
+CREATE OR REPLACE FUNCTION @extschema@._sample_schema() RETURNS name
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	sch name;
@@ -150,7 +150,7 @@ BEGIN
 	RETURN sch;
 END $$;
 
-CREATE FUNCTION @extschema@.create_sample_schema(schema name DEFAULT 'crm') RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@.create_sample_schema(schema name DEFAULT 'crm') RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF schema IS NULL THEN
@@ -223,7 +223,7 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.create_sample_schema(name) IS 'create the sample CRM tables customers, orders, contact_logs and opportunities in a schema (default crm) and attach them';
 
-CREATE FUNCTION @extschema@.generate_sample(customers int, orders int, contacts int, seed int DEFAULT 1) RETURNS void
+CREATE OR REPLACE FUNCTION @extschema@.generate_sample(customers int, orders int, contacts int, seed int DEFAULT 1) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	sch name;

@@ -1,0 +1,353 @@
+/*-------------------------------------------------------------------------
+ *
+ * gather.c
+ *		Read every attached table's rows of some customers, or of all of
+ *		them, and hand them out one customer at a time, accumulated by the
+ *		same MetricsAddRow() the triggers use.
+ *
+ * Each table is read through a cursor ordered by the key's text form in
+ * byte order, as the table's owner in a security-restricted operation; the
+ * cursors are merged, so memory holds one batch of rows per table and one
+ * customer at a time, whatever the number of rows.  The column types are
+ * checked on the relation, under its lock, before the cursor opens.
+ *
+ * Rows that a trigger would have refused (a NULL or infinite value that got
+ * in while crm_grade's triggers were disabled) are left out and listed in
+ * the customer's data_issues: one bad row never blocks other customers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "gather.h"
+
+#include "access/relation.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#define GATHER_BATCH 1000
+
+typedef struct GatherCursor
+{
+	Source	   *src;
+	Portal		portal;
+	SPITupleTable *tuptable;
+	uint64		pos;
+	bool		done;
+	SourceLayout layout;
+	TupleTableSlot *slot;
+	char	   *head;			/* key of the row at pos; NULL when done */
+} GatherCursor;
+
+struct SourceMerge
+{
+	MemoryContext cxt;
+	int			ncursors;
+	GatherCursor *cursors;
+	int64		null_keys;
+};
+
+/* Plans of the scans, by their SQL text, kept for the backend's life. */
+#define MAX_SCAN_PLANS 32
+
+typedef struct ScanPlan
+{
+	char	   *sql;
+	SPIPlanPtr	plan;
+} ScanPlan;
+
+static ScanPlan scan_plans[MAX_SCAN_PLANS];
+static int	next_scan_victim = 0;
+
+static void CursorAdvance(SourceMerge *g, GatherCursor *c);
+
+/* The prepared plan of a scan (prepared by whoever runs it: the table's owner). */
+static SPIPlanPtr
+ScanPlanFor(const char *sql, int nargs, Oid *argtypes)
+{
+	int			i;
+	SPIPlanPtr	plan;
+	ScanPlan   *slot;
+
+	for (i = 0; i < MAX_SCAN_PLANS; i++)
+		if (scan_plans[i].sql && strcmp(scan_plans[i].sql, sql) == 0)
+			return scan_plans[i].plan;
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "crm_grade: could not prepare \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	slot = &scan_plans[next_scan_victim];
+	next_scan_victim = (next_scan_victim + 1) % MAX_SCAN_PLANS;
+	if (slot->sql)
+	{
+		SPI_freeplan(slot->plan);
+		pfree(slot->sql);
+		slot->sql = NULL;
+	}
+	slot->plan = plan;
+	slot->sql = MemoryContextStrdup(TopMemoryContext, sql);
+	return plan;
+}
+
+/* The array type keys of a family are compared as. */
+static const char *
+FamilyArray(Oid key_type)
+{
+	switch (SourceKeyFamily(key_type))
+	{
+		case INT8OID:
+			return "pg_catalog.int8[]";
+		case UUIDOID:
+			return "pg_catalog.uuid[]";
+		default:
+			return "pg_catalog.text[]";
+	}
+}
+
+/*
+ * The scan of one source: the key as text in byte order, then each
+ * attached role column as stored.  filtered: only the keys in $1.  Keys
+ * are compared in their family's widest type, so an integer key wider than
+ * the column's type is simply not found instead of an error.
+ */
+static char *
+ScanSql(Source *src, bool filtered)
+{
+	const KindDef *def = &SourceKinds[src->kind];
+	const char *key = quote_identifier(src->columns[ROLE_KEY]);
+	StringInfoData sql;
+	int			r;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s::pg_catalog.text COLLATE \"C\" AS k", key);
+	for (r = 1; r < def->nroles; r++)
+		if (src->columns[r])
+			appendStringInfo(&sql, ", %s", quote_identifier(src->columns[r]));
+	appendStringInfo(&sql, " FROM %s", src->relname);
+	if (filtered)
+		appendStringInfo(&sql, " WHERE %s OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]::%s)",
+						 key, FamilyArray(src->key_type));
+	appendStringInfoString(&sql, " ORDER BY 1");
+	return sql.data;
+}
+
+/* Check the table's columns under a lock, so that the scan reads what was checked. */
+static void
+CheckSourceColumns(Source *src)
+{
+	Relation	rel = relation_open(src->relid, AccessShareLock);
+	SourceLayout layout;
+
+	SourceLayoutForDesc(&layout, src, RelationGetDescr(rel), src->relname, false, false);
+	relation_close(rel, NoLock);
+}
+
+/* Open the cursor of one source, as the table's owner. */
+static void
+CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, bool filtered)
+{
+	Oid			argtype = TEXTARRAYOID;
+	CrmIdentity id;
+	SPIPlanPtr	plan;
+
+	c->src = src;
+	CheckSourceColumns(src);
+	CrmBecomeTableOwner(&id, src->relid);
+	plan = ScanPlanFor(ScanSql(src, filtered), filtered ? 1 : 0, &argtype);
+	c->portal = SPI_cursor_open(NULL, plan, filtered ? &keys : NULL, NULL, false);
+	CrmRestoreIdentity(&id);
+	if (c->portal == NULL)
+		elog(ERROR, "crm_grade: could not open a cursor on %s", src->relname);
+	SourceLayoutForDesc(&c->layout, src, c->portal->tupDesc, src->relname, true, false);
+	c->slot = MakeSingleTupleTableSlot(c->portal->tupDesc, &TTSOpsHeapTuple);
+	c->pos = 0;
+	c->tuptable = NULL;
+	CursorAdvance(g, c);
+}
+
+/* Fetch the next batch of a cursor, as the table's owner. */
+static void
+CursorFetch(GatherCursor *c)
+{
+	CrmIdentity id;
+
+	if (c->tuptable)
+		SPI_freetuptable(c->tuptable);
+	c->tuptable = NULL;
+	CrmBecomeTableOwner(&id, c->src->relid);
+	SPI_cursor_fetch(c->portal, true, GATHER_BATCH);
+	CrmRestoreIdentity(&id);
+	c->tuptable = SPI_tuptable;
+	c->pos = 0;
+	if (SPI_processed == 0)
+		c->done = true;
+}
+
+/*
+ * Move to the next row with a key (the first one when nothing was fetched
+ * yet); NULL keys sort last and are counted, not graded.
+ */
+static void
+CursorAdvance(SourceMerge *g, GatherCursor *c)
+{
+	if (c->head)
+		pfree(c->head);
+	c->head = NULL;
+	for (;;)
+	{
+		bool		isnull;
+		Datum		k;
+
+		if (c->tuptable == NULL || c->pos >= c->tuptable->numvals)
+		{
+			if (c->done)
+				return;
+			CursorFetch(c);
+			if (c->done)
+				return;
+		}
+		k = SPI_getbinval(c->tuptable->vals[c->pos], c->tuptable->tupdesc, 1, &isnull);
+		if (!isnull)
+		{
+			c->head = MemoryContextStrdup(g->cxt, TextDatumGetCString(k));
+			return;
+		}
+		g->null_keys++;
+		c->pos++;
+	}
+}
+
+/*
+ * Start reading the rows of keys (sorted in byte order, distinct), or of
+ * every customer when nkeys < 0.  Runs inside SPI as crm_grade's owner.
+ */
+SourceMerge *
+GatherBegin(char **keys, int nkeys)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade gather",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	SourceSet  *set = SourcesLoad();
+	SourceMerge	   *g = palloc0(sizeof(SourceMerge));
+	Datum		arg = (Datum) 0;
+	int			i;
+
+	g->cxt = cxt;
+	g->ncursors = set->n;
+	g->cursors = palloc0(sizeof(GatherCursor) * Max(set->n, 1));
+	if (nkeys >= 0)
+	{
+		Datum	   *elems = palloc(sizeof(Datum) * Max(nkeys, 1));
+
+		for (i = 0; i < nkeys; i++)
+			elems[i] = CStringGetTextDatum(keys[i]);
+		arg = PointerGetDatum(construct_array(elems, nkeys, TEXTOID, -1, false, TYPALIGN_INT));
+	}
+	for (i = 0; i < set->n; i++)
+		CursorOpen(g, &g->cursors[i], &set->items[i], arg, nkeys >= 0);
+	MemoryContextSwitchTo(oldcxt);
+	return g;
+}
+
+/*
+ * The next customer with rows in any source: its state from scratch, every
+ * row accumulated at ctx's moment.  False when there is none left.
+ */
+bool
+GatherNext(SourceMerge *g, CustomerState *st, EvalContext *ctx)
+{
+	char	   *key = NULL;
+	int			i;
+
+	for (i = 0; i < g->ncursors; i++)
+		if (g->cursors[i].head && (key == NULL || strcmp(g->cursors[i].head, key) < 0))
+			key = g->cursors[i].head;
+	if (key == NULL)
+		return false;
+	StateInitEmpty(st, key);
+	key = StateKey(st);
+	for (i = 0; i < g->ncursors; i++)
+	{
+		GatherCursor *c = &g->cursors[i];
+
+		while (c->head && strcmp(c->head, key) == 0)
+		{
+			SourceRow	row;
+
+			ExecStoreHeapTuple(c->tuptable->vals[c->pos], c->slot, false);
+			if (SourceReadRow(&c->layout, c->slot, &row, false))
+				MetricsAddRow(st, c->src->kind, &row, ctx->now, ctx->ws);
+			else
+				IssuesAdd(st, "row", c->src->relname, row.problem_column, row.problem_value,
+						  psprintf("%s: the row is left out", row.problem));
+			ExecClearTuple(c->slot);
+			c->pos++;
+			CursorAdvance(g, c);
+		}
+	}
+	return true;
+}
+
+/* Close the cursors; say how many rows had no key. */
+void
+GatherEnd(SourceMerge *g)
+{
+	int			i;
+
+	for (i = 0; i < g->ncursors; i++)
+	{
+		GatherCursor *c = &g->cursors[i];
+
+		if (c->tuptable)
+			SPI_freetuptable(c->tuptable);
+		if (c->portal)
+			SPI_cursor_close(c->portal);
+		if (c->slot)
+			ExecDropSingleTupleTableSlot(c->slot);
+	}
+	if (g->null_keys > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("crm_grade left out " INT64_FORMAT " row(s) without a customer key", g->null_keys),
+				 errdetail("They got into an attached table while crm_grade's triggers were disabled."),
+				 errhint("Give them a customer key or delete them.")));
+	MemoryContextDelete(g->cxt);
+}
+
+/*
+ * The distinct keys of the rows of one table (a partition being attached
+ * or detached), read as its owner, in byte order.
+ */
+char	  **
+GatherKeysOf(Oid relid, Source *src, int *nkeys)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	char	   *relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													 RelationGetRelationName(rel));
+	SourceLayout layout;
+	CrmIdentity id;
+	char	  **keys;
+	char	   *sql;
+	uint64		i;
+
+	SourceLayoutForDesc(&layout, src, RelationGetDescr(rel), relname, false, false);
+	relation_close(rel, NoLock);
+	sql = psprintf("SELECT DISTINCT %s::pg_catalog.text COLLATE \"C\" FROM %s WHERE %s IS NOT NULL ORDER BY 1",
+				   quote_identifier(src->columns[ROLE_KEY]), relname,
+				   quote_identifier(src->columns[ROLE_KEY]));
+	CrmBecomeTableOwner(&id, relid);
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not read the keys of %s", relname);
+	CrmRestoreIdentity(&id);
+	keys = palloc(sizeof(char *) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+		keys[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+	*nkeys = (int) SPI_processed;
+	SPI_freetuptable(SPI_tuptable);
+	return keys;
+}

@@ -1,0 +1,507 @@
+/*-------------------------------------------------------------------------
+ *
+ * metrics.c
+ *		What each source row contributes to a customer's accumulators, the
+ *		metrics derived from them (SPEC section 4), the values policies
+ *		read, and the earliest moment time alone changes them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "metrics.h"
+
+#include <ctype.h>
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+const char *const MetricNames[M_NMETRICS] = {
+	"total_amount", "orders_total", "amount_12m", "orders_12m",
+	"avg_order_value_12m", "tenure_days", "days_since_last_order",
+	"mean_interorder_days", "active_months_12m", "repurchase_rate",
+	"avg_payment_days", "attr"
+};
+
+Numeric
+NumericFromInt64(int64 v)
+{
+	return int64_to_numeric(v);
+}
+
+int
+NumericCompare(Numeric a, Numeric b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a),
+											 NumericGetDatum(b)));
+}
+
+static Datum
+NumericDiv(Numeric a, Numeric b)
+{
+	return DirectFunctionCall2(numeric_div, NumericGetDatum(a), NumericGetDatum(b));
+}
+
+static Datum
+AddNumeric(Datum a, Numeric b)
+{
+	return DirectFunctionCall2(numeric_add, a, NumericGetDatum(b));
+}
+
+static void
+Increment(CustomerState *st, StateCol col, int64 by)
+{
+	StateSet(st, col, Int64GetDatum(STATE_I64(st, col) + by));
+}
+
+/* A negative amount is a refund: it counts in sums, not as an order. */
+bool
+MetricsIsRefund(const SourceRow *row)
+{
+	static Numeric zero = NULL;
+
+	if (zero == NULL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+
+		zero = NumericFromInt64(0);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	return NumericCompare(row->amount, zero) < 0;
+}
+
+/* Add a calendar month to the sorted set of active months. */
+static void
+AddMonth(CustomerState *st, int month)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(st->values[SC_ORDER_MONTHS]);
+	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	int32	   *old = n > 0 ? (int32 *) ARR_DATA_PTR(arr) : NULL;
+	Datum	   *months = palloc(sizeof(Datum) * (n + 1));
+	int			i,
+				j = 0;
+	bool		added = false;
+
+	for (i = 0; i < n; i++)
+	{
+		if (old[i] == month)
+			return;
+		if (!added && old[i] > month)
+		{
+			months[j++] = Int32GetDatum(month);
+			added = true;
+		}
+		months[j++] = Int32GetDatum(old[i]);
+	}
+	if (!added)
+		months[j++] = Int32GetDatum(month);
+	StateSet(st, SC_ORDER_MONTHS,
+			 PointerGetDatum(construct_array(months, j, INT4OID, 4, true, TYPALIGN_INT)));
+}
+
+/*
+ * An order row at now, with the 12-month window (ws, now].  A row dated
+ * after now does not count yet: it only sets the moment it will.
+ */
+static void
+AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
+{
+	bool		in_window = r->t > ws;
+
+	if (r->t > now)
+	{
+		StateSetMinTs(st, SC_NEXT_ORDER_AT, r->t);
+		return;
+	}
+	StateSet(st, SC_TOTAL_AMOUNT, AddNumeric(st->values[SC_TOTAL_AMOUNT], r->amount));
+	if (in_window)
+	{
+		StateSet(st, SC_AMOUNT_12M, AddNumeric(st->values[SC_AMOUNT_12M], r->amount));
+		StateSetMinTs(st, SC_OLDEST_WINDOW_AT, r->t);
+	}
+	if (MetricsIsRefund(r))
+		return;
+	Increment(st, SC_ORDERS_TOTAL, 1);
+	StateSetMinTs(st, SC_FIRST_ORDER_AT, r->t);
+	StateSetMaxTs(st, SC_LAST_ORDER_AT, r->t);
+	if (!in_window)
+		return;
+	Increment(st, SC_ORDERS_12M, 1);
+	AddMonth(st, CrmMonthIndex(r->t));
+	if (!r->has_paid)
+		return;
+	if (r->paid > now)
+	{
+		/* a payment counts once it has been made */
+		StateSetMinTs(st, SC_NEXT_PAID_AT, r->paid);
+		return;
+	}
+	Increment(st, SC_PAY_DAYS_SUM, CrmDaysBetween(r->t, r->paid));
+	Increment(st, SC_PAY_COUNT, 1);
+}
+
+/*
+ * A customer-master row.  The key is unique there, but should two rows
+ * share one, the least owner, creation time and attributes win, as in
+ * verify().
+ */
+static void
+AddMaster(CustomerState *st, const SourceRow *r)
+{
+	StateSet(st, SC_IN_MASTER, BoolGetDatum(true));
+	if (r->owner)
+	{
+		char	   *cur = StateText(st, SC_OWNER);
+
+		if (cur == NULL || strcmp(r->owner, cur) < 0)
+			StateSet(st, SC_OWNER, CStringGetTextDatum(r->owner));
+	}
+	if (r->has_t)
+		StateSetMinTs(st, SC_CREATED_AT, r->t);
+	if (r->attributes &&
+		(STATE_NULL(st, SC_ATTRIBUTES) ||
+		 compareJsonbContainers(&r->attributes->root,
+								&DatumGetJsonbP(st->values[SC_ATTRIBUTES])->root) < 0))
+		StateSet(st, SC_ATTRIBUTES, JsonbPGetDatum(r->attributes));
+}
+
+/* Add what a row of a source of this kind contributes. */
+void
+MetricsAddRow(CustomerState *st, SourceKindId kind, const SourceRow *row,
+			  TimestampTz now, TimestampTz ws)
+{
+	if (kind == SK_ORDERS)
+		AddOrder(st, row, now, ws);
+	else
+		AddMaster(st, row);
+}
+
+/* Derived order metrics of SPEC section 4, from the accumulators. */
+void
+MetricsDerive(CustomerState *st, TimestampTz now)
+{
+	int64		orders_12m = STATE_I64(st, SC_ORDERS_12M);
+	int64		orders_total = STATE_I64(st, SC_ORDERS_TOTAL);
+	int64		pay_count = STATE_I64(st, SC_PAY_COUNT);
+	ArrayType  *months = DatumGetArrayTypeP(st->values[SC_ORDER_MONTHS]);
+	int			active = ArrayGetNItems(ARR_NDIM(months), ARR_DIMS(months));
+
+	if (orders_12m > 0)
+		StateSet(st, SC_AVG_ORDER_VALUE_12M,
+				 NumericDiv(STATE_NUM(st, SC_AMOUNT_12M), NumericFromInt64(orders_12m)));
+	else
+		StateSetNull(st, SC_AVG_ORDER_VALUE_12M);
+
+	StateSet(st, SC_ACTIVE_MONTHS_12M, Int32GetDatum(active));
+	if (!STATE_NULL(st, SC_FIRST_ORDER_AT))
+	{
+		int			span = CrmMonthIndex(now) - CrmMonthIndex(STATE_TS(st, SC_FIRST_ORDER_AT)) + 1;
+
+		/*
+		 * The window touches 13 calendar months unless now is at a month
+		 * start, so active months can exceed the denominator: capped at 1.
+		 */
+		if (active >= Min(12, span))
+			StateSet(st, SC_REPURCHASE_RATE, NumericGetDatum(NumericFromInt64(1)));
+		else
+			StateSet(st, SC_REPURCHASE_RATE,
+					 NumericDiv(NumericFromInt64(active), NumericFromInt64(Min(12, span))));
+	}
+	else
+		StateSetNull(st, SC_REPURCHASE_RATE);
+
+	if (pay_count > 0)
+		StateSet(st, SC_AVG_PAYMENT_DAYS,
+				 NumericDiv(NumericFromInt64(STATE_I64(st, SC_PAY_DAYS_SUM)),
+							NumericFromInt64(pay_count)));
+	else
+		StateSetNull(st, SC_AVG_PAYMENT_DAYS);
+
+	if (orders_total >= 2)
+		StateSet(st, SC_MEAN_INTERORDER_DAYS,
+				 NumericDiv(NumericFromInt64(CrmDaysBetween(STATE_TS(st, SC_FIRST_ORDER_AT),
+															STATE_TS(st, SC_LAST_ORDER_AT))),
+							NumericFromInt64(orders_total - 1)));
+	else
+		StateSetNull(st, SC_MEAN_INTERORDER_DAYS);
+}
+
+/*
+ * The earliest moment at which the passing of time alone changes the stored
+ * metrics: an order leaving the window, a future-dated order starting to
+ * count, a payment being made, (in the first year) a new month raising
+ * repurchase_rate's denominator, or the window start stepping back (29
+ * February, DST) so that an order that had left it counts again.
+ */
+TimestampTz
+MetricsValidUntil(CustomerState *st, TimestampTz now)
+{
+	TimestampTz vu = DT_NOEND;
+
+	if (!STATE_NULL(st, SC_OLDEST_WINDOW_AT))
+		vu = Min(vu, CrmWindowExit(STATE_TS(st, SC_OLDEST_WINDOW_AT), now));
+
+	/*
+	 * Rows that have left the window (refunds too) may count again when its
+	 * start steps back.  Any customer with counted rows may have such rows.
+	 */
+	if (!STATE_NULL(st, SC_FIRST_ORDER_AT) || !STATE_NULL(st, SC_OLDEST_WINDOW_AT) ||
+		NumericCompare(STATE_NUM(st, SC_TOTAL_AMOUNT), NumericFromInt64(0)) != 0)
+		vu = Min(vu, CrmWindowReentry(now));
+	if (!STATE_NULL(st, SC_NEXT_ORDER_AT))
+		vu = Min(vu, STATE_TS(st, SC_NEXT_ORDER_AT));
+	if (!STATE_NULL(st, SC_NEXT_PAID_AT))
+		vu = Min(vu, STATE_TS(st, SC_NEXT_PAID_AT));
+	if (!STATE_NULL(st, SC_FIRST_ORDER_AT) &&
+		CrmMonthIndex(now) - CrmMonthIndex(STATE_TS(st, SC_FIRST_ORDER_AT)) + 1 < 12)
+		vu = Min(vu, CrmNextMonthStart(now));
+	return vu;
+}
+
+/* The moment a day-count metric counts from; false for other metrics. */
+bool
+MetricDayBase(CustomerState *st, MetricId metric, TimestampTz *base)
+{
+	StateCol	col;
+
+	if (metric == M_TENURE_DAYS)
+		col = SC_FIRST_ORDER_AT;
+	else if (metric == M_DAYS_SINCE_LAST_ORDER)
+		col = SC_LAST_ORDER_AT;
+	else
+		return false;
+	if (STATE_NULL(st, col))
+		return false;
+	*base = STATE_TS(st, col);
+	return true;
+}
+
+/*
+ * Does a string hold a number numeric_in reads without error: optional
+ * blanks and sign, digits with an optional point, an exponent of at most
+ * three digits?  verify() tests the same pattern in SQL.
+ */
+static bool
+IsNumericString(const char *s, int len)
+{
+	int			i = 0,
+				digits = 0;
+
+	if (len > 1000)
+		return false;
+	while (i < len && isspace((unsigned char) s[i]))
+		i++;
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		i++;
+	while (i < len && isdigit((unsigned char) s[i]))
+		i++, digits++;
+	if (i < len && s[i] == '.')
+	{
+		i++;
+		while (i < len && isdigit((unsigned char) s[i]))
+			i++, digits++;
+	}
+	if (digits == 0)
+		return false;
+	if (i < len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		int			expdigits = 0;
+
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		while (i < len && isdigit((unsigned char) s[i]))
+			i++, expdigits++;
+		if (expdigits == 0 || expdigits > 3)
+			return false;
+	}
+	while (i < len && isspace((unsigned char) s[i]))
+		i++;
+	return i == len;
+}
+
+/*
+ * attr.NAME: a JSON number, or a string holding one.  Missing or null is
+ * NULL; anything else is NULL too, and *bad_value (when asked for) gets
+ * the offending JSON so that it can be listed in data_issues.
+ */
+bool
+MetricAttribute(CustomerState *st, const char *name, Numeric *result, char **bad_value)
+{
+	Jsonb	   *attrs;
+	JsonbValue *v;
+
+	if (bad_value)
+		*bad_value = NULL;
+	if (STATE_NULL(st, SC_ATTRIBUTES))
+		return false;
+	attrs = DatumGetJsonbP(st->values[SC_ATTRIBUTES]);
+	if (!JB_ROOT_IS_OBJECT(attrs) || JB_ROOT_IS_SCALAR(attrs))
+		return false;
+	v = getKeyJsonValueFromContainer(&attrs->root, name, strlen(name), NULL);
+	if (v == NULL || v->type == jbvNull)
+		return false;
+	if (v->type == jbvNumeric)
+	{
+		*result = v->val.numeric;
+		return true;
+	}
+	if (v->type == jbvString && IsNumericString(v->val.string.val, v->val.string.len))
+	{
+		char	   *s = pnstrdup(v->val.string.val, v->val.string.len);
+
+		*result = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+													  ObjectIdGetDatum(InvalidOid),
+													  Int32GetDatum(-1)));
+		return true;
+	}
+	if (bad_value)
+	{
+		Jsonb	   *jb = JsonbValueToJsonb(v);
+
+		*bad_value = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+	}
+	return false;
+}
+
+/*
+ * The value of a metric at now; false when it is NULL.  Day counts are
+ * computed here from stored moments, so they are never stale.
+ */
+bool
+MetricValue(CustomerState *st, MetricId metric, const char *attr, TimestampTz now,
+			Numeric *result)
+{
+	static const StateCol stored[] = {
+		[M_TOTAL_AMOUNT] = SC_TOTAL_AMOUNT,
+		[M_ORDERS_TOTAL] = SC_ORDERS_TOTAL,
+		[M_AMOUNT_12M] = SC_AMOUNT_12M,
+		[M_ORDERS_12M] = SC_ORDERS_12M,
+		[M_AVG_ORDER_VALUE_12M] = SC_AVG_ORDER_VALUE_12M,
+		[M_MEAN_INTERORDER_DAYS] = SC_MEAN_INTERORDER_DAYS,
+		[M_ACTIVE_MONTHS_12M] = SC_ACTIVE_MONTHS_12M,
+		[M_REPURCHASE_RATE] = SC_REPURCHASE_RATE,
+		[M_AVG_PAYMENT_DAYS] = SC_AVG_PAYMENT_DAYS,
+	};
+	TimestampTz base;
+	StateCol	col;
+
+	if (metric == M_ATTR)
+		return MetricAttribute(st, attr, result, NULL);
+	if (metric == M_TENURE_DAYS || metric == M_DAYS_SINCE_LAST_ORDER)
+	{
+		if (!MetricDayBase(st, metric, &base))
+			return false;
+		*result = NumericFromInt64(CrmDaysBetween(base, now));
+		return true;
+	}
+	col = stored[metric];
+	if (STATE_NULL(st, col))
+		return false;
+	switch (col)
+	{
+		case SC_ORDERS_TOTAL:
+		case SC_ORDERS_12M:
+			*result = NumericFromInt64(STATE_I64(st, col));
+			break;
+		case SC_ACTIVE_MONTHS_12M:
+			*result = NumericFromInt64(DatumGetInt32(st->values[col]));
+			break;
+		default:
+			*result = STATE_NUM(st, col);
+			break;
+	}
+	return true;
+}
+
+/* Push one "key": "value" pair (NULL value: JSON null) into an object. */
+static void
+PushPair(JsonbParseState **ps, const char *key, const char *value)
+{
+	JsonbValue	k,
+				v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(ps, WJB_KEY, &k);
+	if (value == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) value;
+		v.val.string.len = strlen(value);
+	}
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+/*
+ * Rebuild the issues array without the elements of drop_kind, appending
+ * one more when add_kind is given.  Issues are rare: no need to be clever.
+ */
+static void
+IssuesRebuild(CustomerState *st, const char *drop_kind, const char *add_kind,
+			  const char *source, const char *column, const char *value, const char *problem)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue *res;
+	int			kept = 0;
+
+	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+	if (!STATE_NULL(st, SC_DATA_ISSUES))
+	{
+		Jsonb	   *old = DatumGetJsonbP(st->values[SC_DATA_ISSUES]);
+		JsonbIterator *it = JsonbIteratorInit(&old->root);
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			JsonbValue *kind;
+
+			if (tok != WJB_ELEM || v.type != jbvBinary)
+				continue;
+			kind = getKeyJsonValueFromContainer(v.val.binary.data, "kind", 4, NULL);
+			if (drop_kind && kind && kind->type == jbvString &&
+				kind->val.string.len == strlen(drop_kind) &&
+				strncmp(kind->val.string.val, drop_kind, kind->val.string.len) == 0)
+				continue;
+			pushJsonbValue(&ps, WJB_ELEM, &v);
+			kept++;
+		}
+	}
+	if (add_kind)
+	{
+		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+		PushPair(&ps, "kind", add_kind);
+		PushPair(&ps, "source", source);
+		PushPair(&ps, "column", column);
+		PushPair(&ps, "value", value);
+		PushPair(&ps, "problem", problem);
+		pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+		kept++;
+	}
+	res = pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
+	if (kept == 0)
+		StateSetNull(st, SC_DATA_ISSUES);
+	else
+		StateSet(st, SC_DATA_ISSUES, JsonbPGetDatum(JsonbValueToJsonb(res)));
+}
+
+/* Note a value crm_grade read but could not use. */
+void
+IssuesAdd(CustomerState *st, const char *kind, const char *source, const char *column,
+		  const char *value, const char *problem)
+{
+	IssuesRebuild(st, NULL, kind, source, column, value, problem);
+}
+
+/* Forget the issues of one kind (before finding them again). */
+void
+IssuesDropKind(CustomerState *st, const char *kind)
+{
+	if (!STATE_NULL(st, SC_DATA_ISSUES))
+		IssuesRebuild(st, kind, NULL, NULL, NULL, NULL, NULL);
+}

@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * policy.h
+ *		Grading policies: parsing and validating the jsonb definition, the
+ *		active policy, and grading a customer with it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CRM_POLICY_H
+#define CRM_POLICY_H
+
+#include "metrics.h"
+#include "state.h"
+
+typedef struct Policy Policy;
+
+extern Policy *PolicyParse(Jsonb *definition, const char *name);
+extern void PolicyKeep(Policy *policy);
+extern void PolicyFree(Policy *policy);
+extern Policy *PolicyLoadActive(void);
+extern const char *PolicyName(Policy *policy);
+extern int	PolicyAttributes(Policy *policy, char ***names);
+extern void PolicyGrade(Policy *policy, CustomerState *st, TimestampTz now,
+						TimestampTz *valid_until);
+
+#endif							/* CRM_POLICY_H */

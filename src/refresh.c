@@ -1,0 +1,469 @@
+/*-------------------------------------------------------------------------
+ *
+ * refresh.c
+ *		Bringing customers' states up to date.
+ *
+ * - ApplyInserts(): a statement's new rows extend each customer's stored
+ *   accumulators without reading the customer's other rows, when the
+ *   stored state is the state at the current moment and does not already
+ *   hold those rows.
+ * - RefreshKeys(): everything else (updates, deletes, the customer master,
+ *   states time has changed) re-reads the customers' rows from every
+ *   attached table.
+ * - RefreshAll(): every customer, in one pass over every table, merged
+ *   with the stored states (back-fill, policy changes, regrade_all()).
+ *
+ * All of them lock the customers first, then load the evaluation context,
+ * then read, so that what they compute includes whatever the previous
+ * holder of the locks committed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "refresh.h"
+
+#include "evaluate.h"
+#include "gather.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(crm_grade_refresh_all);
+PG_FUNCTION_INFO_V1(crm_grade_regrade);
+PG_FUNCTION_INFO_V1(crm_grade_regrade_all);
+
+/* At most this many customers are locked, held in memory and written at once. */
+#define CHUNK_CUSTOMERS 5000
+
+static int
+CompareCStrings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Keys sorted in byte order without duplicates (a new array; keys is sorted). */
+char	  **
+SortDistinctKeys(char **keys, int n, int *nout)
+{
+	char	  **out = palloc(sizeof(char *) * Max(n, 1));
+	int			i,
+				m = 0;
+
+	qsort(keys, n, sizeof(char *), CompareCStrings);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(keys[i], keys[i - 1]) != 0)
+			out[m++] = keys[i];
+	*nout = m;
+	return out;
+}
+
+/* Note the new state of a customer that has rows, and its history. */
+static void
+KeepState(StoreBatch *batch, LockedState *ls, CustomerState *st, const char *event,
+		  RefreshCounts *counts)
+{
+	CustomerState *old = (ls == NULL || ls->placeholder) ? NULL : &ls->st;
+
+	if (ls == NULL)
+		StoreBatchInsert(batch, st);
+	else
+		StoreBatchUpdate(batch, st);
+	if (StateGradeChanged(old, st))
+		StoreBatchHistory(batch, old, st, ChangeReason(old, st, event));
+	counts->evaluated++;
+	if (old == NULL ? !STATE_NULL(st, SC_GRADE) : !StateTextEquals(old, st, SC_GRADE))
+		counts->changed++;
+}
+
+/* A customer left every source: its state goes, with a history row. */
+static void
+DropState(StoreBatch *batch, CustomerState *old, bool placeholder, const char *event,
+		  RefreshCounts *counts)
+{
+	StoreBatchDelete(batch, StateKey(old));
+	if (!placeholder && !STATE_NULL(old, SC_GRADE))
+	{
+		StoreBatchHistory(batch, old, NULL, event);
+		counts->changed++;
+	}
+}
+
+/*
+ * Re-read locked customers (keys sorted, distinct; locked[i] is key i's
+ * state) from every attached table and evaluate them.
+ */
+static void
+RefreshLocked(char **keys, LockedState *locked, int n, EvalContext *ctx, const char *event,
+			  StoreBatch *batch, RefreshCounts *counts)
+{
+	SourceMerge	   *g = GatherBegin(keys, n);
+	CustomerState st;
+	int			i = 0;
+
+	while (GatherNext(g, &st, ctx))
+	{
+		char	   *key = StateKey(&st);
+
+		for (; i < n && strcmp(keys[i], key) < 0; i++)
+			DropState(batch, &locked[i].st, locked[i].placeholder, event, counts);
+		if (i >= n || strcmp(keys[i], key) != 0)
+			continue;			/* not asked for (cannot happen: the scans filter) */
+		EvaluateCustomer(&st, ctx);
+		KeepState(batch, &locked[i], &st, event, counts);
+		i++;
+	}
+	for (; i < n; i++)
+		DropState(batch, &locked[i].st, locked[i].placeholder, event, counts);
+	GatherEnd(g);
+}
+
+/*
+ * Re-read some customers (sorted, distinct) from every attached table, a
+ * chunk at a time: lock, load the context, read, write.
+ */
+void
+RefreshKeys(char **keys, int n, const char *event)
+{
+	MemoryContext chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade refresh",
+												   ALLOCSET_DEFAULT_SIZES);
+	RefreshCounts counts = {0, 0};
+	int			start;
+
+	StoreLockForWriting();
+	for (start = 0; start < n; start += CHUNK_CUSTOMERS)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(chunkcxt);
+		int			m = Min(CHUNK_CUSTOMERS, n - start);
+		LockedState *locked = palloc(sizeof(LockedState) * m);
+		EvalContext ctx;
+		StoreBatch	batch;
+
+		StoreLockOrCreate(keys + start, m, locked, 0);
+		EvalContextLoad(&ctx);
+		StoreBatchInit(&batch, m);
+		RefreshLocked(keys + start, locked, m, &ctx, event, &batch, &counts);
+		StoreBatchFlush(&batch, ctx.now);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(chunkcxt);
+	}
+	MemoryContextDelete(chunkcxt);
+}
+
+/* Rows of one customer: rows[start[g]] .. rows[start[g + 1] - 1]. */
+static int
+CompareRowKeys(const void *a, const void *b)
+{
+	return strcmp(((const SourceRow *) a)->key, ((const SourceRow *) b)->key);
+}
+
+/*
+ * Apply the inserted rows of customers [g0, g1): extend the stored state
+ * where that is exact, re-read the others.
+ */
+static void
+ApplyChunk(Source *src, SourceRow *rows, int *start, int g0, int g1, CommandId since,
+		   const char *event)
+{
+	int			n = g1 - g0;
+	char	  **keys = palloc(sizeof(char *) * n);
+	LockedState *locked = palloc(sizeof(LockedState) * n);
+	char	  **stale_keys = palloc(sizeof(char *) * n);
+	LockedState *stale = palloc(sizeof(LockedState) * n);
+	RefreshCounts counts = {0, 0};
+	EvalContext ctx;
+	StoreBatch	batch;
+	int			nstale = 0,
+				g;
+
+	for (g = 0; g < n; g++)
+		keys[g] = rows[start[g0 + g]].key;
+	StoreLockOrCreate(keys, n, locked, since);
+	EvalContextLoad(&ctx);
+	StoreBatchInit(&batch, n);
+	for (g = 0; g < n; g++)
+	{
+		LockedState *ls = &locked[g];
+		CustomerState st;
+		int			r;
+
+		/*
+		 * A state this transaction wrote after the statement's rows were
+		 * written (another trigger of the same statement: an upsert's
+		 * UPDATE, a MERGE, a writable CTE, another attached table) may
+		 * already hold them: re-read instead of adding them twice.
+		 */
+		if (!ls->placeholder && (ls->own_since || !StateCanExtend(&ls->st, &ctx)))
+		{
+			stale_keys[nstale] = keys[g];
+			stale[nstale++] = *ls;
+			continue;
+		}
+		if (ls->placeholder)
+			StateInitEmpty(&st, keys[g]);
+		else
+			st = ls->st;
+		for (r = start[g0 + g]; r < start[g0 + g + 1]; r++)
+			MetricsAddRow(&st, src->kind, &rows[r], ctx.now, ctx.ws);
+		EvaluateCustomer(&st, &ctx);
+		KeepState(&batch, ls, &st, event, &counts);
+	}
+	if (nstale > 0)
+		RefreshLocked(stale_keys, stale, nstale, &ctx, event, &batch, &counts);
+	StoreBatchFlush(&batch, ctx.now);
+}
+
+/*
+ * INSERT into an order table: each customer's state is locked once per
+ * statement and extended with its new rows, a chunk of customers at a
+ * time, with one statement each for locking, writing and history.
+ * since: the command id of the statement whose rows these are.
+ */
+void
+ApplyInserts(Source *src, SourceRow *rows, int n, CommandId since, const char *event)
+{
+	MemoryContext chunkcxt;
+	int		   *start;
+	int			ngroups = 0,
+				i,
+				g0;
+
+	if (n == 0)
+		return;
+	qsort(rows, n, sizeof(SourceRow), CompareRowKeys);
+	start = palloc(sizeof(int) * (n + 1));
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(rows[i].key, rows[i - 1].key) != 0)
+			start[ngroups++] = i;
+	start[ngroups] = n;
+
+	StoreLockForWriting();
+	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade chunk",
+									 ALLOCSET_DEFAULT_SIZES);
+	for (g0 = 0; g0 < ngroups; g0 += CHUNK_CUSTOMERS)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(chunkcxt);
+
+		ApplyChunk(src, rows, start, g0, Min(ngroups, g0 + CHUNK_CUSTOMERS), since, event);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(chunkcxt);
+	}
+	MemoryContextDelete(chunkcxt);
+}
+
+/* The next stored state of the full refresh's second stream, or false. */
+static bool
+NextStoredState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *st)
+{
+	bool		isnull;
+
+	if (*tt == NULL || *pos >= (*tt)->numvals)
+	{
+		if (*tt)
+			SPI_freetuptable(*tt);
+		SPI_cursor_fetch(portal, true, 1000);
+		*tt = SPI_tuptable;
+		*pos = 0;
+		if ((*tt)->numvals == 0)
+			return false;
+	}
+	StateFromDatum(st, SPI_getbinval((*tt)->vals[*pos], (*tt)->tupdesc, 1, &isnull));
+	(*pos)++;
+	return true;
+}
+
+/*
+ * Every customer: one pass over every attached table merged with one pass
+ * over the stored states, both in key order.  Writers wait while it runs
+ * (it holds SHARE ROW EXCLUSIVE on customer_state); readers do not.
+ */
+RefreshCounts
+RefreshAll(const char *event)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext chunkcxt = AllocSetContextCreate(outer, "crm_grade refresh",
+												   ALLOCSET_DEFAULT_SIZES);
+	RefreshCounts counts = {0, 0};
+	EvalContext ctx;
+	StoreBatch	batch;
+	SourceMerge	   *g;
+	Portal		portal;
+	SPITupleTable *tt = NULL;
+	uint64		pos = 0;
+	CustomerState fresh,
+				stored;
+	bool		have_fresh,
+				have_stored;
+
+	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
+	EvalContextLoad(&ctx);
+	g = GatherBegin(NULL, -1);
+	portal = StoreOpenAll();
+	MemoryContextSwitchTo(chunkcxt);
+	StoreBatchInit(&batch, CHUNK_CUSTOMERS);
+	have_fresh = GatherNext(g, &fresh, &ctx);
+	have_stored = NextStoredState(portal, &tt, &pos, &stored);
+	while (have_fresh || have_stored)
+	{
+		int			c = !have_fresh ? 1 : !have_stored ? -1 :
+			strcmp(StateKey(&fresh), StateKey(&stored));
+
+		if (c > 0)
+			DropState(&batch, &stored, STATE_NULL(&stored, SC_GRADED_AT), event, &counts);
+		else
+		{
+			LockedState ls;
+
+			EvaluateCustomer(&fresh, &ctx);
+			ls.st = stored;
+			ls.placeholder = STATE_NULL(&stored, SC_GRADED_AT);
+			ls.own_since = false;
+			KeepState(&batch, c == 0 ? &ls : NULL, &fresh, event, &counts);
+		}
+		if (c <= 0)
+			have_fresh = GatherNext(g, &fresh, &ctx);
+		if (c >= 0)
+			have_stored = NextStoredState(portal, &tt, &pos, &stored);
+		if (batch.nupdate + batch.ninsert + batch.ndelete >= CHUNK_CUSTOMERS - 1)
+		{
+			MemoryContext next = AllocSetContextCreate(outer, "crm_grade refresh",
+													   ALLOCSET_DEFAULT_SIZES);
+			CustomerState copy;
+
+			StoreBatchFlush(&batch, ctx.now);
+			/* carry the two pending states over to a fresh context */
+			MemoryContextSwitchTo(next);
+			if (have_fresh)
+			{
+				StateCopy(&copy, &fresh);
+				fresh = copy;
+			}
+			if (have_stored)
+			{
+				StateCopy(&copy, &stored);
+				stored = copy;
+			}
+			StoreBatchInit(&batch, CHUNK_CUSTOMERS);
+			MemoryContextDelete(chunkcxt);
+			chunkcxt = next;
+		}
+	}
+	StoreBatchFlush(&batch, ctx.now);
+	MemoryContextSwitchTo(outer);
+	if (tt)
+		SPI_freetuptable(tt);
+	SPI_cursor_close(portal);
+	GatherEnd(g);
+	MemoryContextDelete(chunkcxt);
+	if (counts.evaluated >= 100000)
+		ereport(NOTICE,
+				(errmsg("crm_grade: " INT64_FORMAT " customers evaluated (%s)", counts.evaluated, event)));
+	return counts;
+}
+
+/*
+ * SQL: crm_grade._refresh_all(event text, OUT evaluated bigint, OUT changed
+ * bigint): re-evaluate every customer, logging changes with event.
+ */
+Datum
+crm_grade_refresh_all(PG_FUNCTION_ARGS)
+{
+	char	   *event = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	TupleDesc	desc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	CrmIdentity id;
+	RefreshCounts counts;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "crm_grade._refresh_all must return a record");
+	CrmEnter(&id);
+	counts = RefreshAll(event);
+	CrmLeave(&id);
+	values[0] = Int64GetDatum(counts.evaluated);
+	values[1] = Int64GetDatum(counts.changed);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+/* SQL: crm_grade.regrade_all() RETURNS bigint */
+Datum
+crm_grade_regrade_all(PG_FUNCTION_ARGS)
+{
+	CrmIdentity id;
+	RefreshCounts counts;
+
+	CrmEnter(&id);
+	counts = RefreshAll("regrade_all");
+	CrmLeave(&id);
+	PG_RETURN_INT64(counts.evaluated);
+}
+
+static int
+CompareLockedKeys(const void *a, const void *b)
+{
+	return strcmp(TextDatumGetCString(((const LockedState *) a)->st.values[SC_CUSTOMER]),
+				  TextDatumGetCString(((const LockedState *) b)->st.values[SC_CUSTOMER]));
+}
+
+/*
+ * SQL: crm_grade.regrade(max_customers int DEFAULT NULL) RETURNS bigint:
+ * re-evaluate the customers whose valid_until has passed, found through
+ * its index, in batches of 1000; rows others hold are skipped.
+ */
+Datum
+crm_grade_regrade(PG_FUNCTION_ARGS)
+{
+	int64		max = PG_ARGISNULL(0) ? -1 : PG_GETARG_INT32(0);
+	MemoryContext batchcxt;
+	CrmIdentity id;
+	TimestampTz now;
+	int64		done = 0;
+
+	if (max != -1 && max < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_customers must be positive, not " INT64_FORMAT, max),
+				 errhint("Pass NULL to re-grade every expired customer.")));
+	CrmEnter(&id);
+	StoreLockForWriting();
+	now = CrmNow();
+	batchcxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade regrade",
+									 ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(batchcxt);
+		int			limit = (max < 0) ? 1000 : (int) Min(1000, max - done);
+		LockedState *locked = palloc(sizeof(LockedState) * Max(limit, 1));
+		char	  **keys;
+		RefreshCounts counts = {0, 0};
+		EvalContext ctx;
+		StoreBatch	batch;
+		int			n,
+					i;
+
+		n = limit > 0 ? StoreLockExpired(now, limit, locked) : 0;
+		if (n > 0)
+		{
+			qsort(locked, n, sizeof(LockedState), CompareLockedKeys);
+			keys = palloc(sizeof(char *) * n);
+			for (i = 0; i < n; i++)
+				keys[i] = StateKey(&locked[i].st);
+			EvalContextLoad(&ctx);
+			StoreBatchInit(&batch, n);
+			RefreshLocked(keys, locked, n, &ctx, "regrade", &batch, &counts);
+			StoreBatchFlush(&batch, ctx.now);
+			done += n;
+		}
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(batchcxt);
+		if (n < limit || n == 0)
+			break;
+	}
+	MemoryContextDelete(batchcxt);
+	CrmLeave(&id);
+	PG_RETURN_INT64(done);
+}

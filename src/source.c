@@ -1,0 +1,593 @@
+/*-------------------------------------------------------------------------
+ *
+ * source.c
+ *		Source kinds and roles, the attachments recorded in crm_grade.source,
+ *		and reading a row of an attached table.
+ *
+ * Column types are checked each time a tuple descriptor is read (a trigger
+ * call, a scan), not only at attach time: a column's type may have changed
+ * since, and a Datum read as the wrong type is garbage or a crash.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "source.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/partition.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(crm_grade_check_columns);
+
+const KindDef SourceKinds[SK_NKINDS] = {
+	[SK_ORDERS] = {"orders", 4, {
+			{"customer", RT_KEY, true, "customer key"},
+			{"amount", RT_AMOUNT, true, "amount"},
+			{"ordered_at", RT_TIME, true, "order time"},
+			{"paid_at", RT_TIME, false, "payment time"}}},
+	[SK_CUSTOMERS] = {"customers", 4, {
+			{"customer", RT_KEY, true, "customer key"},
+			{"owner", RT_LABEL, false, "owner"},
+			{"created_at", RT_TIME, false, "creation time"},
+			{"attributes", RT_JSONB, false, "attributes"}}},
+};
+
+static const char *const RoleTypeRules[] = {
+	[RT_KEY] = "A customer key must be smallint, integer, bigint, text, varchar or uuid",
+	[RT_AMOUNT] = "An amount must be smallint, integer, bigint, numeric, real or double precision",
+	[RT_TIME] = "A time must be timestamptz, timestamp or date",
+	[RT_JSONB] = "Attributes must be jsonb",
+	[RT_LABEL] = "An owner must be of a built-in type such as text, or an enum",
+};
+
+/* The cached attachments, and the crm_grade.source they were read from. */
+static SourceSet *cached_sources = NULL;
+static Oid	cached_sources_relid = InvalidOid;
+static bool callback_registered = false;
+
+static void ForgetSources(Datum arg, Oid relid);
+static bool RoleAccepts(RoleType type, Oid basetype);
+
+SourceKindId
+SourceKindByName(const char *name)
+{
+	int			k;
+
+	for (k = 0; k < SK_NKINDS; k++)
+		if (strcmp(SourceKinds[k].name, name) == 0)
+			return (SourceKindId) k;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown kind of source \"%s\"", name),
+			 errhint("Known kinds: orders, customers.")));
+	return SK_NKINDS;			/* not reached */
+}
+
+/* The type all keys of a family are compared as: bigint, text or uuid. */
+Oid
+SourceKeyFamily(Oid key_type)
+{
+	switch (key_type)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return INT8OID;
+		case TEXTOID:
+		case VARCHAROID:
+			return TEXTOID;
+		default:
+			return key_type;
+	}
+}
+
+/* Is a base type one crm_grade can read for this kind of role? */
+static bool
+RoleAccepts(RoleType type, Oid t)
+{
+	switch (type)
+	{
+		case RT_KEY:
+			return t == INT2OID || t == INT4OID || t == INT8OID || t == TEXTOID ||
+				t == VARCHAROID || t == UUIDOID;
+		case RT_AMOUNT:
+			return t == INT2OID || t == INT4OID || t == INT8OID || t == NUMERICOID ||
+				t == FLOAT4OID || t == FLOAT8OID;
+		case RT_TIME:
+			return t == TIMESTAMPTZOID || t == TIMESTAMPOID || t == DATEOID;
+		case RT_JSONB:
+			return t == JSONBOID;
+		case RT_LABEL:
+			/* its output function is PostgreSQL's own, never a role's */
+			return (t < FirstNormalObjectId && get_typtype(t) == TYPTYPE_BASE) ||
+				type_is_enum(t);
+	}
+	return false;
+}
+
+/* Any change to crm_grade.source (or a reset) forgets the cached list. */
+static void
+ForgetSources(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == cached_sources_relid)
+		cached_sources_relid = InvalidOid;
+}
+
+/* Forget the cached list at once (crm_grade.source was just changed). */
+void
+SourcesForget(void)
+{
+	cached_sources_relid = InvalidOid;
+}
+
+/* Load one attachment from a row of crm_grade.source. */
+static void
+LoadSource(Source *s, HeapTuple tup, TupleDesc desc)
+{
+	bool		isnull;
+	Jsonb	   *columns;
+	const KindDef *def;
+	int			r;
+
+	s->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+	s->kind = SourceKindByName(TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)));
+	s->key_type = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+	s->relname = SPI_getvalue(tup, desc, 5);
+	columns = DatumGetJsonbP(SPI_getbinval(tup, desc, 4, &isnull));
+	def = &SourceKinds[s->kind];
+	for (r = 0; r < def->nroles; r++)
+	{
+		JsonbValue *v = getKeyJsonValueFromContainer(&columns->root, def->roles[r].name,
+													  strlen(def->roles[r].name), NULL);
+
+		s->columns[r] = (v && v->type == jbvString) ?
+			pnstrdup(v->val.string.val, v->val.string.len) : NULL;
+	}
+}
+
+/*
+ * Every attachment.  Must run inside an SPI connection; reads
+ * crm_grade.source as whoever runs (crm_grade switches to its own owner
+ * before calling this).
+ */
+SourceSet *
+SourcesLoad(void)
+{
+	Oid			relid = CrmRelid("source");
+	MemoryContext oldcxt;
+	SourceSet  *set;
+	uint64		i;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(ForgetSources, (Datum) 0);
+		callback_registered = true;
+	}
+	if (cached_sources && cached_sources_relid == relid)
+		return cached_sources;
+	if (SPI_execute("SELECT s.tbl::pg_catalog.oid, s.kind, s.key_type::pg_catalog.oid, s.columns, "
+					"s.tbl::pg_catalog.text FROM crm_grade.source s ORDER BY 1",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not read crm_grade.source");
+	oldcxt = MemoryContextSwitchTo(CacheMemoryContext);
+	set = palloc0(sizeof(SourceSet));
+	set->n = (int) SPI_processed;
+	set->items = palloc0(sizeof(Source) * Max(set->n, 1));
+	for (i = 0; i < SPI_processed; i++)
+		LoadSource(&set->items[i], SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+	MemoryContextSwitchTo(oldcxt);
+	SPI_freetuptable(SPI_tuptable);
+	/* the old list may still be in use by a caller; it is small, so keep it */
+	cached_sources = set;
+	cached_sources_relid = relid;
+	return set;
+}
+
+/*
+ * The attachment of a table, or of the partitioned table it is a partition
+ * of (at any depth) when with_ancestors; NULL if none.
+ */
+Source *
+SourceForRelid(Oid relid, bool with_ancestors)
+{
+	SourceSet  *set = SourcesLoad();
+	List	   *ancestors = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->items[i].relid == relid)
+			return &set->items[i];
+	if (!with_ancestors || !get_rel_relispartition(relid))
+		return NULL;
+	ancestors = get_partition_ancestors(relid);
+	foreach(lc, ancestors)
+	{
+		for (i = 0; i < set->n; i++)
+			if (set->items[i].relid == lfirst_oid(lc))
+				return &set->items[i];
+	}
+	return NULL;
+}
+
+/* The attached customer master, or NULL. */
+Source *
+SourceMaster(void)
+{
+	SourceSet  *set = SourcesLoad();
+	int			i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->items[i].kind == SK_CUSTOMERS)
+			return &set->items[i];
+	return NULL;
+}
+
+/* Attribute number of a column by name in a descriptor, 0 if none. */
+static int
+AttnumByName(TupleDesc desc, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return i + 1;
+	}
+	return 0;
+}
+
+/*
+ * Resolve a source's role columns in a tuple descriptor: the relation's
+ * own (by name: a partition may order its columns otherwise than its
+ * root), or a scan's result (by position: the key as text first, then
+ * each attached role in role order).  Every type is checked here.
+ */
+void
+SourceLayoutForDesc(SourceLayout *layout, Source *src, TupleDesc desc,
+					const char *relname, bool by_position, bool attaching)
+{
+	const KindDef *def = &SourceKinds[src->kind];
+	int			next = 1;
+	int			r;
+
+	memset(layout, 0, sizeof(SourceLayout));
+	layout->src = src;
+	layout->relname = relname;
+	for (r = 0; r < def->nroles; r++)
+	{
+		const RoleDef *role = &def->roles[r];
+		Form_pg_attribute att;
+		Oid			typoutput;
+		bool		isvarlena;
+
+		if (src->columns[r] == NULL)
+			continue;
+		layout->att[r] = by_position ? next++ : AttnumByName(desc, src->columns[r]);
+		if (layout->att[r] == 0 || layout->att[r] > desc->natts)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation %s does not exist", src->columns[r], relname),
+					 errdetail("crm_grade reads it as the %s of %s.", role->what, src->relname),
+					 attaching ?
+					 errhint("Give the name of the %s column exactly as it is spelled in %s; names are case-sensitive.",
+							 role->what, relname) :
+					 errhint("It was renamed or dropped while crm_grade's event triggers were not firing: attach %s again with crm_grade.attach_%s().",
+							 src->relname, def->name)));
+		att = TupleDescAttr(desc, layout->att[r] - 1);
+		layout->type[r] = getBaseType(att->atttypid);
+		if (by_position && r == ROLE_KEY)
+			layout->type[r] = TEXTOID;	/* the scan casts the key to text */
+		else if (!RoleAccepts(role->type, layout->type[r]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of relation %s has type %s, which crm_grade cannot use as the %s",
+							src->columns[r], relname, format_type_be(att->atttypid), role->what),
+					 errdetail("%s.", RoleTypeRules[role->type]),
+					 attaching ?
+					 errhint("Attach a column of a usable type, or add one (for example a generated column with a cast).") :
+					 errhint("Change the column back to a usable type, or detach %s with crm_grade.detach() first.",
+							 src->relname)));
+		if (role->type == RT_KEY || role->type == RT_LABEL)
+		{
+			getTypeOutputInfo(layout->type[r], &typoutput, &isvarlena);
+			fmgr_info(typoutput, &layout->out[r]);
+		}
+	}
+}
+
+/* The column name of a role, for messages. */
+static const char *
+RoleColumn(SourceLayout *layout, int role)
+{
+	return layout->src->columns[role];
+}
+
+/*
+ * Report a value crm_grade cannot grade.  Strict reads (rows being written)
+ * raise an error; lenient reads (rows already in a table, which a trigger
+ * that was disabled let in) mark the row so that it is left out and shown
+ * in crm_grade.data_issues.
+ */
+static bool
+BadValue(SourceLayout *layout, SourceRow *row, bool strict, int role, int sqlstate,
+		 const char *problem, const char *value)
+{
+	const char *hint = (sqlstate == ERRCODE_NOT_NULL_VIOLATION) ?
+		"Set the column, or make it NOT NULL so that the application is told at once." :
+		(sqlstate == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE) ?
+		"crm_grade sums amounts exactly; store a finite number (a refund is a negative amount)." :
+		"crm_grade needs a real moment to place the row in time.";
+
+	const RoleDef *def = &SourceKinds[layout->src->kind].roles[role];
+
+	if (strict)
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("%s of a row in %s is %s (column \"%s\")", def->what, layout->relname,
+						problem, RoleColumn(layout, role)),
+				 row->key ? errdetail("The row belongs to customer %s.", row->key) :
+				 errdetail("crm_grade grades customers from this table and needs the %s of every row.",
+						   def->what),
+				 errhint("%s", hint)));
+	row->problem = problem;
+	row->problem_column = RoleColumn(layout, role);
+	row->problem_value = value ? pstrdup(value) : NULL;
+	return false;
+}
+
+/* A value as text, for data_issues. */
+static char *
+ValueText(Oid type, Datum d)
+{
+	Oid			typoutput;
+	bool		isvarlena;
+
+	getTypeOutputInfo(type, &typoutput, &isvarlena);
+	return OidOutputFunctionCall(typoutput, d);
+}
+
+/* An amount as a numeric, whatever numeric type the column has. */
+static Numeric
+AmountNumeric(Oid type, Datum d)
+{
+	switch (type)
+	{
+		case INT2OID:
+			return int64_to_numeric(DatumGetInt16(d));
+		case INT4OID:
+			return int64_to_numeric(DatumGetInt32(d));
+		case INT8OID:
+			return int64_to_numeric(DatumGetInt64(d));
+		case FLOAT4OID:
+			return DatumGetNumeric(DirectFunctionCall1(float4_numeric, d));
+		case FLOAT8OID:
+			return DatumGetNumeric(DirectFunctionCall1(float8_numeric, d));
+		default:
+			return DatumGetNumeric(d);
+	}
+}
+
+/* A time column as a timestamptz (maybe infinite); false when NULL. */
+static bool
+TimeValue(SourceLayout *layout, TupleTableSlot *slot, int role, TimestampTz *result,
+		  Datum *raw)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (layout->att[role] == 0)
+		return false;
+	d = slot_getattr(slot, layout->att[role], &isnull);
+	if (isnull)
+		return false;
+	*raw = d;
+	switch (layout->type[role])
+	{
+		case DATEOID:
+			*result = CrmLocalToTimestampTz(DatumGetTimestamp(DirectFunctionCall1(date_timestamp, d)));
+			break;
+		case TIMESTAMPOID:
+			*result = CrmLocalToTimestampTz(DatumGetTimestamp(d));
+			break;
+		default:
+			*result = DatumGetTimestampTz(d);
+			break;
+	}
+	return true;
+}
+
+/* Read a time role into *t; false (after BadValue) when unusable. */
+static bool
+ReadTimeRole(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool strict,
+			 int role, bool required, TimestampTz *t, bool *present)
+{
+	Datum		raw = (Datum) 0;
+
+	*present = TimeValue(layout, slot, role, t, &raw);
+	if (!*present)
+		return !required || BadValue(layout, row, strict, role, ERRCODE_NOT_NULL_VIOLATION,
+									 "NULL", NULL);
+	if (TIMESTAMP_NOT_FINITE(*t))
+		return BadValue(layout, row, strict, role, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+						"infinite", ValueText(layout->type[role], raw));
+	return true;
+}
+
+/* The order-specific roles of a row. */
+static bool
+ReadOrderRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool strict)
+{
+	bool		isnull;
+	Datum		d = slot_getattr(slot, layout->att[ORD_AMOUNT], &isnull);
+
+	if (isnull)
+		return BadValue(layout, row, strict, ORD_AMOUNT, ERRCODE_NOT_NULL_VIOLATION, "NULL", NULL);
+	row->amount = AmountNumeric(layout->type[ORD_AMOUNT], d);
+	if (numeric_is_nan(row->amount) || numeric_is_inf(row->amount))
+		return BadValue(layout, row, strict, ORD_AMOUNT, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+						"not a finite number", ValueText(layout->type[ORD_AMOUNT], d));
+	if (!ReadTimeRole(layout, slot, row, strict, ORD_TIME, true, &row->t, &row->has_t))
+		return false;
+	return ReadTimeRole(layout, slot, row, strict, ORD_PAID, false, &row->paid, &row->has_paid);
+}
+
+/* The customer-master roles of a row. */
+static bool
+ReadMasterRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool strict)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (layout->att[CUS_OWNER] != 0)
+	{
+		d = slot_getattr(slot, layout->att[CUS_OWNER], &isnull);
+		if (!isnull)
+			row->owner = OutputFunctionCall(&layout->out[CUS_OWNER], d);
+	}
+	if (layout->att[CUS_ATTRS] != 0)
+	{
+		d = slot_getattr(slot, layout->att[CUS_ATTRS], &isnull);
+		if (!isnull)
+			row->attributes = DatumGetJsonbPCopy(d);
+	}
+	return ReadTimeRole(layout, slot, row, strict, CUS_CREATED, false, &row->t, &row->has_t);
+}
+
+/*
+ * Read one row.  Strict: any value crm_grade cannot grade is an error
+ * naming the table, the column and the customer.  Lenient: returns false
+ * and leaves the reason in row->problem.
+ */
+bool
+SourceReadRow(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool strict)
+{
+	bool		isnull;
+	Datum		d;
+
+	memset(row, 0, sizeof(SourceRow));
+	d = slot_getattr(slot, layout->att[ROLE_KEY], &isnull);
+	if (isnull)
+		return BadValue(layout, row, strict, ROLE_KEY, ERRCODE_NOT_NULL_VIOLATION, "NULL", NULL);
+	row->key = (layout->type[ROLE_KEY] == TEXTOID) ? TextDatumGetCString(d) :
+		OutputFunctionCall(&layout->out[ROLE_KEY], d);
+	if (layout->src->kind == SK_ORDERS)
+		return ReadOrderRoles(layout, slot, row, strict);
+	return ReadMasterRoles(layout, slot, row, strict);
+}
+
+static int
+CompareTs(bool has_a, TimestampTz a, bool has_b, TimestampTz b)
+{
+	if (has_a != has_b)
+		return has_a ? 1 : -1;
+	if (!has_a || a == b)
+		return 0;
+	return a < b ? -1 : 1;
+}
+
+static int
+CompareStrings(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == NULL) - (b == NULL);
+	return strcmp(a, b);
+}
+
+/*
+ * Total order over rows by everything crm_grade reads of them (the key
+ * first), so that an UPDATE's old and new rows can be matched as multisets
+ * and an update of other columns costs nothing.
+ */
+int
+SourceCompareRows(const SourceRow *a, const SourceRow *b, SourceKindId kind)
+{
+	int			c = strcmp(a->key, b->key);
+
+	if (c != 0)
+		return c;
+	if ((c = CompareTs(a->has_t, a->t, b->has_t, b->t)) != 0)
+		return c;
+	if (kind == SK_ORDERS)
+	{
+		if ((c = CompareTs(a->has_paid, a->paid, b->has_paid, b->paid)) != 0)
+			return c;
+		return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a->amount),
+												 NumericGetDatum(b->amount)));
+	}
+	if ((c = CompareStrings(a->owner, b->owner)) != 0)
+		return c;
+	if (a->attributes == NULL || b->attributes == NULL)
+		return (a->attributes == NULL) - (b->attributes == NULL);
+	return compareJsonbContainers(&a->attributes->root, &b->attributes->root);
+}
+
+/*
+ * SQL: crm_grade._check_columns(tbl regclass, kind text, columns jsonb)
+ * RETURNS regtype.  Checks that every role the kind requires is given,
+ * that no unknown role is, and that each column exists with a usable type;
+ * returns the key's base type.  The same checks run on every trigger call.
+ */
+Datum
+crm_grade_check_columns(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	SourceKindId kind = SourceKindByName(text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	Jsonb	   *columns = PG_GETARG_JSONB_P(2);
+	const KindDef *def = &SourceKinds[kind];
+	Relation	rel;
+	Source		src;
+	SourceLayout layout;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			r;
+
+	memset(&src, 0, sizeof(src));
+	src.relid = relid;
+	src.kind = kind;
+	rel = relation_open(relid, AccessShareLock);
+	src.relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											 RelationGetRelationName(rel));
+	it = JsonbIteratorInit(&columns->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *name;
+
+		if (tok != WJB_KEY)
+			continue;
+		name = pnstrdup(v.val.string.val, v.val.string.len);
+		for (r = 0; r < def->nroles; r++)
+			if (strcmp(def->roles[r].name, name) == 0)
+				break;
+		if (r == def->nroles)
+			elog(ERROR, "crm_grade: unknown role \"%s\" for a source of kind %s", name, def->name);
+	}
+	for (r = 0; r < def->nroles; r++)
+	{
+		JsonbValue *cv = getKeyJsonValueFromContainer(&columns->root, def->roles[r].name,
+													   strlen(def->roles[r].name), NULL);
+
+		if (cv && cv->type == jbvString)
+			src.columns[r] = pnstrdup(cv->val.string.val, cv->val.string.len);
+		else if (def->roles[r].required)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the %s column of %s must not be NULL", def->roles[r].what, src.relname),
+					 errhint("Name the column of the table that holds the %s.", def->roles[r].what)));
+	}
+	SourceLayoutForDesc(&layout, &src, RelationGetDescr(rel), src.relname, false, true);
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_OID(layout.type[ROLE_KEY]);
+}

@@ -1,0 +1,126 @@
+--
+-- C functions.  (This file and the others in src/sql/common are shared by
+-- the install script and the upgrade scripts: every object is created with
+-- CREATE OR REPLACE, or dropped first.)
+--
+
+-- The moment "now" means for every computation: crm_grade.as_of, or the
+-- start of the current statement.
+CREATE OR REPLACE FUNCTION @extschema@.as_of() RETURNS timestamptz
+	AS 'MODULE_PATHNAME', 'crm_grade_as_of' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.as_of() IS 'the moment crm_grade treats as now: setting crm_grade.as_of, or the start of the current statement';
+
+-- The validated value of crm_grade.timezone.
+CREATE OR REPLACE FUNCTION @extschema@._timezone() RETURNS text
+	AS 'MODULE_PATHNAME', 'crm_grade_timezone' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- Start (exclusive) of the 12-month window ending at the given moment,
+-- with the month arithmetic done in crm_grade.timezone.
+CREATE OR REPLACE FUNCTION @extschema@._window_start(timestamptz) RETURNS timestamptz
+	AS 'MODULE_PATHNAME', 'crm_grade_window_start' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- year * 12 + month - 1 of a moment in crm_grade.timezone.
+CREATE OR REPLACE FUNCTION @extschema@._month_index(timestamptz) RETURNS integer
+	AS 'MODULE_PATHNAME', 'crm_grade_month_index' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- Validate a policy definition; raises an error naming the JSON path.
+CREATE OR REPLACE FUNCTION @extschema@.check_policy(definition jsonb, name text DEFAULT NULL) RETURNS void
+	AS 'MODULE_PATHNAME', 'crm_grade_check_policy' LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.check_policy(jsonb, text) IS 'raises an error naming the bad field if the definition is not a valid policy';
+
+-- The trigger crm_grade places on attached tables (and their partitions);
+-- its one argument is the kind of source.  Not executable by PUBLIC: only
+-- crm_grade creates triggers with it, and it refuses any table that is
+-- not attached as that kind.
+CREATE OR REPLACE FUNCTION @extschema@.source_trigger() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'crm_grade_source_trigger' LANGUAGE C;
+
+-- Check the columns given for each role of a kind of source; returns the
+-- customer key's base type.
+CREATE OR REPLACE FUNCTION @extschema@._check_columns(tbl regclass, kind text, columns jsonb) RETURNS regtype
+	AS 'MODULE_PATHNAME', 'crm_grade_check_columns' LANGUAGE C STRICT;
+
+-- Place (again) crm_grade's triggers on a table and its partitions; remove them.
+CREATE OR REPLACE FUNCTION @extschema@._place_triggers(tbl regclass, kind text) RETURNS void
+	AS 'MODULE_PATHNAME', 'crm_grade_place_triggers' LANGUAGE C STRICT;
+CREATE OR REPLACE FUNCTION @extschema@._remove_triggers(tbl regclass) RETURNS void
+	AS 'MODULE_PATHNAME', 'crm_grade_remove_triggers' LANGUAGE C STRICT;
+
+-- Re-evaluate every customer from the attached tables, logging each change
+-- with the given event; returns customers evaluated and grades changed.
+CREATE OR REPLACE FUNCTION @extschema@._refresh_all(event text, OUT evaluated bigint, OUT changed bigint)
+	AS 'MODULE_PATHNAME', 'crm_grade_refresh_all' LANGUAGE C STRICT;
+
+CREATE OR REPLACE FUNCTION @extschema@.regrade(max_customers int DEFAULT NULL) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'crm_grade_regrade' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.regrade(int) IS 're-evaluate customers whose valid_until has passed; schedule it with pg_cron';
+
+CREATE OR REPLACE FUNCTION @extschema@.regrade_all() RETURNS bigint
+	AS 'MODULE_PATHNAME', 'crm_grade_regrade_all' LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.regrade_all() IS 're-evaluate every customer from the attached tables';
+
+-- Statement trigger on crm_grade's own configuration tables: tell every
+-- backend to reload what it cached of them.
+CREATE OR REPLACE FUNCTION @extschema@._invalidate() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'crm_grade_policy_invalidate' LANGUAGE C;
+DROP TRIGGER IF EXISTS policy_invalidate ON @extschema@.policy;
+CREATE TRIGGER policy_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.policy
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate();
+DROP TRIGGER IF EXISTS active_policy_invalidate ON @extschema@.active_policy;
+CREATE TRIGGER active_policy_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.active_policy
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate();
+DROP TRIGGER IF EXISTS source_invalidate ON @extschema@.source;
+CREATE TRIGGER source_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.source
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate();
+
+-- BEFORE INSERT OR UPDATE OR DELETE on crm_grade.policy: validate, and keep
+-- presets and the active policy in place.
+CREATE OR REPLACE FUNCTION @extschema@._policy_trigger() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	active text := coalesce((SELECT ap.name FROM @extschema@.active_policy ap), 'abc');
+BEGIN
+	IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.builtin THEN
+		RAISE EXCEPTION 'policy "%" is a preset and cannot be changed or deleted', OLD.name
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = format('Copy it under a new name: INSERT INTO crm_grade.policy (name, definition) SELECT ''my_%s'', definition FROM crm_grade.policy WHERE name = %L;', OLD.name, OLD.name);
+	END IF;
+	IF TG_OP = 'DELETE' THEN
+		IF OLD.name = active THEN
+			RAISE EXCEPTION 'policy "%" is the active policy and cannot be deleted', OLD.name
+				USING ERRCODE = 'object_in_use',
+					  HINT = 'Make another policy active first with crm_grade.use_policy().';
+		END IF;
+		RETURN OLD;
+	END IF;
+	IF NEW.builtin THEN
+		RAISE EXCEPTION 'only crm_grade itself ships preset policies'
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Leave the builtin column false.';
+	END IF;
+	IF TG_OP = 'UPDATE' AND NEW.name <> OLD.name AND OLD.name = active THEN
+		RAISE EXCEPTION 'policy "%" is the active policy and cannot be renamed', OLD.name
+			USING ERRCODE = 'object_in_use',
+				  HINT = 'Make another policy active first with crm_grade.use_policy().';
+	END IF;
+	PERFORM @extschema@.check_policy(NEW.definition, NEW.name);
+	RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS policy_check ON @extschema@.policy;
+CREATE TRIGGER policy_check BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.policy
+	FOR EACH ROW EXECUTE FUNCTION @extschema@._policy_trigger();
+
+-- Event triggers that follow the application's migrations (see src/ddl.c).
+CREATE OR REPLACE FUNCTION @extschema@._on_sql_drop() RETURNS event_trigger
+	AS 'MODULE_PATHNAME', 'crm_grade_on_sql_drop' LANGUAGE C;
+CREATE OR REPLACE FUNCTION @extschema@._on_ddl_end() RETURNS event_trigger
+	AS 'MODULE_PATHNAME', 'crm_grade_on_ddl_end' LANGUAGE C;
+CREATE OR REPLACE FUNCTION @extschema@._on_ddl_start() RETURNS event_trigger
+	AS 'MODULE_PATHNAME', 'crm_grade_on_ddl_start' LANGUAGE C;
+DROP EVENT TRIGGER IF EXISTS crm_grade_sql_drop;
+CREATE EVENT TRIGGER crm_grade_sql_drop ON sql_drop EXECUTE FUNCTION @extschema@._on_sql_drop();
+DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_end;
+CREATE EVENT TRIGGER crm_grade_ddl_end ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+	EXECUTE FUNCTION @extschema@._on_ddl_end();
+DROP EVENT TRIGGER IF EXISTS crm_grade_drop_extension;
+CREATE EVENT TRIGGER crm_grade_drop_extension ON ddl_command_start WHEN TAG IN ('DROP EXTENSION')
+	EXECUTE FUNCTION @extschema@._on_ddl_start();

@@ -1,0 +1,298 @@
+--
+-- Attaching application tables.  Identifiers are always passed through
+-- format('%I') or regclass output, never spliced; the column checks are
+-- the C ones every trigger call makes (crm_grade._check_columns).
+--
+
+-- The family a key type belongs to: keys of one family compare by their text form.
+CREATE OR REPLACE FUNCTION @extschema@._key_family(t regtype) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT CASE WHEN t IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN 'integer'
+				WHEN t IN ('text'::regtype, 'character varying'::regtype) THEN 'text'
+				ELSE t::text END
+$$;
+
+-- Check the table itself: a table or partitioned table of the application's,
+-- owned by the caller, no inheritance, no partition of an attached table
+-- (nor the parent of one), and a key of the same family as the other sources.
+CREATE OR REPLACE FUNCTION @extschema@._check_source(tbl regclass, key_type regtype) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	rel record;
+	other record;
+BEGIN
+	IF tbl IS NULL THEN
+		RAISE EXCEPTION 'the table to attach must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass the table as ''schema.table''::regclass.';
+	END IF;
+	SELECT c.relkind, c.relnamespace, c.relowner, c.relispartition INTO rel FROM pg_class c WHERE c.oid = tbl;
+	IF rel.relkind NOT IN ('r', 'p') THEN
+		RAISE EXCEPTION 'relation % is not a table', tbl
+			USING ERRCODE = 'wrong_object_type', HINT = 'crm_grade attaches to ordinary and partitioned tables, not views or foreign tables.';
+	END IF;
+	IF rel.relnamespace = '@extschema@'::regnamespace THEN
+		RAISE EXCEPTION 'relation % belongs to crm_grade itself', tbl
+			USING ERRCODE = 'wrong_object_type', HINT = 'Attach your application''s own tables.';
+	END IF;
+	IF NOT pg_has_role(current_user, rel.relowner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table % to attach it', tbl
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Attaching places triggers on the table; its owner or a superuser attaches it.';
+	END IF;
+	IF rel.relkind = 'r' AND (EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = tbl)
+							  OR (NOT rel.relispartition AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = tbl))) THEN
+		RAISE EXCEPTION 'relation % is part of an inheritance hierarchy', tbl
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'crm_grade follows declarative partitioning (PARTITION BY), not table inheritance.';
+	END IF;
+	SELECT s.tbl INTO other FROM @extschema@.source s
+	 WHERE s.tbl <> _check_source.tbl
+	   AND (s.tbl IN (SELECT a.relid FROM pg_partition_ancestors(_check_source.tbl) a)
+			OR s.tbl IN (SELECT t.relid FROM pg_partition_tree(_check_source.tbl) t));
+	IF FOUND THEN
+		RAISE EXCEPTION 'relation % and % are in the same partition tree, and % is attached', tbl, other.tbl, other.tbl
+			USING ERRCODE = 'object_in_use',
+				  DETAIL = 'Attaching both would count every row twice.',
+				  HINT = 'Attach the partitioned table only: crm_grade follows every partition of it.';
+	END IF;
+	SELECT s.tbl, s.key_type INTO other FROM @extschema@.source s
+	 WHERE s.tbl <> _check_source.tbl
+	   AND @extschema@._key_family(s.key_type) <> @extschema@._key_family(_check_source.key_type) LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'customer key of % has type %, but % is attached with a key of type %', tbl, key_type, other.tbl, other.key_type
+			USING ERRCODE = 'datatype_mismatch',
+				  HINT = 'All attached tables must identify customers with the same kind of key (integers, text or uuid).';
+	END IF;
+END $$;
+
+-- The type of a column, through any domains.
+CREATE OR REPLACE FUNCTION @extschema@._base_type(tbl regclass, col name) RETURNS regtype
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	typ oid;
+BEGIN
+	SELECT a.atttypid INTO typ FROM pg_attribute a
+	 WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+	WHILE (SELECT t.typtype = 'd' FROM pg_type t WHERE t.oid = typ) LOOP
+		SELECT t.typbasetype INTO typ FROM pg_type t WHERE t.oid = typ;
+	END LOOP;
+	RETURN typ::regtype;
+END $$;
+
+-- Refuse rows that are already there and that the triggers would refuse:
+-- NULL keys and required values, NaN or infinite amounts, infinite times.
+CREATE OR REPLACE FUNCTION @extschema@._check_rows(tbl regclass, kind text, columns jsonb) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	role record;
+	bad bigint;
+	typ regtype;
+	cond text;
+BEGIN
+	FOR role IN SELECT * FROM (VALUES
+			('orders', 'customer', 'customer key', true), ('orders', 'amount', 'amount', true),
+			('orders', 'ordered_at', 'order time', true), ('orders', 'paid_at', 'payment time', false),
+			('customers', 'customer', 'customer key', true), ('customers', 'created_at', 'creation time', false))
+			AS r(kind, role, what, required)
+		WHERE r.kind = _check_rows.kind AND columns ? r.role LOOP
+		IF role.required THEN
+			EXECUTE format('SELECT count(*) FROM %s WHERE %I IS NULL', tbl, columns ->> role.role) INTO bad;
+			IF bad > 0 THEN
+				RAISE EXCEPTION 'column "%" of relation % holds % NULL value(s)', columns ->> role.role, tbl, bad
+					USING ERRCODE = 'not_null_violation',
+						  DETAIL = 'crm_grade needs the ' || role.what || ' of every row.',
+						  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %I IS NULL), then attach again.', tbl, columns ->> role.role);
+			END IF;
+		END IF;
+		typ := @extschema@._base_type(tbl, columns ->> role.role);
+		cond := CASE
+			WHEN typ IN ('numeric'::regtype, 'real'::regtype, 'double precision'::regtype)
+				THEN format('%1$I::pg_catalog.float8 IN (''NaN'', ''Infinity'', ''-Infinity'')', columns ->> role.role)
+			WHEN typ IN ('timestamp with time zone'::regtype, 'timestamp without time zone'::regtype, 'date'::regtype)
+				THEN format('NOT pg_catalog.isfinite(%I)', columns ->> role.role)
+			END;
+		CONTINUE WHEN cond IS NULL;
+		EXECUTE format('SELECT count(*) FROM %s WHERE %s', tbl, cond) INTO bad;
+		IF bad > 0 THEN
+			RAISE EXCEPTION 'column "%" of relation % holds % value(s) that are not finite', columns ->> role.role, tbl, bad
+				USING ERRCODE = CASE WHEN cond LIKE 'NOT%' THEN 'datetime_field_overflow' ELSE 'numeric_value_out_of_range' END,
+					  DETAIL = 'crm_grade needs a finite ' || role.what || ' in every row.',
+					  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
+		END IF;
+	END LOOP;
+END $$;
+
+-- A key as its type, or NULL when the stored text is not one (grade_history
+-- keeps the keys of tables attached earlier, maybe of another kind).
+CREATE OR REPLACE FUNCTION @extschema@._key_cast_sql(expr text, keytype regtype) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT CASE keytype
+		WHEN 'smallint'::regtype THEN format('CASE WHEN %1$s ~ ''^-?[0-9]{1,5}$'' AND %1$s::pg_catalog.numeric BETWEEN -32768 AND 32767 THEN %1$s::pg_catalog.int2 END', expr)
+		WHEN 'integer'::regtype THEN format('CASE WHEN %1$s ~ ''^-?[0-9]{1,10}$'' AND %1$s::pg_catalog.numeric BETWEEN -2147483648 AND 2147483647 THEN %1$s::pg_catalog.int4 END', expr)
+		WHEN 'bigint'::regtype THEN format('CASE WHEN %1$s ~ ''^-?[0-9]{1,19}$'' AND %1$s::pg_catalog.numeric BETWEEN -9223372036854775808 AND 9223372036854775807 THEN %1$s::pg_catalog.int8 END', expr)
+		WHEN 'uuid'::regtype THEN format('CASE WHEN %1$s ~ ''^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'' THEN %1$s::pg_catalog.uuid END', expr)
+		ELSE format('%s::%s', expr, keytype)
+	END
+$$;
+
+-- Create or replace the views that show customers with the application's
+-- key type: the widest of the attached keys (bigint before integer before
+-- smallint, text before varchar), so that every customer fits.  They are
+-- created here, not by CREATE EXTENSION, so they are not extension members:
+-- pg_dump writes them out with their casts, and a restore brings back the
+-- same column types.
+CREATE OR REPLACE FUNCTION @extschema@._build_views() RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	keytype regtype;
+	current regtype;
+BEGIN
+	SELECT s.key_type INTO keytype FROM @extschema@.source s
+	 ORDER BY array_position('{bigint,integer,smallint,text,"character varying",uuid}'::regtype[], s.key_type)
+	 LIMIT 1;
+	IF keytype IS NULL THEN
+		RETURN;
+	END IF;
+	SELECT a.atttypid::regtype INTO current FROM pg_attribute a
+	 WHERE a.attrelid = to_regclass('@extschema@.customer_grades') AND a.attname = 'customer';
+	IF current IS DISTINCT FROM keytype AND current IS NOT NULL THEN
+		DROP VIEW IF EXISTS @extschema@.customer_grades, @extschema@.grade_history, @extschema@.data_issues;
+	END IF;
+	EXECUTE format($v$
+		CREATE OR REPLACE VIEW @extschema@.customer_grades AS
+		SELECT s.customer::%1$s AS customer, s.grade, s.score, s.lifecycle, s.risk, s.owner,
+			   s.amount_12m, s.orders_12m, s.total_amount, s.orders_total,
+			   s.first_order_at, s.last_order_at, s.last_contact_at, s.next_follow_up_at,
+			   s.next_follow_up_at < @extschema@.as_of() AS follow_up_overdue,
+			   s.policy, s.graded_at,
+			   s.avg_order_value_12m, s.active_months_12m, s.repurchase_rate,
+			   s.avg_payment_days, s.mean_interorder_days,
+			   floor(extract(epoch FROM @extschema@.as_of() - s.first_order_at) / 86400)::integer AS tenure_days,
+			   floor(extract(epoch FROM @extschema@.as_of() - s.last_order_at) / 86400)::integer AS days_since_last_order,
+			   s.grade_rank, s.valid_until
+		  FROM @extschema@.customer_state s$v$, keytype);
+	EXECUTE format($v$
+		CREATE OR REPLACE VIEW @extschema@.grade_history AS
+		SELECT %1$s AS customer, h.changed_at, h.old_grade, h.new_grade,
+			   h.old_lifecycle, h.new_lifecycle, h.old_risk, h.new_risk, h.reason
+		  FROM @extschema@.history h$v$, @extschema@._key_cast_sql('h.customer', keytype));
+	EXECUTE format($v$
+		CREATE OR REPLACE VIEW @extschema@.data_issues AS
+		SELECT i ->> 'source' AS source, s.customer::%1$s AS customer, i ->> 'column' AS column_name,
+			   i ->> 'value' AS value, i ->> 'problem' AS problem, s.graded_at AS seen_at
+		  FROM @extschema@.customer_state s, pg_catalog.jsonb_array_elements(s.data_issues) i
+		 WHERE s.data_issues IS NOT NULL$v$, keytype);
+	COMMENT ON VIEW @extschema@.customer_grades IS 'one row per customer: grade, metrics and follow-up, keyed by the application''s customer key';
+	COMMENT ON COLUMN @extschema@.customer_grades.customer IS 'the application''s customer key, with its own type';
+	COMMENT ON COLUMN @extschema@.customer_grades.grade IS 'grade given by the active policy';
+	COMMENT ON COLUMN @extschema@.customer_grades.amount_12m IS 'sum of order amounts (refunds subtracted) in the 12 months up to graded_at';
+	COMMENT ON COLUMN @extschema@.customer_grades.orders_12m IS 'orders (refunds excluded) in the 12 months up to graded_at';
+	COMMENT ON COLUMN @extschema@.customer_grades.total_amount IS 'sum of all order amounts, refunds subtracted';
+	COMMENT ON COLUMN @extschema@.customer_grades.orders_total IS 'number of orders, refunds excluded';
+	COMMENT ON COLUMN @extschema@.customer_grades.follow_up_overdue IS 'next_follow_up_at has passed';
+	COMMENT ON COLUMN @extschema@.customer_grades.graded_at IS 'the moment (crm_grade.as_of) the row was last evaluated';
+	COMMENT ON COLUMN @extschema@.customer_grades.valid_until IS 'earliest moment at which time alone changes the row; crm_grade.regrade() picks it up then';
+	COMMENT ON VIEW @extschema@.grade_history IS 'every grade change with its reason; customer is NULL for keys of a kind no longer attached';
+	COMMENT ON VIEW @extschema@.data_issues IS 'values crm_grade read but could not use: left out of the metrics, never blocking a write';
+END $$;
+
+-- A key column changed type (ALTER TABLE ... TYPE): record it and rebuild
+-- the views.  A change to another family of keys is refused.
+CREATE OR REPLACE FUNCTION @extschema@._key_type_changed(tbl regclass, key_type regtype) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM @extschema@._check_source(tbl, key_type);
+	UPDATE @extschema@.source s SET key_type = _key_type_changed.key_type WHERE s.tbl = _key_type_changed.tbl;
+	BEGIN
+		PERFORM @extschema@._build_views();
+	EXCEPTION WHEN dependent_objects_still_exist THEN
+		RAISE WARNING 'crm_grade keeps its views with their old key type: other objects depend on them'
+			USING DETAIL = SQLERRM,
+				  HINT = 'Drop the objects that depend on crm_grade.customer_grades, crm_grade.grade_history or crm_grade.data_issues, then run SELECT crm_grade._build_views(); and create them again.';
+	END;
+END $$;
+
+-- Common part of attach_*: check, record the source, place the triggers,
+-- build the views, back-fill everyone in one pass.
+CREATE OR REPLACE FUNCTION @extschema@._attach(tbl regclass, kind text, columns jsonb) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	keytype regtype;
+	keycol name := columns ->> 'customer';
+BEGIN
+	PERFORM @extschema@._check_source(tbl, NULL);
+	keytype := @extschema@._check_columns(tbl, kind, columns);
+	PERFORM @extschema@._check_source(tbl, keytype);
+	IF kind = 'customers' THEN
+		IF EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.kind = 'customers' AND s.tbl <> _attach.tbl) THEN
+			RAISE EXCEPTION 'a customer master is already attached: %',
+				(SELECT s.tbl FROM @extschema@.source s WHERE s.kind = 'customers')
+				USING ERRCODE = 'duplicate_object', HINT = 'Detach it first with crm_grade.detach().';
+		END IF;
+		IF NOT EXISTS (SELECT 1 FROM pg_index i
+						WHERE i.indrelid = tbl AND i.indisunique AND i.indisvalid AND i.indpred IS NULL
+						  AND i.indnkeyatts = 1 AND i.indexprs IS NULL
+						  AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute a
+											  WHERE a.attrelid = tbl AND a.attname = keycol)) THEN
+			RAISE EXCEPTION 'the key column "%" of customer master % is not unique', keycol, tbl
+				USING ERRCODE = 'invalid_table_definition',
+					  DETAIL = 'A customer master has one row per customer; crm_grade needs a unique index or constraint on the key alone.',
+					  HINT = format('ALTER TABLE %s ADD UNIQUE (%I);', tbl, keycol);
+		END IF;
+	END IF;
+	PERFORM @extschema@._check_rows(tbl, kind, columns);
+	-- updates, deletes and regrade() read a customer's rows through an index
+	-- whose first column is the key; without one each of them scans the table
+	IF NOT EXISTS (SELECT 1 FROM pg_index i
+					WHERE i.indrelid = tbl AND i.indisvalid
+					  AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute a
+										  WHERE a.attrelid = tbl AND a.attname = keycol)) THEN
+		RAISE WARNING 'relation % has no index on column "%"', tbl, keycol
+			USING DETAIL = 'crm_grade reads a customer''s rows through such an index when rows are updated or deleted and when regrade() runs; without one, each of those scans the whole table.',
+				  HINT = format('CREATE INDEX ON %s (%I);', tbl, keycol);
+	END IF;
+	DELETE FROM @extschema@.source s WHERE s.tbl = _attach.tbl;
+	INSERT INTO @extschema@.source (tbl, kind, key_type, columns) VALUES (tbl, kind, keytype, columns);
+	PERFORM @extschema@._place_triggers(tbl, kind);
+	PERFORM @extschema@._build_views();
+	IF (SELECT c.reltuples FROM pg_class c WHERE c.oid = tbl) >= 100000 THEN
+		RAISE NOTICE 'crm_grade: back-filling about % rows of %',
+			(SELECT c.reltuples::bigint FROM pg_class c WHERE c.oid = tbl), tbl;
+	END IF;
+	RETURN (@extschema@._refresh_all('attach')).evaluated;
+END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.attach_orders(orders regclass, customer_column name, amount_column name,
+													 ordered_at_column name, paid_at_column name DEFAULT NULL)
+	RETURNS bigint
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	SELECT @extschema@._attach(orders, 'orders',
+		jsonb_strip_nulls(jsonb_build_object('customer', customer_column, 'amount', amount_column,
+											 'ordered_at', ordered_at_column, 'paid_at', paid_at_column)))
+$$;
+COMMENT ON FUNCTION @extschema@.attach_orders(regclass, name, name, name, name) IS 'grade customers from an order table: installs C triggers and back-fills state; returns customers graded';
+
+CREATE OR REPLACE FUNCTION @extschema@.attach_customers(customers regclass, key_column name, owner_column name DEFAULT NULL,
+														created_at_column name DEFAULT NULL, attributes_column name DEFAULT NULL)
+	RETURNS bigint
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	SELECT @extschema@._attach(customers, 'customers',
+		jsonb_strip_nulls(jsonb_build_object('customer', key_column, 'owner', owner_column,
+											 'created_at', created_at_column, 'attributes', attributes_column)))
+$$;
+COMMENT ON FUNCTION @extschema@.attach_customers(regclass, name, name, name, name) IS 'register the customer master (prospects, owners, attributes); returns customers graded';
+
+CREATE OR REPLACE FUNCTION @extschema@.detach(tbl regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.tbl = detach.tbl) THEN
+		RAISE NOTICE 'relation % is not attached to crm_grade, skipping', tbl;
+		RETURN;
+	END IF;
+	PERFORM @extschema@._remove_triggers(tbl);
+	DELETE FROM @extschema@.source s WHERE s.tbl = detach.tbl;
+	PERFORM @extschema@._build_views();
+	-- what the table contributed leaves every customer's state
+	PERFORM @extschema@._refresh_all('detach');
+END $$;
+COMMENT ON FUNCTION @extschema@.detach(regclass) IS 'remove crm_grade''s triggers from a table and its contribution from every customer';

@@ -1,0 +1,282 @@
+--
+-- verify(): recompute every customer from the attached tables with plain
+-- SQL, independently of the C code and of the refresh statement, and list
+-- every disagreement with the stored state.
+--
+
+-- Does a rules condition hold for metrics given as a jsonb object?
+-- A comparison with a NULL (absent) metric is false.
+CREATE OR REPLACE FUNCTION @extschema@._sql_condition(cond jsonb, metrics jsonb) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	m numeric;
+	v numeric;
+BEGIN
+	IF cond ? 'all' THEN
+		RETURN coalesce(bool_and(@extschema@._sql_condition(c, metrics)), true)
+		  FROM jsonb_array_elements(cond -> 'all') c;
+	ELSIF cond ? 'any' THEN
+		RETURN coalesce(bool_or(@extschema@._sql_condition(c, metrics)), false)
+		  FROM jsonb_array_elements(cond -> 'any') c;
+	END IF;
+	m := (metrics ->> (cond ->> 'metric'))::numeric;
+	v := (cond ->> 'value')::numeric;
+	IF m IS NULL THEN
+		RETURN false;
+	END IF;
+	RETURN CASE cond ->> 'op'
+		WHEN '>=' THEN m >= v WHEN '>' THEN m > v
+		WHEN '<=' THEN m <= v WHEN '<' THEN m < v
+		WHEN '=' THEN m = v WHEN '<>' THEN m <> v
+	END;
+END $$;
+
+-- The grade a rules policy gives to metrics given as jsonb.
+CREATE OR REPLACE FUNCTION @extschema@._sql_grade(policy jsonb, metrics jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT coalesce(
+		(SELECT g ->> 'grade'
+		   FROM jsonb_array_elements(policy -> 'grades') WITH ORDINALITY AS r(g, i)
+		  WHERE @extschema@._sql_condition(g -> 'when', metrics)
+		  ORDER BY i LIMIT 1),
+		policy ->> 'default')
+$$;
+
+-- The rows of every attached table of a kind, in a common shape, for
+-- verify(): orders c (key as text), a (amount), t (order time), p (payment
+-- time); customers c, owner, created_at, attributes; and ok, false for
+-- rows a trigger would have refused (they got in while triggers were
+-- disabled), which count for nothing, as crm_grade leaves them out.
+-- timestamp and date columns are read as local time in crm_grade.timezone.
+CREATE OR REPLACE FUNCTION @extschema@._verify_rows_sql(kind text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s record;
+	parts text[] := '{}';
+	tm text;
+	pd text;
+BEGIN
+	FOR s IN SELECT x.tbl, x.columns FROM @extschema@.source x WHERE x.kind = _verify_rows_sql.kind ORDER BY x.tbl::oid LOOP
+		IF kind = 'orders' THEN
+			tm := @extschema@._verify_time_sql(s.tbl, s.columns ->> 'ordered_at');
+			pd := @extschema@._verify_time_sql(s.tbl, s.columns ->> 'paid_at');
+			parts := parts || format(
+				'SELECT %1$I::pg_catalog.text AS c, %2$I::pg_catalog.numeric AS a, %3$s AS t, %4$s AS p, '
+				'coalesce(pg_catalog.isfinite(%3$s) '
+				'AND %2$I::pg_catalog.numeric::pg_catalog.text NOT IN (''NaN'', ''Infinity'', ''-Infinity'') '
+				'AND (%4$s IS NULL OR pg_catalog.isfinite(%4$s)), false) AS ok FROM %5$s WHERE %1$I IS NOT NULL',
+				s.columns ->> 'customer', s.columns ->> 'amount', tm, pd, s.tbl);
+		ELSE
+			tm := @extschema@._verify_time_sql(s.tbl, s.columns ->> 'created_at');
+			parts := parts || format(
+				'SELECT %1$I::pg_catalog.text AS c, %2$s AS owner, %3$s AS created_at, %4$s AS attributes, '
+				'coalesce(pg_catalog.isfinite(%3$s), true) AS ok FROM %5$s WHERE %1$I IS NOT NULL',
+				s.columns ->> 'customer',
+				CASE WHEN s.columns ? 'owner' THEN format('%I::pg_catalog.text', s.columns ->> 'owner') ELSE 'NULL::pg_catalog.text' END,
+				tm,
+				CASE WHEN s.columns ? 'attributes' THEN format('%I', s.columns ->> 'attributes') ELSE 'NULL::pg_catalog.jsonb' END,
+				s.tbl);
+		END IF;
+	END LOOP;
+	IF cardinality(parts) = 0 THEN
+		RETURN CASE kind
+			WHEN 'orders' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.numeric AS a, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.timestamptz AS p, true AS ok WHERE false'
+			ELSE 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.text AS owner, NULL::pg_catalog.timestamptz AS created_at, NULL::pg_catalog.jsonb AS attributes, true AS ok WHERE false'
+		END;
+	END IF;
+	RETURN array_to_string(parts, ' UNION ALL ');
+END $$;
+
+-- A time column as timestamptz, in SQL's own arithmetic.
+CREATE OR REPLACE FUNCTION @extschema@._verify_time_sql(tbl regclass, col text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF col IS NULL THEN
+		RETURN 'NULL::pg_catalog.timestamptz';
+	END IF;
+	RETURN CASE @extschema@._base_type(tbl, col)
+		WHEN 'timestamp with time zone'::regtype THEN format('%I', col)
+		WHEN 'timestamp without time zone'::regtype THEN format('pg_catalog.timezone(@extschema@._timezone(), %I)', col)
+		ELSE format('pg_catalog.timezone(@extschema@._timezone(), %I::pg_catalog.timestamp)', col)
+	END;
+END $$;
+
+-- attr.NAME in SQL: a JSON number, or a string holding one.
+CREATE OR REPLACE FUNCTION @extschema@._verify_attributes(attributes jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT CASE WHEN jsonb_typeof(attributes) = 'object' THEN
+		(SELECT coalesce(jsonb_object_agg('attr.' || e.key, e.num), '{}')
+		   FROM (SELECT x.key, CASE jsonb_typeof(x.value)
+						WHEN 'number' THEN x.value
+						WHEN 'string' THEN CASE WHEN length(x.value #>> '{}') <= 1000
+							AND (x.value #>> '{}') ~ '^[ \t\n\r\f\v]*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?[ \t\n\r\f\v]*$'
+							THEN to_jsonb((x.value #>> '{}')::numeric) END
+					END AS num
+				   FROM jsonb_each(attributes) x) e
+		  WHERE e.num IS NOT NULL)
+		ELSE '{}' END
+$$;
+
+-- Recompute every customer from the attached tables with plain SQL, at T
+-- and again just before its valid_until, and list every disagreement.
+CREATE OR REPLACE FUNCTION @extschema@.verify()
+	RETURNS TABLE (customer text, field text, stored text, recomputed text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	t timestamptz := @extschema@.as_of();
+	tz text := @extschema@._timezone();
+	pol jsonb;
+	polname text;
+BEGIN
+	-- the columns' types first: the casts below are then PostgreSQL's own
+	PERFORM @extschema@._check_columns(s.tbl, s.kind, s.columns) FROM @extschema@.source s;
+	polname := coalesce((SELECT ap.name FROM @extschema@.active_policy ap), 'abc');
+	SELECT p.definition INTO pol FROM @extschema@.policy p WHERE p.name = polname;
+	RETURN QUERY EXECUTE format($q$
+WITH everything AS (%1$s),
+r AS (SELECT * FROM everything WHERE ok),
+m AS (
+	SELECT c, min(owner COLLATE "C") AS owner, min(created_at) AS created_at,
+		   (array_agg(attributes ORDER BY attributes) FILTER (WHERE attributes IS NOT NULL))[1] AS attributes
+	  FROM (%2$s) x WHERE ok GROUP BY c
+),
+keys AS (SELECT c FROM everything UNION SELECT c FROM (%2$s) x),
+-- each customer at T, and each stored customer just before its valid_until
+-- (ten years on when it has none): the stored row must hold at both
+ev AS (
+	SELECT k.c, 'now' AS pass, $1 AS at FROM keys k
+	UNION ALL
+	SELECT s.customer, 'valid_until',
+		   coalesce(s.valid_until - interval '1 microsecond', greatest($1, s.graded_at) + interval '10 years')
+	  FROM @extschema@.customer_state s WHERE s.graded_at IS NOT NULL
+),
+evw AS (SELECT ev.*, ((ev.at AT TIME ZONE $2) - interval '12 months') AT TIME ZONE $2 AS ws FROM ev),
+agg AS (
+	SELECT e.c, e.pass, e.at,
+		   coalesce(sum(r.a) FILTER (WHERE r.t <= e.at), 0) AS total_amount,
+		   count(*) FILTER (WHERE r.t <= e.at AND r.a >= 0) AS orders_total,
+		   coalesce(sum(r.a) FILTER (WHERE r.t <= e.at AND r.t > e.ws), 0) AS amount_12m,
+		   count(*) FILTER (WHERE r.t <= e.at AND r.t > e.ws AND r.a >= 0) AS orders_12m,
+		   min(r.t) FILTER (WHERE r.t <= e.at AND r.a >= 0) AS first_order_at,
+		   max(r.t) FILTER (WHERE r.t <= e.at AND r.a >= 0) AS last_order_at,
+		   coalesce(array_agg(DISTINCT (extract(year FROM r.t AT TIME ZONE $2) * 12 + extract(month FROM r.t AT TIME ZONE $2) - 1)::integer
+								ORDER BY (extract(year FROM r.t AT TIME ZONE $2) * 12 + extract(month FROM r.t AT TIME ZONE $2) - 1)::integer)
+					FILTER (WHERE r.t <= e.at AND r.t > e.ws AND r.a >= 0), '{}') AS order_months,
+		   coalesce(sum(floor(extract(epoch FROM r.p - r.t) / 86400))
+					FILTER (WHERE r.t <= e.at AND r.t > e.ws AND r.a >= 0 AND r.p <= e.at), 0)::bigint AS pay_days_sum,
+		   count(*) FILTER (WHERE r.t <= e.at AND r.t > e.ws AND r.a >= 0 AND r.p <= e.at) AS pay_count,
+		   min(r.p) FILTER (WHERE r.t <= e.at AND r.t > e.ws AND r.a >= 0 AND r.p > e.at) AS next_paid_at,
+		   min(r.t) FILTER (WHERE r.t <= e.at AND r.t > e.ws) AS oldest_window_at,
+		   min(r.t) FILTER (WHERE r.t > e.at) AS next_order_at
+	  FROM evw e LEFT JOIN r ON r.c = e.c
+	 GROUP BY e.c, e.pass, e.at
+), met AS (
+	SELECT a.*, m.c IS NOT NULL AS in_master, m.owner, m.created_at, m.attributes,
+		   least(m.created_at, a.first_order_at) AS first_seen_at,
+		   cardinality(a.order_months) AS active_months_12m,
+		   CASE WHEN a.orders_12m > 0 THEN a.amount_12m / a.orders_12m END AS avg_order_value_12m,
+		   CASE WHEN a.pay_count > 0 THEN a.pay_days_sum::numeric / a.pay_count END AS avg_payment_days,
+		   CASE WHEN a.orders_total >= 2
+				THEN floor(extract(epoch FROM a.last_order_at - a.first_order_at) / 86400) / (a.orders_total - 1)
+		   END AS mean_interorder_days,
+		   CASE WHEN a.first_order_at IS NOT NULL
+				THEN least(1, cardinality(a.order_months)::numeric / least(12,
+					(extract(year FROM a.at AT TIME ZONE $2) * 12 + extract(month FROM a.at AT TIME ZONE $2))
+				  - (extract(year FROM a.first_order_at AT TIME ZONE $2) * 12 + extract(month FROM a.first_order_at AT TIME ZONE $2))
+				  + 1))
+		   END AS repurchase_rate,
+		   floor(extract(epoch FROM a.at - a.first_order_at) / 86400) AS tenure_days,
+		   floor(extract(epoch FROM a.at - a.last_order_at) / 86400) AS days_since_last_order
+	  FROM agg a LEFT JOIN m ON m.c = a.c
+), graded AS (
+	SELECT met.*,
+		   @extschema@._sql_grade($3, jsonb_build_object(
+				'total_amount', total_amount, 'orders_total', orders_total,
+				'amount_12m', amount_12m, 'orders_12m', orders_12m,
+				'avg_order_value_12m', avg_order_value_12m, 'tenure_days', tenure_days,
+				'days_since_last_order', days_since_last_order,
+				'mean_interorder_days', mean_interorder_days,
+				'active_months_12m', active_months_12m, 'repurchase_rate', repurchase_rate,
+				'avg_payment_days', avg_payment_days)
+				|| @extschema@._verify_attributes(met.attributes)) AS grade
+	  FROM met
+), cmp AS (
+	SELECT s.customer AS sc, g.c AS gc, g.pass, g.at, s.valid_until, s.graded_at, s.customer IS NOT NULL AS stored_exists,
+		   d.field, d.stored, d.recomputed, d.differs
+	  FROM (SELECT * FROM graded WHERE pass = 'now') g
+	  FULL JOIN @extschema@.customer_state s ON s.customer = g.c
+	 CROSS JOIN LATERAL (VALUES
+		('total_amount', s.total_amount::text, g.total_amount::text, s.total_amount IS DISTINCT FROM g.total_amount),
+		('orders_total', s.orders_total::text, g.orders_total::text, s.orders_total IS DISTINCT FROM g.orders_total),
+		('amount_12m', s.amount_12m::text, g.amount_12m::text, s.amount_12m IS DISTINCT FROM g.amount_12m),
+		('orders_12m', s.orders_12m::text, g.orders_12m::text, s.orders_12m IS DISTINCT FROM g.orders_12m),
+		('first_order_at', s.first_order_at::text, g.first_order_at::text, s.first_order_at IS DISTINCT FROM g.first_order_at),
+		('last_order_at', s.last_order_at::text, g.last_order_at::text, s.last_order_at IS DISTINCT FROM g.last_order_at),
+		('avg_order_value_12m', s.avg_order_value_12m::text, g.avg_order_value_12m::text,
+		 s.avg_order_value_12m IS DISTINCT FROM g.avg_order_value_12m),
+		('mean_interorder_days', s.mean_interorder_days::text, g.mean_interorder_days::text,
+		 s.mean_interorder_days IS DISTINCT FROM g.mean_interorder_days),
+		('active_months_12m', s.active_months_12m::text, g.active_months_12m::text,
+		 s.active_months_12m IS DISTINCT FROM g.active_months_12m),
+		('repurchase_rate', s.repurchase_rate::text, g.repurchase_rate::text, s.repurchase_rate IS DISTINCT FROM g.repurchase_rate),
+		('avg_payment_days', s.avg_payment_days::text, g.avg_payment_days::text,
+		 s.avg_payment_days IS DISTINCT FROM g.avg_payment_days),
+		('grade', s.grade, g.grade, s.grade IS DISTINCT FROM g.grade),
+		('order_months', s.order_months::text, g.order_months::text, s.order_months IS DISTINCT FROM g.order_months),
+		('pay_days_sum', s.pay_days_sum::text, g.pay_days_sum::text, s.pay_days_sum IS DISTINCT FROM g.pay_days_sum),
+		('pay_count', s.pay_count::text, g.pay_count::text, s.pay_count IS DISTINCT FROM g.pay_count),
+		('oldest_window_at', s.oldest_window_at::text, g.oldest_window_at::text, s.oldest_window_at IS DISTINCT FROM g.oldest_window_at),
+		('next_order_at', s.next_order_at::text, g.next_order_at::text, s.next_order_at IS DISTINCT FROM g.next_order_at),
+		('next_paid_at', s.next_paid_at::text, g.next_paid_at::text, s.next_paid_at IS DISTINCT FROM g.next_paid_at),
+		('in_master', s.in_master::text, g.in_master::text, s.in_master IS DISTINCT FROM g.in_master),
+		('owner', s.owner, g.owner, s.owner IS DISTINCT FROM g.owner),
+		('created_at', s.created_at::text, g.created_at::text, s.created_at IS DISTINCT FROM g.created_at),
+		('attributes', s.attributes::text, g.attributes::text, s.attributes IS DISTINCT FROM g.attributes),
+		('first_seen_at', s.first_seen_at::text, g.first_seen_at::text, s.first_seen_at IS DISTINCT FROM g.first_seen_at),
+		('policy', s.policy, $4, s.policy IS DISTINCT FROM $4)
+	) AS d(field, stored, recomputed, differs)
+), later AS (
+	-- the stored row against the customer recomputed just before valid_until
+	SELECT g.c, g.at, d.field, d.recomputed
+	  FROM graded g
+	  JOIN @extschema@.customer_state s ON s.customer = g.c
+	 CROSS JOIN LATERAL (VALUES
+		('total_amount', g.total_amount::text, s.total_amount IS DISTINCT FROM g.total_amount),
+		('orders_total', g.orders_total::text, s.orders_total IS DISTINCT FROM g.orders_total),
+		('amount_12m', g.amount_12m::text, s.amount_12m IS DISTINCT FROM g.amount_12m),
+		('orders_12m', g.orders_12m::text, s.orders_12m IS DISTINCT FROM g.orders_12m),
+		('first_order_at', g.first_order_at::text, s.first_order_at IS DISTINCT FROM g.first_order_at),
+		('last_order_at', g.last_order_at::text, s.last_order_at IS DISTINCT FROM g.last_order_at),
+		('active_months_12m', g.active_months_12m::text, s.active_months_12m IS DISTINCT FROM g.active_months_12m),
+		('repurchase_rate', g.repurchase_rate::text, s.repurchase_rate IS DISTINCT FROM g.repurchase_rate),
+		('avg_payment_days', g.avg_payment_days::text, s.avg_payment_days IS DISTINCT FROM g.avg_payment_days),
+		('grade', g.grade, s.grade IS DISTINCT FROM g.grade)
+	) AS d(field, recomputed, differs)
+	 WHERE g.pass = 'valid_until' AND d.differs
+)
+SELECT x.customer, x.field, x.stored, x.recomputed FROM (
+	SELECT coalesce(c.gc, c.sc) AS customer, 'exists' AS field,
+		   CASE WHEN c.stored_exists THEN 'yes' ELSE 'no' END AS stored,
+		   CASE WHEN c.gc IS NOT NULL THEN 'yes' ELSE 'no' END AS recomputed
+	  FROM cmp c
+	 WHERE c.field = 'total_amount' AND c.stored_exists <> (c.gc IS NOT NULL)
+	UNION ALL
+	SELECT c.gc, c.field, c.stored, c.recomputed
+	  FROM cmp c
+	 WHERE c.gc IS NOT NULL AND c.stored_exists AND c.differs
+	UNION ALL
+	SELECT s.customer, 'valid_until', s.valid_until::text, 'after graded_at ' || s.graded_at::text
+	  FROM @extschema@.customer_state s
+	 WHERE s.valid_until <= s.graded_at
+	UNION ALL
+	SELECT l.c, 'valid_until', s.valid_until::text,
+		   format('the row changes before it: at %%s %%s', l.at,
+				  string_agg(format('%%s = %%s', l.field, coalesce(l.recomputed, 'NULL')), ', ' ORDER BY l.field))
+	  FROM later l JOIN @extschema@.customer_state s ON s.customer = l.c
+	 GROUP BY l.c, l.at, s.valid_until
+) x
+ ORDER BY 1, 2
+$q$, @extschema@._verify_rows_sql('orders'), @extschema@._verify_rows_sql('customers'))
+	USING t, tz, pol, polname;
+END $$;
+COMMENT ON FUNCTION @extschema@.verify() IS 'recompute every customer with plain SQL, at T and just before its valid_until, and list each disagreement with the stored state; empty means consistent';

@@ -1,0 +1,22 @@
+--
+-- Who may call what (README "Security").  Functions that read or write
+-- crm_grade's state or an application's tables are not executable by
+-- PUBLIC: the extension's owner calls them, or grants them.  Those that
+-- only compute stay PUBLIC: views and verify() call them as the reader.
+--
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.as_of(),
+	@extschema@._timezone(),
+	@extschema@._window_start(timestamptz),
+	@extschema@._month_index(timestamptz),
+	@extschema@.check_policy(jsonb, text),
+	@extschema@._check_columns(regclass, text, jsonb),
+	@extschema@._key_family(regtype),
+	@extschema@._key_cast_sql(text, regtype),
+	@extschema@._sql_condition(jsonb, jsonb),
+	@extschema@._sql_grade(jsonb, jsonb),
+	@extschema@._verify_attributes(jsonb),
+	@extschema@._sample_uniform(int, int, bigint),
+	@extschema@._sample_normal(int, int, bigint)
+TO PUBLIC;

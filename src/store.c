@@ -1,0 +1,418 @@
+/*-------------------------------------------------------------------------
+ *
+ * store.c
+ *		Reading, locking and writing crm_grade.customer_state and
+ *		crm_grade.history, through plans prepared once per backend.
+ *
+ * Locking order is what keeps any number of writers free of deadlocks:
+ * every writer first takes ROW EXCLUSIVE on customer_state (so a full
+ * refresh, which takes SHARE ROW EXCLUSIVE, waits for writers or they for
+ * it, never half of each), then locks or creates its customers' rows in
+ * key byte order with one statement, so that no writer holds a row another
+ * needs while waiting for one that other holds.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "store.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+typedef enum StorePlanId
+{
+	P_LOCK_ONE,
+	P_CREATE_LOCK,
+	P_READ_MANY,
+	P_UPDATE_ONE,
+	P_UPDATE_MANY,
+	P_INSERT_MANY,
+	P_DELETE_MANY,
+	P_HISTORY,
+	P_EXPIRED,
+	P_ALL,
+	P_NPLANS
+} StorePlanId;
+
+/*
+ * Plans kept for the backend's life, for the customer_state row type they
+ * were made for (a new one after the extension was created again).  Each
+ * is stored only once it is prepared and kept, so an error half-way leaves
+ * nothing dangling.
+ */
+static SPIPlanPtr plans[P_NPLANS];
+static Oid	plans_rowtype = InvalidOid;
+
+static SPIPlanPtr GetPlan(StorePlanId id);
+
+/* The SQL and argument types of a plan. */
+static char *
+PlanSql(StorePlanId id, Oid rowtype, Oid *argtypes, int *nargs)
+{
+	StringInfoData sql;
+	char	   *cols = StateColumnList(NULL, false);
+
+	initStringInfo(&sql);
+	*nargs = 1;
+	argtypes[0] = TEXTARRAYOID;
+	switch (id)
+	{
+		case P_LOCK_ONE:
+			argtypes[0] = TEXTOID;
+			appendStringInfoString(&sql, "SELECT s.xmin, s.cmin, s FROM crm_grade.customer_state s "
+								   "WHERE s.customer = $1 FOR UPDATE");
+			break;
+		case P_CREATE_LOCK:
+			/* inserts the missing rows and locks the others, in key order */
+			appendStringInfoString(&sql, "INSERT INTO crm_grade.customer_state AS s (customer) "
+								   "SELECT k FROM pg_catalog.unnest($1) k ORDER BY k COLLATE \"C\" "
+								   "ON CONFLICT (customer) DO UPDATE SET customer = EXCLUDED.customer WHERE false");
+			break;
+		case P_READ_MANY:
+			appendStringInfoString(&sql, "SELECT s.xmin, s.cmin, s FROM crm_grade.customer_state s "
+								   "WHERE s.customer OPERATOR(pg_catalog.=) ANY ($1) ORDER BY s.customer");
+			break;
+		case P_UPDATE_ONE:
+			argtypes[0] = rowtype;
+			appendStringInfo(&sql, "UPDATE crm_grade.customer_state s SET (%s) = ROW(%s) "
+							 "WHERE s.customer = ($1).customer",
+							 cols, StateColumnList("($1)", false));
+			break;
+		case P_UPDATE_MANY:
+			argtypes[0] = get_array_type(rowtype);
+			appendStringInfo(&sql, "UPDATE crm_grade.customer_state s SET (%s) = ROW(%s) "
+							 "FROM pg_catalog.unnest($1) u WHERE s.customer = u.customer",
+							 cols, StateColumnList("u", false));
+			break;
+		case P_INSERT_MANY:
+			argtypes[0] = get_array_type(rowtype);
+			appendStringInfo(&sql, "INSERT INTO crm_grade.customer_state (%s) SELECT %s "
+							 "FROM pg_catalog.unnest($1) u",
+							 StateColumnList(NULL, true), StateColumnList("u", true));
+			break;
+		case P_DELETE_MANY:
+			appendStringInfoString(&sql, "DELETE FROM crm_grade.customer_state s "
+								   "WHERE s.customer OPERATOR(pg_catalog.=) ANY ($1)");
+			break;
+		case P_HISTORY:
+			*nargs = 9;
+			argtypes[1] = TIMESTAMPTZOID;
+			for (int i = 2; i < 9; i++)
+				argtypes[i] = TEXTARRAYOID;
+			appendStringInfoString(&sql, "INSERT INTO crm_grade.history (customer, changed_at, old_grade, "
+								   "new_grade, old_lifecycle, new_lifecycle, old_risk, new_risk, reason) "
+								   "SELECT u.c, $2, u.og, u.ng, u.ol, u.nl, u.orisk, u.nrisk, u.r "
+								   "FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($3), pg_catalog.unnest($4), "
+								   "pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), "
+								   "pg_catalog.unnest($8), pg_catalog.unnest($9)) "
+								   "AS u(c, og, ng, ol, nl, orisk, nrisk, r)");
+			break;
+		case P_EXPIRED:
+			*nargs = 2;
+			argtypes[0] = TIMESTAMPTZOID;
+			argtypes[1] = INT4OID;
+			/* rows a writer or another regrade() holds are being brought up to date */
+			appendStringInfoString(&sql, "SELECT s.xmin, s.cmin, s FROM crm_grade.customer_state s "
+								   "WHERE s.valid_until OPERATOR(pg_catalog.<=) $1 ORDER BY s.valid_until "
+								   "LIMIT $2 FOR UPDATE SKIP LOCKED");
+			break;
+		case P_ALL:
+			*nargs = 0;
+			appendStringInfoString(&sql, "SELECT s FROM crm_grade.customer_state s ORDER BY s.customer");
+			break;
+		case P_NPLANS:
+			break;
+	}
+	return sql.data;
+}
+
+static SPIPlanPtr
+GetPlan(StorePlanId id)
+{
+	Oid			rowtype = StateRowType();
+	Oid			argtypes[9];
+	int			nargs;
+	char	   *sql;
+	SPIPlanPtr	plan;
+	int			i;
+
+	if (rowtype != plans_rowtype)
+	{
+		for (i = 0; i < P_NPLANS; i++)
+		{
+			if (plans[i])
+				SPI_freeplan(plans[i]);
+			plans[i] = NULL;
+		}
+		plans_rowtype = rowtype;
+	}
+	if (plans[id])
+		return plans[id];
+	sql = PlanSql(id, rowtype, argtypes, &nargs);
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "crm_grade: could not prepare \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	plans[id] = plan;
+	return plan;
+}
+
+/* A text[] of C strings. */
+static Datum
+TextArray(char **strs, int n)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(strs[i]);
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* Fill a LockedState from a (xmin, cmin, s) result row. */
+static void
+ReadLocked(HeapTuple tup, TupleDesc desc, LockedState *ls, CommandId since)
+{
+	bool		isnull;
+	TransactionId xmin = DatumGetTransactionId(SPI_getbinval(tup, desc, 1, &isnull));
+	CommandId	cmin = DatumGetCommandId(SPI_getbinval(tup, desc, 2, &isnull));
+
+	StateFromDatum(&ls->st, SPI_getbinval(tup, desc, 3, &isnull));
+	ls->placeholder = STATE_NULL(&ls->st, SC_GRADED_AT);
+	ls->own_since = TransactionIdIsCurrentTransactionId(xmin) && cmin >= since;
+}
+
+/*
+ * Writers take ROW EXCLUSIVE on customer_state before any row lock: a full
+ * refresh (SHARE ROW EXCLUSIVE) then waits for them, or they for it, and
+ * the two never deadlock over a row.
+ */
+void
+StoreLockForWriting(void)
+{
+	LockRelationOid(CrmRelid("customer_state"), RowExclusiveLock);
+}
+
+/*
+ * Lock the state rows of keys (sorted, distinct), creating those missing.
+ * out[i] is key i's state.  own_since says whether this transaction wrote
+ * the row at or after command since (0: at any command).
+ */
+void
+StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
+{
+	Datum		arg;
+	uint64		r;
+	int			i = 0;
+
+	if (n == 1)
+	{
+		/* the common single-row INSERT of an existing customer: one statement */
+		arg = CStringGetTextDatum(keys[0]);
+		if (SPI_execute_plan(GetPlan(P_LOCK_ONE), &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "crm_grade: could not lock a customer state");
+		if (SPI_processed == 1)
+		{
+			ReadLocked(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &out[0], since);
+			SPI_freetuptable(SPI_tuptable);
+			return;
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	arg = TextArray(keys, n);
+	if (SPI_execute_plan(GetPlan(P_CREATE_LOCK), &arg, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "crm_grade: could not create customer states");
+	if (SPI_execute_plan(GetPlan(P_READ_MANY), &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not read customer states");
+	for (r = 0; r < SPI_processed; r++)
+	{
+		LockedState ls;
+		char	   *key;
+
+		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &ls, since);
+		key = StateKey(&ls.st);
+		while (i < n && strcmp(keys[i], key) < 0)
+			i++;
+		if (i < n && strcmp(keys[i], key) == 0)
+			out[i++] = ls;
+	}
+	if (SPI_processed != (uint64) n)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access to the state of a customer"),
+				 errdetail("Another transaction removed a customer's state while this one waited for it."),
+				 errhint("The transaction might succeed if retried.")));
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * Lock up to limit customers whose valid_until has passed at now, skipping
+ * those another transaction holds.  Returns how many; out is in key order.
+ */
+int
+StoreLockExpired(TimestampTz now, int limit, LockedState *out)
+{
+	Datum		args[2] = {TimestampTzGetDatum(now), Int32GetDatum(limit)};
+	uint64		r;
+	int			n;
+
+	if (SPI_execute_plan(GetPlan(P_EXPIRED), args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not find expired customer states");
+	n = (int) SPI_processed;
+	for (r = 0; r < SPI_processed; r++)
+		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &out[r], 0);
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/* A cursor over every state row in key order (the caller holds the table). */
+Portal
+StoreOpenAll(void)
+{
+	Portal		portal = SPI_cursor_open(NULL, GetPlan(P_ALL), NULL, NULL, false);
+
+	if (portal == NULL)
+		elog(ERROR, "crm_grade: could not open a cursor on customer_state");
+	return portal;
+}
+
+void
+StoreBatchInit(StoreBatch *b, int cap)
+{
+	int			c;
+
+	memset(b, 0, sizeof(StoreBatch));
+	b->cap = cap;
+	b->update = palloc(sizeof(CustomerState) * cap);
+	b->insert = palloc(sizeof(CustomerState) * cap);
+	b->delete = palloc(sizeof(char *) * cap);
+	for (c = 0; c < 8; c++)
+		b->hist[c] = palloc(sizeof(char *) * cap);
+}
+
+void
+StoreBatchUpdate(StoreBatch *b, CustomerState *st)
+{
+	Assert(b->nupdate < b->cap);
+	b->update[b->nupdate++] = *st;
+}
+
+void
+StoreBatchInsert(StoreBatch *b, CustomerState *st)
+{
+	Assert(b->ninsert < b->cap);
+	b->insert[b->ninsert++] = *st;
+}
+
+void
+StoreBatchDelete(StoreBatch *b, const char *key)
+{
+	Assert(b->ndelete < b->cap);
+	b->delete[b->ndelete++] = pstrdup(key);
+}
+
+/* Note a history row: old or new may be NULL (a customer appears, leaves). */
+void
+StoreBatchHistory(StoreBatch *b, CustomerState *old, CustomerState *new, const char *reason)
+{
+	int			i = b->nhist++;
+
+	Assert(i < b->cap);
+	b->hist[0][i] = StateKey(new ? new : old);
+	b->hist[1][i] = old ? StateText(old, SC_GRADE) : NULL;
+	b->hist[2][i] = new ? StateText(new, SC_GRADE) : NULL;
+	b->hist[3][i] = old ? StateText(old, SC_LIFECYCLE) : NULL;
+	b->hist[4][i] = new ? StateText(new, SC_LIFECYCLE) : NULL;
+	b->hist[5][i] = old ? StateText(old, SC_RISK) : NULL;
+	b->hist[6][i] = new ? StateText(new, SC_RISK) : NULL;
+	b->hist[7][i] = (char *) reason;
+}
+
+/* An array of state tuples. */
+static Datum
+StateArray(CustomerState *states, int n)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc(plans_rowtype, -1);
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = HeapTupleGetDatum(StateToTuple(&states[i], desc));
+	ReleaseTupleDesc(desc);
+	return PointerGetDatum(construct_array(elems, n, plans_rowtype, -1, false, TYPALIGN_DOUBLE));
+}
+
+static void
+FlushHistory(StoreBatch *b, TimestampTz now)
+{
+	Datum		args[9];
+	int			dims[1] = {b->nhist};
+	int			lbs[1] = {1};
+	int			c,
+				i;
+
+	args[1] = TimestampTzGetDatum(now);
+	for (c = 0; c < 8; c++)
+	{
+		Datum	   *elems = palloc(sizeof(Datum) * b->nhist);
+		bool	   *nulls = palloc(sizeof(bool) * b->nhist);
+
+		for (i = 0; i < b->nhist; i++)
+		{
+			nulls[i] = (b->hist[c][i] == NULL);
+			elems[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(b->hist[c][i]);
+		}
+		args[c == 0 ? 0 : c + 1] = PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
+																	   TEXTOID, -1, false, TYPALIGN_INT));
+	}
+	if (SPI_execute_plan(GetPlan(P_HISTORY), args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "crm_grade: could not write grade history");
+}
+
+/* Write what the batch holds, one statement per kind of write, and empty it. */
+void
+StoreBatchFlush(StoreBatch *b, TimestampTz now)
+{
+	Datum		arg;
+
+	/* make sure the plans match the current row type before forming tuples */
+	(void) GetPlan(P_UPDATE_ONE);
+	if (b->nupdate == 1)
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(plans_rowtype, -1);
+
+		arg = HeapTupleGetDatum(StateToTuple(&b->update[0], desc));
+		ReleaseTupleDesc(desc);
+		if (SPI_execute_plan(GetPlan(P_UPDATE_ONE), &arg, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "crm_grade: could not store a customer state");
+	}
+	else if (b->nupdate > 1)
+	{
+		arg = StateArray(b->update, b->nupdate);
+		if (SPI_execute_plan(GetPlan(P_UPDATE_MANY), &arg, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "crm_grade: could not store customer states");
+	}
+	if (b->ninsert > 0)
+	{
+		arg = StateArray(b->insert, b->ninsert);
+		if (SPI_execute_plan(GetPlan(P_INSERT_MANY), &arg, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "crm_grade: could not store customer states");
+	}
+	if (b->ndelete > 0)
+	{
+		arg = TextArray(b->delete, b->ndelete);
+		if (SPI_execute_plan(GetPlan(P_DELETE_MANY), &arg, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "crm_grade: could not remove customer states");
+	}
+	if (b->nhist > 0)
+		FlushHistory(b, now);
+	b->nupdate = b->ninsert = b->ndelete = b->nhist = 0;
+}

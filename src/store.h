@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * store.h
+ *		Reading, locking and writing crm_grade.customer_state and
+ *		crm_grade.history.  Callers run as crm_grade's owner, inside SPI.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CRM_STORE_H
+#define CRM_STORE_H
+
+#include "state.h"
+
+#include "utils/portal.h"
+
+/* A customer's state row as a writer found it after locking it. */
+typedef struct LockedState
+{
+	CustomerState st;
+	bool		placeholder;	/* created just now: nothing counted yet */
+	bool		own_since;		/* written by this transaction at or after the
+								 * command given to StoreLockOrCreate */
+} LockedState;
+
+/* New states, deletions and history of a batch, written together. */
+typedef struct StoreBatch
+{
+	int			cap;
+	int			nupdate;
+	CustomerState *update;
+	int			ninsert;
+	CustomerState *insert;
+	int			ndelete;
+	char	  **delete;
+	int			nhist;
+	char	  **hist[8];		/* customer, old/new grade, lifecycle, risk, reason */
+} StoreBatch;
+
+extern void StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since);
+extern int	StoreLockExpired(TimestampTz now, int limit, LockedState *out);
+extern Portal StoreOpenAll(void);
+extern void StoreBatchInit(StoreBatch *b, int cap);
+extern void StoreBatchUpdate(StoreBatch *b, CustomerState *st);
+extern void StoreBatchInsert(StoreBatch *b, CustomerState *st);
+extern void StoreBatchDelete(StoreBatch *b, const char *key);
+extern void StoreBatchHistory(StoreBatch *b, CustomerState *old, CustomerState *new,
+							  const char *reason);
+extern void StoreBatchFlush(StoreBatch *b, TimestampTz now);
+extern void StoreLockForWriting(void);
+
+#endif							/* CRM_STORE_H */
