@@ -10,6 +10,7 @@ PACKAGES=(
     postgresql-15-pgtap                    # pgTAP extension
     libtap-parser-sourcehandler-pgtap-perl # pg_prove
     postgresql-15-cron                     # pg_cron (crm_grade.regrade() scheduling)
+    postgresql-15-partman                  # pg_partman (partition maintenance tests)
     postgresql-common                      # pg_virtualenv, pg_createcluster
     make
     gcc
