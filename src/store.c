@@ -15,15 +15,21 @@
  */
 #include "store.h"
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "storage/bufmgr.h"
+#include "storage/itemptr.h"
 #include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/typcache.h"
 
 typedef enum StorePlanId
@@ -66,7 +72,7 @@ PlanSql(StorePlanId id, Oid rowtype, Oid *argtypes, int *nargs)
 	{
 		case P_LOCK_ONE:
 			argtypes[0] = TEXTOID;
-			appendStringInfoString(&sql, "SELECT s.xmin, s.cmin, s FROM crm_grade.customer_state s "
+			appendStringInfoString(&sql, "SELECT s.ctid, s FROM crm_grade.customer_state s "
 								   "WHERE s.customer = $1 FOR UPDATE");
 			break;
 		case P_CREATE_LOCK:
@@ -76,7 +82,7 @@ PlanSql(StorePlanId id, Oid rowtype, Oid *argtypes, int *nargs)
 								   "ON CONFLICT (customer) DO UPDATE SET customer = EXCLUDED.customer WHERE false");
 			break;
 		case P_READ_MANY:
-			appendStringInfoString(&sql, "SELECT s.xmin, s.cmin, s FROM crm_grade.customer_state s "
+			appendStringInfoString(&sql, "SELECT s.ctid, s FROM crm_grade.customer_state s "
 								   "WHERE s.customer OPERATOR(pg_catalog.=) ANY ($1) ORDER BY s.customer");
 			break;
 		case P_UPDATE_ONE:
@@ -119,7 +125,7 @@ PlanSql(StorePlanId id, Oid rowtype, Oid *argtypes, int *nargs)
 			argtypes[0] = TIMESTAMPTZOID;
 			argtypes[1] = INT4OID;
 			/* rows a writer or another regrade() holds are being brought up to date */
-			appendStringInfoString(&sql, "SELECT s.xmin, s.cmin, s FROM crm_grade.customer_state s "
+			appendStringInfoString(&sql, "SELECT s.ctid, s FROM crm_grade.customer_state s "
 								   "WHERE s.valid_until OPERATOR(pg_catalog.<=) $1 ORDER BY s.valid_until "
 								   "LIMIT $2 FOR UPDATE SKIP LOCKED");
 			break;
@@ -177,17 +183,44 @@ TextArray(char **strs, int n)
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* Fill a LockedState from a (xmin, cmin, s) result row. */
+/*
+ * Did this transaction write the locked row version at tid at or after
+ * command since?  The cmin system column is no help: once a subtransaction
+ * that updated the row rolled back, it holds a combo command id, so the
+ * tuple header is read (the caller holds the row lock).
+ */
+static bool
+WrittenSince(ItemPointer tid, CommandId since)
+{
+	Relation	rel = table_open(CrmRelid("customer_state"), AccessShareLock);
+	HeapTupleData tuple;
+	Buffer		buf;
+	bool		own = false;
+
+	tuple.t_self = *tid;
+	if (heap_fetch(rel, SnapshotAny, &tuple, &buf, true))
+	{
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple.t_data)))
+			own = HeapTupleHeaderGetCmin(tuple.t_data) >= since;
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	}
+	if (BufferIsValid(buf))
+		ReleaseBuffer(buf);
+	table_close(rel, AccessShareLock);
+	return own;
+}
+
+/* Fill a LockedState from a (ctid, s) result row. */
 static void
-ReadLocked(HeapTuple tup, TupleDesc desc, LockedState *ls, CommandId since)
+ReadLocked(HeapTuple tup, TupleDesc desc, LockedState *ls, CommandId since, bool need_since)
 {
 	bool		isnull;
-	TransactionId xmin = DatumGetTransactionId(SPI_getbinval(tup, desc, 1, &isnull));
-	CommandId	cmin = DatumGetCommandId(SPI_getbinval(tup, desc, 2, &isnull));
+	ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tup, desc, 1, &isnull));
 
-	StateFromDatum(&ls->st, SPI_getbinval(tup, desc, 3, &isnull));
+	StateFromDatum(&ls->st, SPI_getbinval(tup, desc, 2, &isnull));
 	ls->placeholder = STATE_NULL(&ls->st, SC_GRADED_AT);
-	ls->own_since = TransactionIdIsCurrentTransactionId(xmin) && cmin >= since;
+	ls->own_since = need_since && !ls->placeholder && WrittenSince(tid, since);
 }
 
 /*
@@ -221,7 +254,7 @@ StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
 			elog(ERROR, "crm_grade: could not lock a customer state");
 		if (SPI_processed == 1)
 		{
-			ReadLocked(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &out[0], since);
+			ReadLocked(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &out[0], since, true);
 			SPI_freetuptable(SPI_tuptable);
 			return;
 		}
@@ -237,7 +270,7 @@ StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
 		LockedState ls;
 		char	   *key;
 
-		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &ls, since);
+		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &ls, since, true);
 		key = StateKey(&ls.st);
 		while (i < n && strcmp(keys[i], key) < 0)
 			i++;
@@ -268,7 +301,7 @@ StoreLockExpired(TimestampTz now, int limit, LockedState *out)
 		elog(ERROR, "crm_grade: could not find expired customer states");
 	n = (int) SPI_processed;
 	for (r = 0; r < SPI_processed; r++)
-		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &out[r], 0);
+		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &out[r], 0, false);
 	SPI_freetuptable(SPI_tuptable);
 	return n;
 }
