@@ -118,8 +118,17 @@ RoleAccepts(RoleType type, Oid t)
 static void
 ForgetSources(Datum arg, Oid relid)
 {
+	int			i;
+
 	if (relid == InvalidOid || relid == cached_sources_relid)
+	{
 		cached_sources_relid = InvalidOid;
+		return;
+	}
+	/* an attached table renamed or moved: its name is part of the cache */
+	for (i = 0; cached_sources && i < cached_sources->n; i++)
+		if (cached_sources->items[i].relid == relid)
+			cached_sources_relid = InvalidOid;
 }
 
 /* Forget the cached list at once (crm_grade.source was just changed). */
@@ -314,6 +323,27 @@ RoleColumn(SourceLayout *layout, int role)
 	return layout->src->columns[role];
 }
 
+/* The error a strict read raises for a row's problem. */
+static void
+RaiseProblem(SourceLayout *layout, const char *key, int role, int sqlstate, const char *problem)
+{
+	const RoleDef *def = &SourceKinds[layout->src->kind].roles[role];
+	const char *hint = (sqlstate == ERRCODE_NOT_NULL_VIOLATION) ?
+		"Set the column, or make it NOT NULL so that the application is told at once." :
+		(sqlstate == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE) ?
+		"crm_grade sums amounts exactly; store a finite number (a refund is a negative amount)." :
+		"crm_grade needs a real moment to place the row in time.";
+
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("%s of a row in %s is %s (column \"%s\")", def->what, layout->relname,
+					problem, RoleColumn(layout, role)),
+			 key ? errdetail("The row belongs to customer %s.", key) :
+			 errdetail("crm_grade grades customers from this table and needs the %s of every row.",
+					   def->what),
+			 errhint("%s", hint)));
+}
+
 /*
  * Report a value crm_grade cannot grade.  Strict reads (rows being written)
  * raise an error; lenient reads (rows already in a table, which a trigger
@@ -324,27 +354,21 @@ static bool
 BadValue(SourceLayout *layout, SourceRow *row, bool strict, int role, int sqlstate,
 		 const char *problem, const char *value)
 {
-	const char *hint = (sqlstate == ERRCODE_NOT_NULL_VIOLATION) ?
-		"Set the column, or make it NOT NULL so that the application is told at once." :
-		(sqlstate == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE) ?
-		"crm_grade sums amounts exactly; store a finite number (a refund is a negative amount)." :
-		"crm_grade needs a real moment to place the row in time.";
-
-	const RoleDef *def = &SourceKinds[layout->src->kind].roles[role];
-
 	if (strict)
-		ereport(ERROR,
-				(errcode(sqlstate),
-				 errmsg("%s of a row in %s is %s (column \"%s\")", def->what, layout->relname,
-						problem, RoleColumn(layout, role)),
-				 row->key ? errdetail("The row belongs to customer %s.", row->key) :
-				 errdetail("crm_grade grades customers from this table and needs the %s of every row.",
-						   def->what),
-				 errhint("%s", hint)));
+		RaiseProblem(layout, row->key, role, sqlstate, problem);
 	row->problem = problem;
 	row->problem_column = RoleColumn(layout, role);
 	row->problem_value = value ? pstrdup(value) : NULL;
+	row->problem_role = role;
+	row->problem_sqlstate = sqlstate;
 	return false;
+}
+
+/* Raise the error a strict read would have raised for a row read leniently. */
+void
+SourceRaiseProblem(SourceLayout *layout, SourceRow *row)
+{
+	RaiseProblem(layout, row->key, row->problem_role, row->problem_sqlstate, row->problem);
 }
 
 /* A value as text, for data_issues. */
@@ -531,6 +555,25 @@ SourceCompareRows(const SourceRow *a, const SourceRow *b, SourceKindId kind)
 	if (a->attributes == NULL || b->attributes == NULL)
 		return (a->attributes == NULL) - (b->attributes == NULL);
 	return compareJsonbContainers(&a->attributes->root, &b->attributes->root);
+}
+
+/*
+ * Order over rows a lenient read could not use: key, then which value was
+ * wrong and how, so that an UPDATE that leaves such a row as it was can
+ * be told from one that writes a bad value.
+ */
+int
+SourceCompareProblems(const SourceRow *a, const SourceRow *b)
+{
+	int			c = CompareStrings(a->key, b->key);
+
+	if (c != 0)
+		return c;
+	if ((c = a->problem_role - b->problem_role) != 0)
+		return c;
+	if ((c = strcmp(a->problem, b->problem)) != 0)
+		return c;
+	return CompareStrings(a->problem_value, b->problem_value);
 }
 
 /*

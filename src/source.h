@@ -110,6 +110,8 @@ typedef struct SourceRow
 	const char *problem;
 	const char *problem_column;
 	char	   *problem_value;
+	int			problem_role;
+	int			problem_sqlstate;
 } SourceRow;
 
 extern SourceKindId SourceKindByName(const char *name);
@@ -121,7 +123,9 @@ extern void SourceLayoutForDesc(SourceLayout *layout, Source *src, TupleDesc des
 								const char *relname, bool by_position, bool attaching);
 extern bool SourceReadRow(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row,
 						  bool strict);
+extern void SourceRaiseProblem(SourceLayout *layout, SourceRow *row);
 extern int	SourceCompareRows(const SourceRow *a, const SourceRow *b, SourceKindId kind);
+extern int	SourceCompareProblems(const SourceRow *a, const SourceRow *b);
 extern Oid	SourceKeyFamily(Oid key_type);
 
 #endif							/* CRM_SOURCE_H */

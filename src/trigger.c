@@ -174,44 +174,92 @@ CompareRowsArg(const void *a, const void *b, void *arg)
 	return SourceCompareRows(a, b, *(SourceKindId *) arg);
 }
 
+static int
+CompareProblemsArg(const void *a, const void *b, void *arg)
+{
+	return SourceCompareProblems(a, b);
+}
+
+/* Split rows into those read fine (first) and those with a problem. */
+static int
+SplitGood(SourceRow *rows, int n, SourceRow **bad, int *nbad)
+{
+	SourceRow  *b = palloc(sizeof(SourceRow) * Max(n, 1));
+	int			i,
+				ngood = 0;
+
+	*nbad = 0;
+	for (i = 0; i < n; i++)
+	{
+		if (rows[i].problem == NULL)
+			rows[ngood++] = rows[i];
+		else
+			b[(*nbad)++] = rows[i];
+	}
+	*bad = b;
+	return ngood;
+}
+
+/*
+ * Match old against new rows as multisets under cmp, adding the keys of
+ * the rows left over.  Unmatched new rows are passed to on_new_unmatched
+ * when given (an UPDATE that writes a bad value is refused).
+ */
+static int
+MatchRows(SourceRow *old, int nold, SourceRow *new, int nnew, char **keys, int m,
+		  int (*cmp) (const void *, const void *, void *), void *arg,
+		  SourceLayout *refuse_new)
+{
+	int			i = 0,
+				j = 0;
+
+	qsort_arg(old, nold, sizeof(SourceRow), cmp, arg);
+	qsort_arg(new, nnew, sizeof(SourceRow), cmp, arg);
+	while (i < nold || j < nnew)
+	{
+		int			c = (i >= nold) ? 1 : (j >= nnew) ? -1 : cmp(&old[i], &new[j], arg);
+
+		if (c == 0)
+			i++, j++;
+		else if (c < 0)
+		{
+			if (old[i].key)
+				keys[m++] = old[i].key;
+			i++;
+		}
+		else
+		{
+			if (refuse_new)
+				SourceRaiseProblem(refuse_new, &new[j]);
+			keys[m++] = new[j++].key;
+		}
+	}
+	return m;
+}
+
 /*
  * The customers whose rows really changed: old and new rows matched as
  * multisets of what crm_grade reads, so that an UPDATE of columns
- * crm_grade does not read costs nothing further.  An old row that could
- * not be read matches nothing.
+ * crm_grade does not read costs nothing further, even over a bad row that
+ * got in while triggers were disabled.  A new row with a value crm_grade
+ * cannot grade that is not the old row unchanged is refused.
  */
 static char **
 ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nnew, int *nkeys)
 {
 	char	  **keys = palloc(sizeof(char *) * Max(nold + nnew, 1));
 	SourceKindId kind = call->src->kind;
-	int			i,
-				j = 0,
-				ngood = 0,
-				m = 0;
+	SourceRow  *oldbad,
+			   *newbad;
+	int			noldbad,
+				nnewbad,
+				m;
 
-	for (i = 0; i < nold; i++)
-	{
-		if (old[i].problem == NULL)
-			old[ngood++] = old[i];
-		else if (old[i].key)
-			keys[m++] = old[i].key;
-	}
-	qsort_arg(old, ngood, sizeof(SourceRow), CompareRowsArg, &kind);
-	qsort_arg(new, nnew, sizeof(SourceRow), CompareRowsArg, &kind);
-	i = 0;
-	while (i < ngood || j < nnew)
-	{
-		int			c = (i >= ngood) ? 1 : (j >= nnew) ? -1 :
-			SourceCompareRows(&old[i], &new[j], kind);
-
-		if (c == 0)
-			i++, j++;
-		else if (c < 0)
-			keys[m++] = old[i++].key;
-		else
-			keys[m++] = new[j++].key;
-	}
+	nold = SplitGood(old, nold, &oldbad, &noldbad);
+	nnew = SplitGood(new, nnew, &newbad, &nnewbad);
+	m = MatchRows(oldbad, noldbad, newbad, nnewbad, keys, 0, CompareProblemsArg, NULL,
+				  &call->layout);
+	m = MatchRows(old, nold, new, nnew, keys, m, CompareRowsArg, &kind, NULL);
 	return SortDistinctKeys(keys, m, nkeys);
 }
 
@@ -235,9 +283,10 @@ OnInsert(TriggerCall *call, TupleTableSlot *one)
 }
 
 /*
- * UPDATE and DELETE: re-read the customers whose rows changed.  Old rows
- * are read leniently (a bad row that got in while triggers were disabled
- * can still be fixed or deleted); new rows strictly.
+ * UPDATE and DELETE: re-read the customers whose rows changed.  Rows are
+ * read leniently (a bad row that got in while triggers were disabled can
+ * still be fixed, deleted, or left alone by an update of other columns);
+ * a new row that writes a bad value is refused in ChangedKeys.
  */
 static void
 OnUpdateOrDelete(TriggerCall *call, TupleTableSlot *old_one, TupleTableSlot *new_one)
@@ -252,7 +301,7 @@ OnUpdateOrDelete(TriggerCall *call, TupleTableSlot *old_one, TupleTableSlot *new
 
 	if (update)
 	{
-		new = ReadRows(call, call->td->tg_newtable, new_one, true, &nnew);
+		new = ReadRows(call, call->td->tg_newtable, new_one, false, &nnew);
 		keys = ChangedKeys(call, old, nold, new, nnew, &nkeys);
 	}
 	else
