@@ -128,7 +128,10 @@ ScanSql(Source *src, bool filtered)
 	for (r = 1; r < def->nroles; r++)
 		if (src->columns[r])
 			appendStringInfo(&sql, ", %s", quote_identifier(src->columns[r]));
-	appendStringInfo(&sql, " FROM %s", src->relname);
+	/* the name as it is now (the cached one may predate an ALTER ... RENAME) */
+	appendStringInfo(&sql, " FROM %s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(src->relid)),
+												get_rel_name(src->relid)));
 	if (filtered)
 		appendStringInfo(&sql, " WHERE %s OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]::%s)",
 						 key, FamilyArray(src->key_type));
@@ -136,15 +139,23 @@ ScanSql(Source *src, bool filtered)
 	return sql.data;
 }
 
-/* Check the table's columns under a lock, so that the scan reads what was checked. */
-static void
+/*
+ * Check the table's columns under a lock, so that the scan reads what was
+ * checked.  False when the table is gone: dropped by a transaction that
+ * committed while this one waited, whose own event trigger re-grades
+ * everyone without it.
+ */
+static bool
 CheckSourceColumns(Source *src)
 {
-	Relation	rel = relation_open(src->relid, AccessShareLock);
+	Relation	rel = try_relation_open(src->relid, AccessShareLock);
 	SourceLayout layout;
 
+	if (rel == NULL)
+		return false;
 	SourceLayoutForDesc(&layout, src, RelationGetDescr(rel), src->relname, false, false);
 	relation_close(rel, NoLock);
+	return true;
 }
 
 /* Open the cursor of one source, as the table's owner. */
@@ -156,7 +167,11 @@ CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, bool filter
 	SPIPlanPtr	plan;
 
 	c->src = src;
-	CheckSourceColumns(src);
+	if (!CheckSourceColumns(src))
+	{
+		c->done = true;
+		return;
+	}
 	CrmBecomeTableOwner(&id, src->relid);
 	plan = ScanPlanFor(ScanSql(src, filtered), filtered ? 1 : 0, &argtype);
 	c->portal = SPI_cursor_open(NULL, plan, filtered ? &keys : NULL, NULL, false);
