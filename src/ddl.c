@@ -38,6 +38,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "nodes/parsenodes.h"
@@ -256,6 +257,38 @@ RefuseColumnDrop(Source *src, const char *column)
 							 src->relname)));
 }
 
+/*
+ * The customer master's key must stay unique (attach_customers() checked
+ * it): dropping its unique index or constraint is refused, else duplicate
+ * rows would silently collapse into one customer.
+ */
+static void
+CheckMasterStillUnique(void)
+{
+	Source	   *master = SourceMaster();
+
+	if (master == NULL || get_rel_name(master->relid) == NULL)
+		return;
+	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+							  "ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
+							  "AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0] "
+							  "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisunique AND i.indpred IS NULL "
+							  "AND i.indexprs IS NULL AND i.indnkeyatts OPERATOR(pg_catalog.=) 1 "
+							  "AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) $2",
+							  2, (Oid[]) {OIDOID, TEXTOID},
+							  (Datum[]) {ObjectIdGetDatum(master->relid),
+							  CStringGetTextDatum(master->columns[ROLE_KEY])},
+							  NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not check the customer master's key");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop the unique index on the key of customer master %s", master->relname),
+				 errdetail("crm_grade needs one row per customer in the customer master."),
+				 errhint("Detach the customer master first with crm_grade.detach('%s'), or create another unique index on \"%s\" before dropping this one.",
+						 master->relname, master->columns[ROLE_KEY])));
+}
+
 /* An attached table was dropped: its attachment goes, with a WARNING. */
 static void
 DetachDropped(Oid relid, const char *name)
@@ -321,6 +354,7 @@ crm_grade_on_sql_drop(PG_FUNCTION_ARGS)
 			event = "detach";
 		}
 	}
+	CheckMasterStillUnique();
 	if (refresh)
 	{
 		if (strcmp(event, "detach") == 0 &&
@@ -352,6 +386,21 @@ RefuseInheritance(Oid child, Oid parent)
 					 src->relname)));
 }
 
+/*
+ * The rows of a table becoming a partition are graded facts: refuse NULL,
+ * NaN and infinite values as attach_*() does (crm_grade._check_rows).
+ */
+static void
+CheckRowsOf(Oid relid, Source *src)
+{
+	if (SPI_execute_with_args("SELECT crm_grade._check_rows($1, s.kind, s.columns) FROM crm_grade.source s "
+							  "WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $2",
+							  2, (Oid[]) {REGCLASSOID, OIDOID},
+							  (Datum[]) {ObjectIdGetDatum(relid), ObjectIdGetDatum(src->relid)},
+							  NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not check the rows of %s", RelName(relid));
+}
+
 /* A new or attached partition of an attached table: triggers, and its customers. */
 static void
 OnPartitionAdded(Oid parent, Oid partition, bool has_rows)
@@ -368,6 +417,8 @@ OnPartitionAdded(Oid parent, Oid partition, bool has_rows)
 						own->relname, src->relname),
 				 errdetail("Its rows would be graded twice."),
 				 errhint("Detach it first with crm_grade.detach('%s').", own->relname)));
+	if (has_rows)
+		CheckRowsOf(partition, src);
 	PlaceTriggers(partition, SourceKinds[src->kind].name, false);
 	if (has_rows)
 		RefreshKeysOf(partition, src, "partition_attached");
@@ -387,45 +438,52 @@ OnPartitionDetached(Oid parent, Oid partition)
 
 /*
  * A column of an attached table changed type: it must still be readable
- * (else the ALTER is refused), and a key whose type changed rebuilds the
- * typed views.
+ * (else the ALTER is refused), a key whose type changed rebuilds the typed
+ * views, and since a rewrite may have changed values (USING, rounding, a
+ * timestamp read in another zone), a column crm_grade reads re-grades
+ * everyone.  Returns whether it read such a column.
  */
-static void
-OnColumnTypeChanged(Oid relid)
+static bool
+OnColumnTypeChanged(Oid relid, const char *column)
 {
 	Source	   *src = SourceForRelid(relid, false);
 	Relation	rel;
 	SourceLayout layout;
 	Oid			newtype;
+	int			r;
+	bool		read = false;
 
 	if (src == NULL)
-		return;
+		return false;
 	rel = relation_open(relid, AccessShareLock);
 	SourceLayoutForDesc(&layout, src, RelationGetDescr(rel), src->relname, false, false);
 	relation_close(rel, NoLock);
+	for (r = 0; r < SourceKinds[src->kind].nroles; r++)
+		read |= (column && src->columns[r] && strcmp(src->columns[r], column) == 0);
 	newtype = layout.type[ROLE_KEY];
 	if (newtype == src->key_type)
-		return;
+		return read;
 	if (SPI_execute_with_args("SELECT crm_grade._key_type_changed($1, $2)", 2,
 							  (Oid[]) {REGCLASSOID, REGTYPEOID},
 							  (Datum[]) {ObjectIdGetDatum(relid), ObjectIdGetDatum(newtype)},
 							  NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not follow the new key type of %s", src->relname);
 	SourcesForget();
+	return read;
 }
 
 /* A renamed column of an attached table: follow it. */
 static void
-OnColumnRenamed(RenameStmt *stmt, Oid relid)
+OnColumnRenamed(Oid relid, const char *oldname, const char *newname)
 {
 	Source	   *src = SourceForRelid(relid, false);
 	int			r;
 
-	if (src == NULL || stmt->renameType != OBJECT_COLUMN)
+	if (src == NULL)
 		return;
 	for (r = 0; r < SourceKinds[src->kind].nroles; r++)
 	{
-		if (src->columns[r] == NULL || strcmp(src->columns[r], stmt->subname) != 0)
+		if (src->columns[r] == NULL || strcmp(src->columns[r], oldname) != 0)
 			continue;
 		if (SPI_execute_with_args("UPDATE crm_grade.source s SET columns = pg_catalog.jsonb_set(s.columns, "
 								  "ARRAY[$2], pg_catalog.to_jsonb($3)) "
@@ -433,10 +491,64 @@ OnColumnRenamed(RenameStmt *stmt, Oid relid)
 								  3, (Oid[]) {OIDOID, TEXTOID, TEXTOID},
 								  (Datum[]) {ObjectIdGetDatum(relid),
 									  CStringGetTextDatum(SourceKinds[src->kind].roles[r].name),
-								  CStringGetTextDatum(stmt->newname)},
+								  CStringGetTextDatum(newname)},
 								  NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "crm_grade: could not follow a renamed column");
 		SourcesForget();
+	}
+}
+
+/*
+ * The mode each of crm_grade's triggers must fire in: the statement
+ * triggers as the application's writes do (origin), the row trigger only
+ * for replicated rows, TRUNCATE always.  ALTER TABLE ... ENABLE TRIGGER
+ * ALL (a restore procedure, say) resets them all to origin: put them back,
+ * leaving disabled ones disabled.
+ */
+static char
+TriggerMode(const char *name)
+{
+	if (strcmp(name, REPLICA_TRIGGER) == 0)
+		return TRIGGER_FIRES_ON_REPLICA;
+	if (strcmp(name, "crm_grade_truncate") == 0)
+		return TRIGGER_FIRES_ALWAYS;
+	return TRIGGER_FIRES_ON_ORIGIN;
+}
+
+static void
+FixTriggerModes(Oid relid)
+{
+	ListCell   *lc;
+	uint64		i;
+
+	if (SourceForRelid(relid, true) == NULL)
+		return;
+	foreach(lc, PartitionTree(relid))
+	{
+		Oid			rel = lfirst_oid(lc);
+		SPITupleTable *tt;
+
+		if (SPI_execute_with_args("SELECT g.tgname::pg_catalog.text, g.tgenabled FROM pg_catalog.pg_trigger g "
+								  "WHERE g.tgrelid OPERATOR(pg_catalog.=) $1 "
+								  "AND g.tgname::pg_catalog.text OPERATOR(pg_catalog.~~) 'crm\\_grade\\_%'",
+								  1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(rel)},
+								  NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "crm_grade: could not read the triggers of %s", RelName(rel));
+		tt = SPI_tuptable;
+		for (i = 0; i < tt->numvals; i++)
+		{
+			bool		isnull;
+			char	   *name = SPI_getvalue(tt->vals[i], tt->tupdesc, 1);
+			char		mode = DatumGetChar(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
+			char		want = TriggerMode(name);
+
+			if (mode == TRIGGER_DISABLED || mode == want)
+				continue;
+			OwnDdl(psprintf("ALTER TABLE %s ENABLE %s TRIGGER %s", RelName(rel),
+							want == TRIGGER_FIRES_ON_REPLICA ? "REPLICA" :
+							want == TRIGGER_FIRES_ALWAYS ? "ALWAYS" : "",
+							quote_identifier(name)));
+		}
 	}
 }
 
@@ -449,41 +561,6 @@ PartitionOf(AlterTableCmd *at)
 	if (pc == NULL || !IsA(pc, PartitionCmd) || pc->name == NULL)
 		elog(ERROR, "crm_grade: unexpected ALTER TABLE ... PARTITION command");
 	return RangeVarGetRelid(pc->name, NoLock, false);
-}
-
-/* The subcommands of one ALTER TABLE. */
-static void
-OnAlterTable(CollectedCommand *cmd)
-{
-	Oid			relid = cmd->d.alterTable.objectId;
-	ListCell   *lc;
-
-	foreach(lc, cmd->d.alterTable.subcmds)
-	{
-		CollectedATSubcmd *sub = lfirst(lc);
-		AlterTableCmd *at = (AlterTableCmd *) sub->parsetree;
-
-		if (!IsA(at, AlterTableCmd))
-			continue;
-		switch (at->subtype)
-		{
-			case AT_AttachPartition:
-				OnPartitionAdded(relid, PartitionOf(at), true);
-				break;
-			case AT_DetachPartition:
-			case AT_DetachPartitionFinalize:
-				OnPartitionDetached(relid, PartitionOf(at));
-				break;
-			case AT_AlterColumnType:
-				OnColumnTypeChanged(relid);
-				break;
-			case AT_AddInherit:
-				RefuseInheritance(relid, sub->address.objectId);
-				break;
-			default:
-				break;
-		}
-	}
 }
 
 /* The direct inheritance parents of a relation. */
@@ -506,21 +583,172 @@ InheritanceParents(Oid relid)
 	return parents;
 }
 
-/* CREATE TABLE: a partition of an attached table, or an inheritance child. */
-static void
-OnCreateTable(CreateStmt *stmt, Oid relid)
+/* What one DDL command asks crm_grade to do, resolved as the command was. */
+typedef enum DdlActionKind
 {
+	ACT_PARTITION_ADDED,
+	ACT_PARTITION_CREATED,
+	ACT_PARTITION_DETACHED,
+	ACT_TYPE_CHANGED,
+	ACT_INHERIT,
+	ACT_RENAMED,
+	ACT_TRIGGER_MODES
+} DdlActionKind;
+
+typedef struct DdlAction
+{
+	DdlActionKind kind;
+	Oid			relid;
+	Oid			other;			/* partition, inheritance parent */
+	char	   *name;			/* column */
+	char	   *newname;
+} DdlAction;
+
+static List *
+AddAction(List *actions, DdlActionKind kind, Oid relid, Oid other, char *name, char *newname)
+{
+	DdlAction  *a = palloc0(sizeof(DdlAction));
+
+	a->kind = kind;
+	a->relid = relid;
+	a->other = other;
+	a->name = name;
+	a->newname = newname;
+	return lappend(actions, a);
+}
+
+/* The actions of the subcommands of one ALTER TABLE. */
+static List *
+AlterTableActions(List *actions, CollectedCommand *cmd)
+{
+	Oid			relid = cmd->d.alterTable.objectId;
 	ListCell   *lc;
 
-	if (stmt->partbound != NULL)
+	foreach(lc, cmd->d.alterTable.subcmds)
 	{
-		OnPartitionAdded(get_partition_parent(relid, true), relid, false);
-		return;
+		CollectedATSubcmd *sub = lfirst(lc);
+		AlterTableCmd *at = (AlterTableCmd *) sub->parsetree;
+
+		if (!IsA(at, AlterTableCmd))
+			continue;
+		switch (at->subtype)
+		{
+			case AT_AttachPartition:
+				actions = AddAction(actions, ACT_PARTITION_ADDED, relid, PartitionOf(at), NULL, NULL);
+				break;
+			case AT_DetachPartition:
+			case AT_DetachPartitionFinalize:
+				actions = AddAction(actions, ACT_PARTITION_DETACHED, relid, PartitionOf(at), NULL, NULL);
+				break;
+			case AT_AlterColumnType:
+				actions = AddAction(actions, ACT_TYPE_CHANGED, relid, InvalidOid, at->name, NULL);
+				break;
+			case AT_AddInherit:
+				actions = AddAction(actions, ACT_INHERIT, relid,
+									RangeVarGetRelid((RangeVar *) at->def, NoLock, false), NULL, NULL);
+				break;
+			case AT_EnableTrig:
+			case AT_EnableAlwaysTrig:
+			case AT_EnableReplicaTrig:
+			case AT_EnableTrigAll:
+			case AT_EnableTrigUser:
+				actions = AddAction(actions, ACT_TRIGGER_MODES, relid, InvalidOid, NULL, NULL);
+				break;
+			default:
+				break;
+		}
 	}
-	if (stmt->inhRelations == NIL)
-		return;
-	foreach(lc, InheritanceParents(relid))
-		RefuseInheritance(relid, lfirst_oid(lc));
+	return actions;
+}
+
+/*
+ * What the commands of this ddl_command_end ask for.  Runs as the role that
+ * ran the DDL, with its search_path, so that the names in the commands
+ * resolve as they did.
+ */
+static List *
+CollectDdlActions(void)
+{
+	List	   *actions = NIL;
+	SPITupleTable *tt;
+	uint64		i;
+
+	if (SPI_execute("SELECT c.objid, c.classid, c.command FROM pg_catalog.pg_event_trigger_ddl_commands() c",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not read the DDL commands");
+	tt = SPI_tuptable;
+	for (i = 0; i < tt->numvals; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
+		Oid			classid = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
+		CollectedCommand *cmd = (CollectedCommand *) DatumGetPointer(SPI_getbinval(tt->vals[i], tt->tupdesc, 3, &isnull));
+
+		if (isnull || cmd == NULL || classid != RelationRelationId)
+			continue;
+		if (cmd->type == SCT_AlterTable)
+			actions = AlterTableActions(actions, cmd);
+		else if (cmd->type == SCT_Simple && IsA(cmd->parsetree, CreateStmt))
+		{
+			CreateStmt *stmt = (CreateStmt *) cmd->parsetree;
+			ListCell   *lc;
+
+			if (stmt->partbound != NULL)
+				actions = AddAction(actions, ACT_PARTITION_CREATED, relid, InvalidOid, NULL, NULL);
+			else if (stmt->inhRelations != NIL)
+				foreach(lc, InheritanceParents(relid))
+					actions = AddAction(actions, ACT_INHERIT, relid, lfirst_oid(lc), NULL, NULL);
+		}
+		else if (cmd->type == SCT_Simple && IsA(cmd->parsetree, RenameStmt) &&
+				 ((RenameStmt *) cmd->parsetree)->renameType == OBJECT_COLUMN)
+		{
+			RenameStmt *stmt = (RenameStmt *) cmd->parsetree;
+
+			actions = AddAction(actions, ACT_RENAMED, cmd->d.simple.address.objectId, InvalidOid,
+								pstrdup(stmt->subname), pstrdup(stmt->newname));
+		}
+	}
+	return actions;
+}
+
+/* Carry out the actions, as crm_grade's owner. */
+static void
+RunDdlActions(List *actions)
+{
+	bool		refresh_all = false;
+	ListCell   *lc;
+
+	foreach(lc, actions)
+	{
+		DdlAction  *a = lfirst(lc);
+
+		switch (a->kind)
+		{
+			case ACT_PARTITION_ADDED:
+				OnPartitionAdded(a->relid, a->other, true);
+				break;
+			case ACT_PARTITION_CREATED:
+				OnPartitionAdded(get_partition_parent(a->relid, true), a->relid, false);
+				break;
+			case ACT_PARTITION_DETACHED:
+				OnPartitionDetached(a->relid, a->other);
+				break;
+			case ACT_TYPE_CHANGED:
+				refresh_all |= OnColumnTypeChanged(a->relid, a->name);
+				break;
+			case ACT_INHERIT:
+				RefuseInheritance(a->relid, a->other);
+				break;
+			case ACT_RENAMED:
+				OnColumnRenamed(a->relid, a->name, a->newname);
+				break;
+			case ACT_TRIGGER_MODES:
+				FixTriggerModes(a->relid);
+				break;
+		}
+	}
+	if (refresh_all)
+		RefreshAll("column_altered");
 }
 
 /*
@@ -531,33 +759,21 @@ Datum
 crm_grade_on_ddl_end(PG_FUNCTION_ARGS)
 {
 	CrmIdentity id;
-	SPITupleTable *tt;
-	uint64		i;
+	List	   *actions;
 
-	if (!EnterIfAttached(fcinfo, &id))
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo) || crm_own_ddl_depth > 0)
 		PG_RETURN_VOID();
-	if (SPI_execute("SELECT c.objid, c.command FROM pg_catalog.pg_event_trigger_ddl_commands() c "
-					"WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
-					"AND c.command_tag IN ('CREATE TABLE', 'ALTER TABLE')",
-					false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "crm_grade: could not read the DDL commands");
-	tt = SPI_tuptable;
-	for (i = 0; i < tt->numvals; i++)
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crm_grade: SPI_connect failed");
+	actions = CollectDdlActions();
+	if (actions != NIL)
 	{
-		bool		isnull;
-		Oid			relid = DatumGetObjectId(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull));
-		CollectedCommand *cmd = (CollectedCommand *) DatumGetPointer(SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull));
-
-		if (isnull || cmd == NULL)
-			continue;
-		if (cmd->type == SCT_AlterTable)
-			OnAlterTable(cmd);
-		else if (cmd->type == SCT_Simple && IsA(cmd->parsetree, CreateStmt))
-			OnCreateTable((CreateStmt *) cmd->parsetree, relid);
-		else if (cmd->type == SCT_Simple && IsA(cmd->parsetree, RenameStmt))
-			OnColumnRenamed((RenameStmt *) cmd->parsetree, relid);
+		CrmBecomeOwner(&id);
+		if (SourcesLoad()->n > 0)
+			RunDdlActions(actions);
+		CrmRestoreIdentity(&id);
 	}
-	CrmLeave(&id);
+	SPI_finish();
 	PG_RETURN_VOID();
 }
 
@@ -588,20 +804,13 @@ DropsCrmGrade(Node *parsetree, DropBehavior *behavior)
  * application's tables and drop the views attach_*() made, so that the
  * extension goes without CASCADE and no application row is touched.
  */
-Datum
-crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
+static void
+BeforeDropExtension(DropBehavior behavior)
 {
-	EventTriggerData *trigdata;
-	DropBehavior behavior;
 	CrmIdentity id;
 	SourceSet  *set;
 	int			i;
 
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo) || crm_own_ddl_depth > 0)
-		PG_RETURN_VOID();
-	trigdata = (EventTriggerData *) fcinfo->context;
-	if (!DropsCrmGrade(trigdata->parsetree, &behavior))
-		PG_RETURN_VOID();
 	CrmEnter(&id);
 	set = SourcesLoad();
 	for (i = 0; i < set->n; i++)
@@ -612,5 +821,82 @@ crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
 			OwnDdl(psprintf("DROP VIEW crm_grade.%s %s", TypedViews[i],
 							behavior == DROP_CASCADE ? "CASCADE" : "RESTRICT"));
 	CrmLeave(&id);
+}
+
+/* Is the relation, or any partition under it, attached on its own? */
+static Source *
+AttachedInTree(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, PartitionTree(relid))
+	{
+		Source	   *src = SourceForRelid(lfirst_oid(lc), false);
+
+		if (src)
+			return src;
+	}
+	return NULL;
+}
+
+/*
+ * ALTER TABLE parent ATTACH PARTITION x: refused, before PostgreSQL tries
+ * to clone crm_grade's row trigger onto x, when parent is (in) an attached
+ * table and x (or a partition under it) is attached on its own: its rows
+ * would count twice.
+ */
+static void
+BeforeAttachPartition(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *at = lfirst(lc);
+		PartitionCmd *pc;
+		Oid			parent,
+					partition;
+		Source	   *src,
+				   *own;
+		CrmIdentity id;
+
+		if (!IsA(at, AlterTableCmd) || at->subtype != AT_AttachPartition)
+			continue;
+		pc = (PartitionCmd *) at->def;
+		parent = RangeVarGetRelid(stmt->relation, NoLock, true);
+		partition = RangeVarGetRelid(pc->name, NoLock, true);
+		if (!OidIsValid(parent) || !OidIsValid(partition))
+			continue;
+		CrmEnter(&id);
+		src = SourceForRelid(parent, true);
+		own = src ? AttachedInTree(partition) : NULL;
+		if (own)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("%s is attached to crm_grade on its own and cannot become part of attached table %s",
+							own->relname, src->relname),
+					 errdetail("Its rows would be graded twice."),
+					 errhint("Detach it first with crm_grade.detach('%s').", own->relname)));
+		CrmLeave(&id);
+	}
+}
+
+/*
+ * ddl_command_start: DROP EXTENSION crm_grade, and ALTER TABLE ... ATTACH
+ * PARTITION, which must be refused before PostgreSQL acts on it.
+ */
+Datum
+crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
+{
+	EventTriggerData *trigdata;
+	DropBehavior behavior;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo) || crm_own_ddl_depth > 0)
+		PG_RETURN_VOID();
+	trigdata = (EventTriggerData *) fcinfo->context;
+	if (DropsCrmGrade(trigdata->parsetree, &behavior))
+		BeforeDropExtension(behavior);
+	else if (trigdata->parsetree && IsA(trigdata->parsetree, AlterTableStmt))
+		BeforeAttachPartition((AlterTableStmt *) trigdata->parsetree);
 	PG_RETURN_VOID();
 }

@@ -121,6 +121,6 @@ CREATE EVENT TRIGGER crm_grade_sql_drop ON sql_drop EXECUTE FUNCTION @extschema@
 DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_end;
 CREATE EVENT TRIGGER crm_grade_ddl_end ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
 	EXECUTE FUNCTION @extschema@._on_ddl_end();
-DROP EVENT TRIGGER IF EXISTS crm_grade_drop_extension;
-CREATE EVENT TRIGGER crm_grade_drop_extension ON ddl_command_start WHEN TAG IN ('DROP EXTENSION')
+DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_start;
+CREATE EVENT TRIGGER crm_grade_ddl_start ON ddl_command_start WHEN TAG IN ('DROP EXTENSION', 'ALTER TABLE')
 	EXECUTE FUNCTION @extschema@._on_ddl_start();

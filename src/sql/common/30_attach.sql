@@ -122,15 +122,20 @@ BEGIN
 	END LOOP;
 END $$;
 
--- A key as its type, or NULL when the stored text is not one (grade_history
--- keeps the keys of tables attached earlier, maybe of another kind).
-CREATE OR REPLACE FUNCTION @extschema@._key_cast_sql(expr text, keytype regtype) RETURNS text
+-- A key as its type, or NULL when the stored text is not one.
+-- grade_history keeps the keys of tables attached earlier, maybe of another
+-- kind (any_kind); the state's keys are always of the attached kind, but
+-- may not fit a type the views could not be widened to (a view of the
+-- user's depending on them): NULL then, never an error for the reader.
+CREATE OR REPLACE FUNCTION @extschema@._key_cast_sql(expr text, keytype regtype, any_kind boolean) RETURNS text
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT CASE keytype
-		WHEN 'smallint'::regtype THEN format('CASE WHEN %1$s ~ ''^-?[0-9]{1,5}$'' AND %1$s::pg_catalog.numeric BETWEEN -32768 AND 32767 THEN %1$s::pg_catalog.int2 END', expr)
-		WHEN 'integer'::regtype THEN format('CASE WHEN %1$s ~ ''^-?[0-9]{1,10}$'' AND %1$s::pg_catalog.numeric BETWEEN -2147483648 AND 2147483647 THEN %1$s::pg_catalog.int4 END', expr)
-		WHEN 'bigint'::regtype THEN format('CASE WHEN %1$s ~ ''^-?[0-9]{1,19}$'' AND %1$s::pg_catalog.numeric BETWEEN -9223372036854775808 AND 9223372036854775807 THEN %1$s::pg_catalog.int8 END', expr)
-		WHEN 'uuid'::regtype THEN format('CASE WHEN %1$s ~ ''^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'' THEN %1$s::pg_catalog.uuid END', expr)
+	SELECT CASE
+		WHEN keytype = 'smallint'::regtype THEN format('CASE WHEN %2$s %1$s::pg_catalog.numeric BETWEEN -32768 AND 32767 THEN %1$s::pg_catalog.int2 END',
+			expr, CASE WHEN any_kind THEN format('%s ~ ''^-?[0-9]{1,5}$'' AND', expr) ELSE format('length(%s) <= 4 OR', expr) END)
+		WHEN keytype = 'integer'::regtype THEN format('CASE WHEN %2$s %1$s::pg_catalog.numeric BETWEEN -2147483648 AND 2147483647 THEN %1$s::pg_catalog.int4 END',
+			expr, CASE WHEN any_kind THEN format('%s ~ ''^-?[0-9]{1,10}$'' AND', expr) ELSE format('length(%s) <= 9 OR', expr) END)
+		WHEN keytype = 'bigint'::regtype AND any_kind THEN format('CASE WHEN %1$s ~ ''^-?[0-9]{1,19}$'' AND %1$s::pg_catalog.numeric BETWEEN -9223372036854775808 AND 9223372036854775807 THEN %1$s::pg_catalog.int8 END', expr)
+		WHEN keytype = 'uuid'::regtype AND any_kind THEN format('CASE WHEN %1$s ~ ''^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'' THEN %1$s::pg_catalog.uuid END', expr)
 		ELSE format('%s::%s', expr, keytype)
 	END
 $$;
@@ -160,7 +165,7 @@ BEGIN
 	END IF;
 	EXECUTE format($v$
 		CREATE OR REPLACE VIEW @extschema@.customer_grades AS
-		SELECT s.customer::%1$s AS customer, s.grade, s.score, s.lifecycle, s.risk, s.owner,
+		SELECT %1$s AS customer, s.grade, s.score, s.lifecycle, s.risk, s.owner,
 			   s.amount_12m, s.orders_12m, s.total_amount, s.orders_total,
 			   s.first_order_at, s.last_order_at, s.last_contact_at, s.next_follow_up_at,
 			   s.next_follow_up_at < @extschema@.as_of() AS follow_up_overdue,
@@ -170,18 +175,18 @@ BEGIN
 			   floor(extract(epoch FROM @extschema@.as_of() - s.first_order_at) / 86400)::integer AS tenure_days,
 			   floor(extract(epoch FROM @extschema@.as_of() - s.last_order_at) / 86400)::integer AS days_since_last_order,
 			   s.grade_rank, s.valid_until
-		  FROM @extschema@.customer_state s$v$, keytype);
+		  FROM @extschema@.customer_state s$v$, @extschema@._key_cast_sql('s.customer', keytype, false));
 	EXECUTE format($v$
 		CREATE OR REPLACE VIEW @extschema@.grade_history AS
 		SELECT %1$s AS customer, h.changed_at, h.old_grade, h.new_grade,
 			   h.old_lifecycle, h.new_lifecycle, h.old_risk, h.new_risk, h.reason
-		  FROM @extschema@.history h$v$, @extschema@._key_cast_sql('h.customer', keytype));
+		  FROM @extschema@.history h$v$, @extschema@._key_cast_sql('h.customer', keytype, true));
 	EXECUTE format($v$
 		CREATE OR REPLACE VIEW @extschema@.data_issues AS
-		SELECT i ->> 'source' AS source, s.customer::%1$s AS customer, i ->> 'column' AS column_name,
+		SELECT i ->> 'source' AS source, %1$s AS customer, i ->> 'column' AS column_name,
 			   i ->> 'value' AS value, i ->> 'problem' AS problem, s.graded_at AS seen_at
 		  FROM @extschema@.customer_state s, pg_catalog.jsonb_array_elements(s.data_issues) i
-		 WHERE s.data_issues IS NOT NULL$v$, keytype);
+		 WHERE s.data_issues IS NOT NULL$v$, @extschema@._key_cast_sql('s.customer', keytype, false));
 	COMMENT ON VIEW @extschema@.customer_grades IS 'one row per customer: grade, metrics and follow-up, keyed by the application''s customer key';
 	COMMENT ON COLUMN @extschema@.customer_grades.customer IS 'the application''s customer key, with its own type';
 	COMMENT ON COLUMN @extschema@.customer_grades.grade IS 'grade given by the active policy';
@@ -286,7 +291,15 @@ CREATE OR REPLACE FUNCTION @extschema@.detach(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.tbl = detach.tbl) THEN
-		RAISE NOTICE 'relation % is not attached to crm_grade, skipping', tbl;
+		IF EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.tbl IN (SELECT a.relid FROM pg_partition_ancestors(detach.tbl) a)) THEN
+			RAISE NOTICE 'relation % is not attached to crm_grade, skipping', tbl
+				USING DETAIL = format('It is a partition of attached table %s, which crm_grade follows as a whole.',
+									  (SELECT s.tbl FROM @extschema@.source s
+									    WHERE s.tbl IN (SELECT a.relid FROM pg_partition_ancestors(detach.tbl) a) LIMIT 1)),
+					  HINT = 'ALTER TABLE ... DETACH PARTITION takes it out of grading; crm_grade.detach() of the partitioned table stops grading all of it.';
+		ELSE
+			RAISE NOTICE 'relation % is not attached to crm_grade, skipping', tbl;
+		END IF;
 		RETURN;
 	END IF;
 	PERFORM @extschema@._remove_triggers(tbl);

@@ -13,7 +13,7 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.check_policy(jsonb, text),
 	@extschema@._check_columns(regclass, text, jsonb),
 	@extschema@._key_family(regtype),
-	@extschema@._key_cast_sql(text, regtype),
+	@extschema@._key_cast_sql(text, regtype, boolean),
 	@extschema@._sql_condition(jsonb, jsonb),
 	@extschema@._sql_grade(jsonb, jsonb),
 	@extschema@._verify_attributes(jsonb),
