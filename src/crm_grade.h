@@ -16,7 +16,9 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "pgtime.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #if PG_VERSION_NUM < 150000
@@ -64,6 +66,90 @@ extern int	CrmMonthIndex(TimestampTz t);
 extern TimestampTz CrmNextMonthStart(TimestampTz t);
 extern int64 CrmDaysBetween(TimestampTz from, TimestampTz to);
 extern TimestampTz CrmLocalToTimestampTz(Timestamp local);
+
+/*
+ * SPI calls return in SPI's procedure memory context, whatever context the
+ * caller was in: these keep the caller's, so that what crm_grade allocates
+ * after a call lives (and is reset) where it meant it to.
+ */
+#define CRM_SPI_KEEPING_CONTEXT(type, call) \
+	do { \
+		MemoryContext crm_spi_saved_ = CurrentMemoryContext; \
+		type = (call); \
+		MemoryContextSwitchTo(crm_spi_saved_); \
+	} while (0)
+
+static inline int
+CrmSpiExecute(const char *src, bool read_only, long count)
+{
+	int			rc;
+
+	CRM_SPI_KEEPING_CONTEXT(rc, SPI_execute(src, read_only, count));
+	return rc;
+}
+
+static inline int
+CrmSpiExecuteWithArgs(const char *src, int nargs, Oid *argtypes, Datum *values,
+					  const char *nulls, bool read_only, long count)
+{
+	int			rc;
+
+	CRM_SPI_KEEPING_CONTEXT(rc, SPI_execute_with_args(src, nargs, argtypes, values, nulls,
+													  read_only, count));
+	return rc;
+}
+
+static inline int
+CrmSpiExecutePlan(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only, long count)
+{
+	int			rc;
+
+	CRM_SPI_KEEPING_CONTEXT(rc, SPI_execute_plan(plan, values, nulls, read_only, count));
+	return rc;
+}
+
+static inline int
+CrmSpiExecuteSnapshot(SPIPlanPtr plan, Datum *values, const char *nulls, Snapshot snapshot,
+					  bool read_only, long count)
+{
+	int			rc;
+
+	CRM_SPI_KEEPING_CONTEXT(rc, SPI_execute_snapshot(plan, values, nulls, snapshot,
+													 InvalidSnapshot, read_only, false, count));
+	return rc;
+}
+
+static inline Portal
+CrmSpiCursorOpen(SPIPlanPtr plan, Datum *values, const char *nulls)
+{
+	Portal		portal;
+
+	CRM_SPI_KEEPING_CONTEXT(portal, SPI_cursor_open(NULL, plan, values, nulls, false));
+	return portal;
+}
+
+static inline void
+CrmSpiCursorFetch(Portal portal, long count)
+{
+	MemoryContext saved = CurrentMemoryContext;
+
+	SPI_cursor_fetch(portal, true, count);
+	MemoryContextSwitchTo(saved);
+}
+
+static inline SPIPlanPtr
+CrmSpiPrepareKept(const char *src, int nargs, Oid *argtypes)
+{
+	MemoryContext saved = CurrentMemoryContext;
+	SPIPlanPtr	plan = SPI_prepare(src, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "crm_grade: could not prepare \"%s\": %s", src,
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	MemoryContextSwitchTo(saved);
+	return plan;
+}
 
 /* ---------- guard against reacting to crm_grade's own DDL (ddl.c) ---------- */
 

@@ -43,9 +43,13 @@
 #include "fmgr.h"
 #include "nodes/parsenodes.h"
 #include "tcop/deparse_utility.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
@@ -57,6 +61,15 @@ PG_FUNCTION_INFO_V1(crm_grade_on_ddl_start);
 
 /* While crm_grade runs DDL of its own, its event triggers stand aside. */
 int			crm_own_ddl_depth = 0;
+
+/*
+ * The customers of the partitions a DROP is about to take, read at
+ * ddl_command_start (after the drop, nothing says whose rows they were),
+ * re-read at sql_drop.  Valid in the transaction that read them.
+ */
+static LocalTransactionId pending_drop_lxid = InvalidLocalTransactionId;
+static char **pending_drop_keys = NULL;
+static int	pending_drop_nkeys = 0;
 
 static const char *const StatementTriggers[] = {
 	"crm_grade_insert", "crm_grade_update", "crm_grade_delete", "crm_grade_truncate"
@@ -74,7 +87,7 @@ OwnDdl(const char *sql)
 	crm_own_ddl_depth++;
 	PG_TRY();
 	{
-		if (SPI_execute(sql, false, 0) < 0)
+		if (CrmSpiExecute(sql, false, 0) < 0)
 			elog(ERROR, "crm_grade: could not run \"%s\"", sql);
 	}
 	PG_FINALLY();
@@ -269,7 +282,7 @@ CheckMasterStillUnique(void)
 
 	if (master == NULL || get_rel_name(master->relid) == NULL)
 		return;
-	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+	if (CrmSpiExecuteWithArgs("SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
 							  "ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid "
 							  "AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0] "
 							  "WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisunique AND i.indpred IS NULL "
@@ -297,7 +310,7 @@ DetachDropped(Oid relid, const char *name)
 			(errmsg("crm_grade: attached table %s was dropped; it is detached", name),
 			 errdetail("Every customer is graded again without its rows; each change is in crm_grade.grade_history with reason \"detach\"."),
 			 errhint("Attach its replacement with crm_grade.attach_*().")));
-	if (SPI_execute_with_args("DELETE FROM crm_grade.source s WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	if (CrmSpiExecuteWithArgs("DELETE FROM crm_grade.source s WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
 							  1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(relid)},
 							  NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "crm_grade: could not detach a dropped table");
@@ -307,7 +320,7 @@ DetachDropped(Oid relid, const char *name)
 /*
  * An attached table dropped: its attachment goes with a WARNING, and every
  * customer is re-read without it, each change logged.  A partition dropped:
- * every customer is re-read (which customers it held is gone with it).
+ * the customers it held (read before the drop, see BeforeDrop) are re-read.
  * A column crm_grade reads: refused.
  */
 Datum
@@ -315,17 +328,14 @@ crm_grade_on_sql_drop(PG_FUNCTION_ARGS)
 {
 	CrmIdentity id;
 	bool		refresh = false;
-	const char *event = "partition_dropped";
 	SPITupleTable *tt;
 	uint64		i;
 
 	if (!EnterIfAttached(fcinfo, &id))
 		PG_RETURN_VOID();
-	if (SPI_execute("SELECT d.objid, d.objsubid, d.object_type, d.address_names[3], d.object_identity "
+	if (CrmSpiExecute("SELECT d.objid, d.objsubid, d.object_type, d.address_names[3], d.object_identity "
 					"FROM pg_catalog.pg_event_trigger_dropped_objects() d "
-					"WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass "
-					"OR (d.object_type OPERATOR(pg_catalog.=) 'trigger' AND d.object_identity "
-					"OPERATOR(pg_catalog.~~) 'crm\\_grade\\_insert on %')",
+					"WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass",
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not read the dropped objects");
 	tt = SPI_tuptable;
@@ -337,11 +347,6 @@ crm_grade_on_sql_drop(PG_FUNCTION_ARGS)
 		int32		subid = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 2, &isnull));
 		Source	   *src;
 
-		if (strcmp(SPI_getvalue(tup, tt->tupdesc, 3), "trigger") == 0)
-		{
-			refresh = true;
-			continue;
-		}
 		if ((src = SourceForRelid(objid, false)) == NULL)
 			continue;
 		if (subid > 0)
@@ -349,19 +354,18 @@ crm_grade_on_sql_drop(PG_FUNCTION_ARGS)
 		else
 			DetachDropped(objid, SPI_getvalue(tup, tt->tupdesc, 5));
 		if (subid == 0)
-		{
 			refresh = true;
-			event = "detach";
-		}
 	}
 	CheckMasterStillUnique();
 	if (refresh)
 	{
-		if (strcmp(event, "detach") == 0 &&
-			SPI_execute("SELECT crm_grade._build_views()", false, 0) != SPI_OK_SELECT)
+		if (CrmSpiExecute("SELECT crm_grade._build_views()", false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "crm_grade: could not rebuild the views");
-		RefreshAll(event);
+		RefreshAll("detach");
 	}
+	else if (pending_drop_lxid == MyProc->lxid && pending_drop_nkeys > 0)
+		RefreshKeys(pending_drop_keys, pending_drop_nkeys, "partition_dropped");
+	pending_drop_lxid = InvalidLocalTransactionId;
 	CrmLeave(&id);
 	PG_RETURN_VOID();
 }
@@ -393,7 +397,7 @@ RefuseInheritance(Oid child, Oid parent)
 static void
 CheckRowsOf(Oid relid, Source *src)
 {
-	if (SPI_execute_with_args("SELECT crm_grade._check_rows($1, s.kind, s.columns) FROM crm_grade.source s "
+	if (CrmSpiExecuteWithArgs("SELECT crm_grade._check_rows($1, s.kind, s.columns) FROM crm_grade.source s "
 							  "WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $2",
 							  2, (Oid[]) {REGCLASSOID, OIDOID},
 							  (Datum[]) {ObjectIdGetDatum(relid), ObjectIdGetDatum(src->relid)},
@@ -463,7 +467,7 @@ OnColumnTypeChanged(Oid relid, const char *column)
 	newtype = layout.type[ROLE_KEY];
 	if (newtype == src->key_type)
 		return read;
-	if (SPI_execute_with_args("SELECT crm_grade._key_type_changed($1, $2)", 2,
+	if (CrmSpiExecuteWithArgs("SELECT crm_grade._key_type_changed($1, $2)", 2,
 							  (Oid[]) {REGCLASSOID, REGTYPEOID},
 							  (Datum[]) {ObjectIdGetDatum(relid), ObjectIdGetDatum(newtype)},
 							  NULL, false, 0) != SPI_OK_SELECT)
@@ -485,7 +489,7 @@ OnColumnRenamed(Oid relid, const char *oldname, const char *newname)
 	{
 		if (src->columns[r] == NULL || strcmp(src->columns[r], oldname) != 0)
 			continue;
-		if (SPI_execute_with_args("UPDATE crm_grade.source s SET columns = pg_catalog.jsonb_set(s.columns, "
+		if (CrmSpiExecuteWithArgs("UPDATE crm_grade.source s SET columns = pg_catalog.jsonb_set(s.columns, "
 								  "ARRAY[$2], pg_catalog.to_jsonb($3)) "
 								  "WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
 								  3, (Oid[]) {OIDOID, TEXTOID, TEXTOID},
@@ -528,7 +532,7 @@ FixTriggerModes(Oid relid)
 		Oid			rel = lfirst_oid(lc);
 		SPITupleTable *tt;
 
-		if (SPI_execute_with_args("SELECT g.tgname::pg_catalog.text, g.tgenabled FROM pg_catalog.pg_trigger g "
+		if (CrmSpiExecuteWithArgs("SELECT g.tgname::pg_catalog.text, g.tgenabled FROM pg_catalog.pg_trigger g "
 								  "WHERE g.tgrelid OPERATOR(pg_catalog.=) $1 "
 								  "AND g.tgname::pg_catalog.text OPERATOR(pg_catalog.~~) 'crm\\_grade\\_%'",
 								  1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(rel)},
@@ -673,7 +677,7 @@ CollectDdlActions(void)
 	SPITupleTable *tt;
 	uint64		i;
 
-	if (SPI_execute("SELECT c.objid, c.classid, c.command FROM pg_catalog.pg_event_trigger_ddl_commands() c",
+	if (CrmSpiExecute("SELECT c.objid, c.classid, c.command FROM pg_catalog.pg_event_trigger_ddl_commands() c",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not read the DDL commands");
 	tt = SPI_tuptable;
@@ -881,9 +885,122 @@ BeforeAttachPartition(AlterTableStmt *stmt)
 	}
 }
 
+/* Tables and partitioned tables whose catalog column col equals value. */
+static List *
+RelationsWhere(const char *col, Oid value)
+{
+	List	   *relids = NIL;
+	uint64		i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crm_grade: SPI_connect failed");
+	if (CrmSpiExecuteWithArgs(psprintf("SELECT c.oid FROM pg_catalog.pg_class c WHERE %s OPERATOR(pg_catalog.=) $1 "
+									   "AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::pg_catalog.\"char\"[])", col),
+							  1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(value)},
+							  NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not list the relations a DROP takes");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		relids = lappend_oid(relids, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	SPI_finish();
+	return relids;
+}
+
+/* The tables (and partitioned tables) a DROP TABLE, SCHEMA or OWNED takes. */
+static List *
+DropCandidates(Node *parsetree)
+{
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	if (IsA(parsetree, DropStmt) && ((DropStmt *) parsetree)->removeType == OBJECT_TABLE)
+	{
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(lfirst(lc)), NoLock, true);
+
+			if (OidIsValid(relid))
+				relids = lappend_oid(relids, relid);
+		}
+		return relids;
+	}
+	if (IsA(parsetree, DropStmt) && ((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA)
+	{
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			Oid			nsp = get_namespace_oid(strVal(lfirst(lc)), true);
+
+			if (OidIsValid(nsp))
+				relids = list_concat(relids, RelationsWhere("c.relnamespace", nsp));
+		}
+		return relids;
+	}
+	if (IsA(parsetree, DropOwnedStmt))
+	{
+		foreach(lc, ((DropOwnedStmt *) parsetree)->roles)
+		{
+			Oid			role = get_rolespec_oid(lfirst(lc), true);
+
+			if (OidIsValid(role))
+				relids = list_concat(relids, RelationsWhere("c.relowner", role));
+		}
+	}
+	return relids;
+}
+
 /*
- * ddl_command_start: DROP EXTENSION crm_grade, and ALTER TABLE ... ATTACH
- * PARTITION, which must be refused before PostgreSQL acts on it.
+ * Before a DROP: read the customers of every partition of an attached table
+ * it will take (locked first, as the DROP would, so that no write slips in
+ * between), for sql_drop to re-read once the rows are gone.
+ */
+static void
+BeforeDrop(Node *parsetree)
+{
+	List	   *relids = DropCandidates(parsetree);
+	MemoryContext oldcxt;
+	CrmIdentity id;
+	ListCell   *lc;
+
+	pending_drop_lxid = InvalidLocalTransactionId;
+	if (relids == NIL)
+		return;
+	CrmEnter(&id);
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	pending_drop_keys = NULL;
+	pending_drop_nkeys = 0;
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		Source	   *src = SourceForRelid(relid, true);
+		char	  **keys;
+		int			n,
+					i;
+
+		if (src == NULL || src->relid == relid)
+			continue;			/* not graded, or an attached table: sql_drop detaches it */
+		LockRelationOid(relid, AccessExclusiveLock);
+		keys = GatherKeysOf(relid, src, &n);
+		pending_drop_keys = pending_drop_keys == NULL ?
+			palloc(sizeof(char *) * Max(n, 1)) :
+			repalloc(pending_drop_keys, sizeof(char *) * (pending_drop_nkeys + n + 1));
+		for (i = 0; i < n; i++)
+			pending_drop_keys[pending_drop_nkeys++] = keys[i];
+	}
+	if (pending_drop_nkeys > 0)
+		pending_drop_keys = SortDistinctKeys(pending_drop_keys, pending_drop_nkeys, &pending_drop_nkeys);
+	pending_drop_lxid = MyProc->lxid;
+	MemoryContextSwitchTo(oldcxt);
+	CrmLeave(&id);
+}
+
+/*
+ * ddl_command_start: DROP EXTENSION crm_grade; ALTER TABLE ... ATTACH
+ * PARTITION, which must be refused before PostgreSQL acts on it; and the
+ * DROPs that may take partitions of attached tables.
  */
 Datum
 crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
@@ -894,9 +1011,13 @@ crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo) || crm_own_ddl_depth > 0)
 		PG_RETURN_VOID();
 	trigdata = (EventTriggerData *) fcinfo->context;
+	if (trigdata->parsetree == NULL)
+		PG_RETURN_VOID();
 	if (DropsCrmGrade(trigdata->parsetree, &behavior))
 		BeforeDropExtension(behavior);
-	else if (trigdata->parsetree && IsA(trigdata->parsetree, AlterTableStmt))
+	else if (IsA(trigdata->parsetree, AlterTableStmt))
 		BeforeAttachPartition((AlterTableStmt *) trigdata->parsetree);
+	else
+		BeforeDrop(trigdata->parsetree);
 	PG_RETURN_VOID();
 }

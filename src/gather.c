@@ -76,11 +76,7 @@ ScanPlanFor(const char *sql, int nargs, Oid *argtypes)
 	for (i = 0; i < MAX_SCAN_PLANS; i++)
 		if (scan_plans[i].sql && strcmp(scan_plans[i].sql, sql) == 0)
 			return scan_plans[i].plan;
-	plan = SPI_prepare(sql, nargs, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "crm_grade: could not prepare \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
+	plan = CrmSpiPrepareKept(sql, nargs, argtypes);
 	slot = &scan_plans[next_scan_victim];
 	next_scan_victim = (next_scan_victim + 1) % MAX_SCAN_PLANS;
 	if (slot->sql)
@@ -174,7 +170,7 @@ CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, bool filter
 	}
 	CrmBecomeTableOwner(&id, src->relid);
 	plan = ScanPlanFor(ScanSql(src, filtered), filtered ? 1 : 0, &argtype);
-	c->portal = SPI_cursor_open(NULL, plan, filtered ? &keys : NULL, NULL, false);
+	c->portal = CrmSpiCursorOpen(plan, filtered ? &keys : NULL, NULL);
 	CrmRestoreIdentity(&id);
 	if (c->portal == NULL)
 		elog(ERROR, "crm_grade: could not open a cursor on %s", src->relname);
@@ -195,7 +191,7 @@ CursorFetch(GatherCursor *c)
 		SPI_freetuptable(c->tuptable);
 	c->tuptable = NULL;
 	CrmBecomeTableOwner(&id, c->src->relid);
-	SPI_cursor_fetch(c->portal, true, GATHER_BATCH);
+	CrmSpiCursorFetch(c->portal, GATHER_BATCH);
 	CrmRestoreIdentity(&id);
 	c->tuptable = SPI_tuptable;
 	c->pos = 0;
@@ -356,7 +352,7 @@ GatherKeysOf(Oid relid, Source *src, int *nkeys)
 				   quote_identifier(src->columns[ROLE_KEY]), relname,
 				   quote_identifier(src->columns[ROLE_KEY]));
 	CrmBecomeTableOwner(&id, relid);
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+	if (CrmSpiExecute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not read the keys of %s", relname);
 	CrmRestoreIdentity(&id);
 	keys = palloc(sizeof(char *) * Max(SPI_processed, 1));

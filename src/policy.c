@@ -709,17 +709,11 @@ PolicyLoadActive(void)
 		return active_policy;
 	if (plan == NULL)
 	{
-		SPIPlanPtr	fresh = SPI_prepare("SELECT p.name, p.definition FROM crm_grade.policy p "
-										"WHERE p.name = COALESCE((SELECT a.name FROM crm_grade.active_policy a), 'abc')",
-										0, NULL);
-
-		if (fresh == NULL)
-			elog(ERROR, "crm_grade: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(fresh);
-		plan = fresh;
+		plan = CrmSpiPrepareKept("SELECT p.name, p.definition FROM crm_grade.policy p "
+								 "WHERE p.name = COALESCE((SELECT a.name FROM crm_grade.active_policy a), 'abc')",
+								 0, NULL);
 	}
-	if (SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
-							 true, false, 1) != SPI_OK_SELECT)
+	if (CrmSpiExecuteSnapshot(plan, NULL, NULL, GetLatestSnapshot(), true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not read the active policy");
 	if (SPI_processed == 0)
 		ereport(ERROR,

@@ -265,7 +265,7 @@ NextStoredState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *s
 	{
 		if (*tt)
 			SPI_freetuptable(*tt);
-		SPI_cursor_fetch(portal, true, 1000);
+		CrmSpiCursorFetch(portal, 1000);
 		*tt = SPI_tuptable;
 		*pos = 0;
 		if ((*tt)->numvals == 0)

@@ -203,7 +203,7 @@ CheckRejectedAsOf(void)
 				 errmsg("permission denied to set parameter \"crm_grade.as_of\""),
 				 errdetail("It was set to \"%s\" before crm_grade was loaded in this session, by a role that may not set it.",
 						   rejected_as_of),
-				 errhint("crm_grade.as_of changes stored grades: a superuser sets it, or grants SET ON PARAMETER crm_grade.as_of. RESET it to grade at the moment of the write.")));
+				 errhint("crm_grade.as_of changes stored grades: a superuser sets it, or grants SET ON PARAMETER crm_grade.as_of. Open a new session without setting it to grade at the moment of the write.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid value for parameter \"crm_grade.as_of\": \"%s\"", rejected_as_of),

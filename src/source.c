@@ -183,7 +183,7 @@ SourcesLoad(void)
 	}
 	if (cached_sources && cached_sources_relid == relid)
 		return cached_sources;
-	if (SPI_execute("SELECT s.tbl::pg_catalog.oid, s.kind, s.key_type::pg_catalog.oid, s.columns, "
+	if (CrmSpiExecute("SELECT s.tbl::pg_catalog.oid, s.kind, s.key_type::pg_catalog.oid, s.columns, "
 					"s.tbl::pg_catalog.text FROM crm_grade.source s ORDER BY 1",
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not read crm_grade.source");
@@ -308,6 +308,15 @@ SourceLayoutForDesc(SourceLayout *layout, Source *src, TupleDesc desc,
 					 errhint("Attach a column of a usable type, or add one (for example a generated column with a cast).") :
 					 errhint("Change the column back to a usable type, or detach %s with crm_grade.detach() first.",
 							 src->relname)));
+		if (r == ROLE_KEY && !by_position && OidIsValid(src->key_type) &&
+			SourceKeyFamily(layout->type[r]) != SourceKeyFamily(src->key_type))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of relation %s has type %s, but %s is attached with keys of type %s",
+							src->columns[r], relname, format_type_be(att->atttypid), src->relname,
+							format_type_be(src->key_type)),
+					 errdetail("Every attached table identifies customers with the same kind of key."),
+					 errhint("Change the column back, or detach %s and attach it again.", src->relname)));
 		if (role->type == RT_KEY || role->type == RT_LABEL)
 		{
 			getTypeOutputInfo(layout->type[r], &typoutput, &isvarlena);

@@ -162,11 +162,7 @@ GetPlan(StorePlanId id)
 	if (plans[id])
 		return plans[id];
 	sql = PlanSql(id, rowtype, argtypes, &nargs);
-	plan = SPI_prepare(sql, nargs, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "crm_grade: could not prepare \"%s\": %s", sql,
-			 SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
+	plan = CrmSpiPrepareKept(sql, nargs, argtypes);
 	plans[id] = plan;
 	return plan;
 }
@@ -250,7 +246,7 @@ StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
 	{
 		/* the common single-row INSERT of an existing customer: one statement */
 		arg = CStringGetTextDatum(keys[0]);
-		if (SPI_execute_plan(GetPlan(P_LOCK_ONE), &arg, NULL, false, 0) != SPI_OK_SELECT)
+		if (CrmSpiExecutePlan(GetPlan(P_LOCK_ONE), &arg, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "crm_grade: could not lock a customer state");
 		if (SPI_processed == 1)
 		{
@@ -261,9 +257,9 @@ StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	arg = TextArray(keys, n);
-	if (SPI_execute_plan(GetPlan(P_CREATE_LOCK), &arg, NULL, false, 0) != SPI_OK_INSERT)
+	if (CrmSpiExecutePlan(GetPlan(P_CREATE_LOCK), &arg, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "crm_grade: could not create customer states");
-	if (SPI_execute_plan(GetPlan(P_READ_MANY), &arg, NULL, false, 0) != SPI_OK_SELECT)
+	if (CrmSpiExecutePlan(GetPlan(P_READ_MANY), &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not read customer states");
 	for (r = 0; r < SPI_processed; r++)
 	{
@@ -297,7 +293,7 @@ StoreLockExpired(TimestampTz now, int limit, LockedState *out)
 	uint64		r;
 	int			n;
 
-	if (SPI_execute_plan(GetPlan(P_EXPIRED), args, NULL, false, 0) != SPI_OK_SELECT)
+	if (CrmSpiExecutePlan(GetPlan(P_EXPIRED), args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not find expired customer states");
 	n = (int) SPI_processed;
 	for (r = 0; r < SPI_processed; r++)
@@ -310,7 +306,7 @@ StoreLockExpired(TimestampTz now, int limit, LockedState *out)
 Portal
 StoreOpenAll(void)
 {
-	Portal		portal = SPI_cursor_open(NULL, GetPlan(P_ALL), NULL, NULL, false);
+	Portal		portal = CrmSpiCursorOpen(GetPlan(P_ALL), NULL, NULL);
 
 	if (portal == NULL)
 		elog(ERROR, "crm_grade: could not open a cursor on customer_state");
@@ -406,7 +402,7 @@ FlushHistory(StoreBatch *b, TimestampTz now)
 		args[c == 0 ? 0 : c + 1] = PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs,
 																	   TEXTOID, -1, false, TYPALIGN_INT));
 	}
-	if (SPI_execute_plan(GetPlan(P_HISTORY), args, NULL, false, 0) != SPI_OK_INSERT)
+	if (CrmSpiExecutePlan(GetPlan(P_HISTORY), args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "crm_grade: could not write grade history");
 }
 
@@ -424,25 +420,25 @@ StoreBatchFlush(StoreBatch *b, TimestampTz now)
 
 		arg = HeapTupleGetDatum(StateToTuple(&b->update[0], desc));
 		ReleaseTupleDesc(desc);
-		if (SPI_execute_plan(GetPlan(P_UPDATE_ONE), &arg, NULL, false, 0) != SPI_OK_UPDATE)
+		if (CrmSpiExecutePlan(GetPlan(P_UPDATE_ONE), &arg, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "crm_grade: could not store a customer state");
 	}
 	else if (b->nupdate > 1)
 	{
 		arg = StateArray(b->update, b->nupdate);
-		if (SPI_execute_plan(GetPlan(P_UPDATE_MANY), &arg, NULL, false, 0) != SPI_OK_UPDATE)
+		if (CrmSpiExecutePlan(GetPlan(P_UPDATE_MANY), &arg, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "crm_grade: could not store customer states");
 	}
 	if (b->ninsert > 0)
 	{
 		arg = StateArray(b->insert, b->ninsert);
-		if (SPI_execute_plan(GetPlan(P_INSERT_MANY), &arg, NULL, false, 0) != SPI_OK_INSERT)
+		if (CrmSpiExecutePlan(GetPlan(P_INSERT_MANY), &arg, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "crm_grade: could not store customer states");
 	}
 	if (b->ndelete > 0)
 	{
 		arg = TextArray(b->delete, b->ndelete);
-		if (SPI_execute_plan(GetPlan(P_DELETE_MANY), &arg, NULL, false, 0) != SPI_OK_DELETE)
+		if (CrmSpiExecutePlan(GetPlan(P_DELETE_MANY), &arg, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "crm_grade: could not remove customer states");
 	}
 	if (b->nhist > 0)

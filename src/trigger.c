@@ -75,6 +75,8 @@ CheckTriggerCall(FunctionCallInfo fcinfo)
 	ev = td->tg_event & TRIGGER_EVENT_OPMASK;
 	if (!TRIGGER_FIRED_AFTER(td->tg_event))
 		missing = "AFTER";
+	else if (TRIGGER_FIRED_FOR_ROW(td->tg_event) && td->tg_trigger->tgenabled != TRIGGER_FIRES_ON_REPLICA)
+		missing = "ENABLE REPLICA (its row trigger fires for replicated rows only)";
 	else if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) && ev != TRIGGER_EVENT_TRUNCATE &&
 			 ((ev != TRIGGER_EVENT_DELETE && td->tg_newtable == NULL) ||
 			  (ev != TRIGGER_EVENT_INSERT && td->tg_oldtable == NULL)))

@@ -122,5 +122,6 @@ DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_end;
 CREATE EVENT TRIGGER crm_grade_ddl_end ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
 	EXECUTE FUNCTION @extschema@._on_ddl_end();
 DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_start;
-CREATE EVENT TRIGGER crm_grade_ddl_start ON ddl_command_start WHEN TAG IN ('DROP EXTENSION', 'ALTER TABLE')
+CREATE EVENT TRIGGER crm_grade_ddl_start ON ddl_command_start
+	WHEN TAG IN ('DROP EXTENSION', 'ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
 	EXECUTE FUNCTION @extschema@._on_ddl_start();

@@ -11,7 +11,6 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@._window_start(timestamptz),
 	@extschema@._month_index(timestamptz),
 	@extschema@.check_policy(jsonb, text),
-	@extschema@._check_columns(regclass, text, jsonb),
 	@extschema@._key_family(regtype),
 	@extschema@._key_cast_sql(text, regtype, boolean),
 	@extschema@._sql_condition(jsonb, jsonb),
