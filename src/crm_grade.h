@@ -151,6 +151,10 @@ CrmSpiPrepareKept(const char *src, int nargs, Oid *argtypes)
 	return plan;
 }
 
+/* ---------- hooks (trigger.c) ---------- */
+
+extern void CrmInstallTriggerHooks(void);
+
 /* ---------- guard against reacting to crm_grade's own DDL (ddl.c) ---------- */
 
 extern int	crm_own_ddl_depth;

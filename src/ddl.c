@@ -72,7 +72,7 @@ static char **pending_drop_keys = NULL;
 static int	pending_drop_nkeys = 0;
 
 static const char *const StatementTriggers[] = {
-	"crm_grade_insert", "crm_grade_update", "crm_grade_delete", "crm_grade_truncate"
+	"crm_grade_begin", "crm_grade_insert", "crm_grade_update", "crm_grade_delete", "crm_grade_truncate"
 };
 
 #define REPLICA_TRIGGER "crm_grade_replica"
@@ -161,9 +161,10 @@ RemoveTriggers(Oid relid, bool root)
 /*
  * Place crm_grade's triggers on a relation and every partition under it:
  * statement triggers with transition tables on each (a write straight into
- * a partition fires only that partition's statement triggers), and on the
- * root a row trigger for replicated rows, which PostgreSQL clones to every
- * partition, present and future.
+ * a partition fires only that partition's statement triggers), a BEFORE
+ * statement trigger that only makes sure the library is loaded before the
+ * statement finishes, and on the root a row trigger for replicated rows,
+ * which PostgreSQL clones to every partition, present and future.
  */
 static void
 PlaceTriggers(Oid relid, const char *kind, bool root)
@@ -176,6 +177,9 @@ PlaceTriggers(Oid relid, const char *kind, bool root)
 	{
 		char	   *name = RelName(lfirst_oid(lc));
 
+		/* loads crm_grade before the statement finishes (see trigger.c) */
+		OwnDdl(psprintf("CREATE TRIGGER crm_grade_begin BEFORE INSERT OR UPDATE OR DELETE ON %s "
+						"FOR EACH STATEMENT EXECUTE FUNCTION crm_grade.source_trigger(%s)", name, arg));
 		OwnDdl(psprintf("CREATE TRIGGER crm_grade_insert AFTER INSERT ON %s "
 						"REFERENCING NEW TABLE AS crm_grade_new FOR EACH STATEMENT "
 						"EXECUTE FUNCTION crm_grade.source_trigger(%s)", name, arg));
@@ -844,10 +848,11 @@ AttachedInTree(Oid relid)
 }
 
 /*
- * ALTER TABLE parent ATTACH PARTITION x: refused, before PostgreSQL tries
- * to clone crm_grade's row trigger onto x, when parent is (in) an attached
- * table and x (or a partition under it) is attached on its own: its rows
- * would count twice.
+ * ALTER TABLE parent ATTACH PARTITION x, refused before PostgreSQL tries to
+ * clone crm_grade's row trigger onto x, when x (or a partition under it) is
+ * attached on its own: into an attached table its rows would count twice;
+ * into any other, statements naming the new parent would write into x
+ * without firing x's statement triggers, ungraded.
  */
 static void
 BeforeAttachPartition(AlterTableStmt *stmt)
@@ -857,7 +862,6 @@ BeforeAttachPartition(AlterTableStmt *stmt)
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *at = lfirst(lc);
-		PartitionCmd *pc;
 		Oid			parent,
 					partition;
 		Source	   *src,
@@ -866,21 +870,29 @@ BeforeAttachPartition(AlterTableStmt *stmt)
 
 		if (!IsA(at, AlterTableCmd) || at->subtype != AT_AttachPartition)
 			continue;
-		pc = (PartitionCmd *) at->def;
 		parent = RangeVarGetRelid(stmt->relation, NoLock, true);
-		partition = RangeVarGetRelid(pc->name, NoLock, true);
+		partition = RangeVarGetRelid(((PartitionCmd *) at->def)->name, NoLock, true);
 		if (!OidIsValid(parent) || !OidIsValid(partition))
 			continue;
 		CrmEnter(&id);
-		src = SourceForRelid(parent, true);
-		own = src ? AttachedInTree(partition) : NULL;
-		if (own)
+		own = AttachedInTree(partition);
+		src = own ? SourceForRelid(parent, true) : NULL;
+		if (own && src)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("%s is attached to crm_grade on its own and cannot become part of attached table %s",
 							own->relname, src->relname),
 					 errdetail("Its rows would be graded twice."),
 					 errhint("Detach it first with crm_grade.detach('%s').", own->relname)));
+		if (own)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("%s is attached to crm_grade and cannot become part of partitioned table %s",
+							own->relname, RelName(parent)),
+					 errdetail("Statements naming %s would write into it without crm_grade seeing them.",
+							   RelName(parent)),
+					 errhint("Detach it with crm_grade.detach('%s'), attach the partition, then attach %s.",
+							 own->relname, RelName(parent))));
 		CrmLeave(&id);
 	}
 }

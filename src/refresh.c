@@ -3,13 +3,13 @@
  * refresh.c
  *		Bringing customers' states up to date.
  *
- * - ApplyInserts(): a statement's new rows extend each customer's stored
+ * - WorkApply(): what one statement did to attached tables, all its
+ *   triggers together: its new order rows extend each customer's stored
  *   accumulators without reading the customer's other rows, when the
  *   stored state is the state at the current moment and does not already
- *   hold those rows.
- * - RefreshKeys(): everything else (updates, deletes, the customer master,
- *   states time has changed) re-reads the customers' rows from every
- *   attached table.
+ *   hold those rows; everything else (updates, deletes, the customer
+ *   master, states time has changed) re-reads the customers' rows from
+ *   every attached table.
  * - RefreshAll(): every customer, in one pass over every table, merged
  *   with the stored states (back-fill, policy changes, regrade_all()).
  *
@@ -95,13 +95,14 @@ DropState(StoreBatch *batch, CustomerState *old, bool placeholder, const char *e
 
 /*
  * Re-read locked customers (keys sorted, distinct; locked[i] is key i's
- * state) from every attached table and evaluate them.
+ * state) from every attached table and evaluate them; events[i] is the
+ * history reason of key i.
  */
 static void
-RefreshLocked(char **keys, LockedState *locked, int n, EvalContext *ctx, const char *event,
+RefreshLocked(char **keys, LockedState *locked, const char **events, int n, EvalContext *ctx,
 			  StoreBatch *batch, RefreshCounts *counts)
 {
-	SourceMerge	   *g = GatherBegin(keys, n);
+	SourceMerge *g = GatherBegin(keys, n);
 	CustomerState st;
 	int			i = 0;
 
@@ -110,69 +111,141 @@ RefreshLocked(char **keys, LockedState *locked, int n, EvalContext *ctx, const c
 		char	   *key = StateKey(&st);
 
 		for (; i < n && strcmp(keys[i], key) < 0; i++)
-			DropState(batch, &locked[i].st, locked[i].placeholder, event, counts);
+			DropState(batch, &locked[i].st, locked[i].placeholder, events[i], counts);
 		if (i >= n || strcmp(keys[i], key) != 0)
 			continue;			/* not asked for (cannot happen: the scans filter) */
 		EvaluateCustomer(&st, ctx);
-		KeepState(batch, &locked[i], &st, event, counts);
+		KeepState(batch, &locked[i], &st, events[i], counts);
 		i++;
 	}
 	for (; i < n; i++)
-		DropState(batch, &locked[i].st, locked[i].placeholder, event, counts);
+		DropState(batch, &locked[i].st, locked[i].placeholder, events[i], counts);
 	GatherEnd(g);
 }
 
-/*
- * Re-read some customers (sorted, distinct) from every attached table, a
- * chunk at a time: lock, load the context, read, write.
- */
-void
-RefreshKeys(char **keys, int n, const char *event)
+/* One event for n customers. */
+static const char **
+SameEvent(const char *event, int n)
 {
-	MemoryContext chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade refresh",
-												   ALLOCSET_DEFAULT_SIZES);
-	RefreshCounts counts = {0, 0};
-	int			start;
+	const char **events = palloc(sizeof(char *) * Max(n, 1));
+	int			i;
 
-	StoreLockForWriting();
-	for (start = 0; start < n; start += CHUNK_CUSTOMERS)
-	{
-		MemoryContext oldcxt = MemoryContextSwitchTo(chunkcxt);
-		int			m = Min(CHUNK_CUSTOMERS, n - start);
-		LockedState *locked = palloc(sizeof(LockedState) * m);
-		EvalContext ctx;
-		StoreBatch	batch;
-
-		StoreLockOrCreate(keys + start, m, locked, 0);
-		EvalContextLoad(&ctx);
-		StoreBatchInit(&batch, m);
-		RefreshLocked(keys + start, locked, m, &ctx, event, &batch, &counts);
-		StoreBatchFlush(&batch, ctx.now);
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(chunkcxt);
-	}
-	MemoryContextDelete(chunkcxt);
+	for (i = 0; i < n; i++)
+		events[i] = event;
+	return events;
 }
 
-/* Rows of one customer: rows[start[g]] .. rows[start[g + 1] - 1]. */
 static int
 CompareRowKeys(const void *a, const void *b)
 {
 	return strcmp(((const SourceRow *) a)->key, ((const SourceRow *) b)->key);
 }
 
+static int
+CompareKeyEvents(const void *a, const void *b)
+{
+	return strcmp(((const KeyEvent *) a)->key, ((const KeyEvent *) b)->key);
+}
+
+/* Statement work: nothing yet. */
+void
+WorkInit(StatementWork *work, CommandId since)
+{
+	memset(work, 0, sizeof(StatementWork));
+	work->since = since;
+}
+
+/* Inserted order rows, to extend their customers' states with. */
+void
+WorkAddRows(StatementWork *work, SourceRow *rows, int n)
+{
+	if (work->nrows + n > work->caprows)
+	{
+		work->caprows = Max(work->caprows * 2, work->nrows + n + 16);
+		work->rows = work->rows ? repalloc_huge(work->rows, sizeof(SourceRow) * work->caprows) :
+			palloc(sizeof(SourceRow) * work->caprows);
+	}
+	memcpy(work->rows + work->nrows, rows, sizeof(SourceRow) * n);
+	work->nrows += n;
+}
+
+/* Customers to re-read from every attached table, with the event why. */
+void
+WorkAddKeys(StatementWork *work, char **keys, int n, const char *event)
+{
+	int			i;
+
+	if (work->nkeys + n > work->capkeys)
+	{
+		work->capkeys = Max(work->capkeys * 2, work->nkeys + n + 16);
+		work->keys = work->keys ? repalloc_huge(work->keys, sizeof(KeyEvent) * work->capkeys) :
+			palloc(sizeof(KeyEvent) * work->capkeys);
+	}
+	for (i = 0; i < n; i++)
+	{
+		work->keys[work->nkeys].key = keys[i];
+		work->keys[work->nkeys++].event = event;
+	}
+}
+
 /*
- * Apply the inserted rows of customers [g0, g1): extend the stored state
- * where that is exact, re-read the others.
+ * Every customer the work touches, sorted, distinct, with the event to log
+ * and whether it must be re-read.  Sorts the work's rows and keys.
+ */
+static int
+WorkCustomers(StatementWork *work, char ***keys, const char ***events, bool **reread)
+{
+	int			cap = work->nkeys + work->nrows,
+				n = 0,
+				i = 0,
+				j = 0;
+
+	*keys = palloc(sizeof(char *) * Max(cap, 1));
+	*events = palloc(sizeof(char *) * Max(cap, 1));
+	*reread = palloc(sizeof(bool) * Max(cap, 1));
+	if (work->nrows > 1)
+		qsort(work->rows, work->nrows, sizeof(SourceRow), CompareRowKeys);
+	if (work->nkeys > 1)
+		qsort(work->keys, work->nkeys, sizeof(KeyEvent), CompareKeyEvents);
+	while (i < work->nrows || j < work->nkeys)
+	{
+		const char *rk = i < work->nrows ? work->rows[i].key : NULL;
+		const char *kk = j < work->nkeys ? work->keys[j].key : NULL;
+		int			c = !rk ? 1 : !kk ? -1 : strcmp(rk, kk);
+		const char *key = c <= 0 ? rk : kk;
+
+		if (n == 0 || strcmp((*keys)[n - 1], key) != 0)
+		{
+			(*keys)[n] = (char *) key;
+			(*events)[n] = "order";
+			(*reread)[n] = false;
+			n++;
+		}
+		if (c <= 0)
+			i++;
+		else
+		{
+			/* re-read for several reasons: logged with the last one recorded */
+			(*events)[n - 1] = work->keys[j++].event;
+			(*reread)[n - 1] = true;
+		}
+	}
+	return n;
+}
+
+/*
+ * Apply the work of customers [c0, c1) (keys[c], whose inserted rows start
+ * at rows[*row]): extend the stored state where that is exact, re-read
+ * the others.
  */
 static void
-ApplyChunk(Source *src, SourceRow *rows, int *start, int g0, int g1, CommandId since,
-		   const char *event)
+ApplyChunk(StatementWork *work, char **keys, const char **events, bool *reread, int c0, int c1,
+		   int *row)
 {
-	int			n = g1 - g0;
-	char	  **keys = palloc(sizeof(char *) * n);
+	int			n = c1 - c0;
 	LockedState *locked = palloc(sizeof(LockedState) * n);
 	char	  **stale_keys = palloc(sizeof(char *) * n);
+	const char **stale_events = palloc(sizeof(char *) * n);
 	LockedState *stale = palloc(sizeof(LockedState) * n);
 	RefreshCounts counts = {0, 0};
 	EvalContext ctx;
@@ -180,79 +253,91 @@ ApplyChunk(Source *src, SourceRow *rows, int *start, int g0, int g1, CommandId s
 	int			nstale = 0,
 				g;
 
-	for (g = 0; g < n; g++)
-		keys[g] = rows[start[g0 + g]].key;
-	StoreLockOrCreate(keys, n, locked, since);
+	StoreLockOrCreate(keys + c0, n, locked, work->since);
 	EvalContextLoad(&ctx);
 	StoreBatchInit(&batch, n);
 	for (g = 0; g < n; g++)
 	{
 		LockedState *ls = &locked[g];
+		char	   *key = keys[c0 + g];
+		int			first = *row;
 		CustomerState st;
-		int			r;
+
+		while (*row < work->nrows && strcmp(work->rows[*row].key, key) == 0)
+			(*row)++;
 
 		/*
-		 * A state this transaction wrote after the statement's rows were
-		 * written (another trigger of the same statement: an upsert's
-		 * UPDATE, a MERGE, a writable CTE, another attached table) may
-		 * already hold them: re-read instead of adding them twice.
+		 * Re-read, rather than extend, a customer whose rows changed
+		 * otherwise than by an insert, a state time has changed, or one
+		 * this transaction wrote after the statement's rows were written
+		 * (by a nested statement's triggers, say): it may hold them already.
 		 */
-		if (!ls->placeholder && (ls->own_since || !StateCanExtend(&ls->st, &ctx)))
+		if (reread[c0 + g] ||
+			(!ls->placeholder && (ls->own_since || !StateCanExtend(&ls->st, &ctx))))
 		{
-			stale_keys[nstale] = keys[g];
+			stale_keys[nstale] = key;
+			stale_events[nstale] = events[c0 + g];
 			stale[nstale++] = *ls;
 			continue;
 		}
 		if (ls->placeholder)
-			StateInitEmpty(&st, keys[g]);
+			StateInitEmpty(&st, key);
 		else
 			st = ls->st;
-		for (r = start[g0 + g]; r < start[g0 + g + 1]; r++)
-			MetricsAddRow(&st, src->kind, &rows[r], ctx.now, ctx.ws);
+		for (; first < *row; first++)
+			MetricsAddRow(&st, SK_ORDERS, &work->rows[first], ctx.now, ctx.ws);
 		EvaluateCustomer(&st, &ctx);
-		KeepState(&batch, ls, &st, event, &counts);
+		KeepState(&batch, ls, &st, events[c0 + g], &counts);
 	}
 	if (nstale > 0)
-		RefreshLocked(stale_keys, stale, nstale, &ctx, event, &batch, &counts);
+		RefreshLocked(stale_keys, stale, stale_events, nstale, &ctx, &batch, &counts);
 	StoreBatchFlush(&batch, ctx.now);
 }
 
 /*
- * INSERT into an order table: each customer's state is locked once per
- * statement and extended with its new rows, a chunk of customers at a
- * time, with one statement each for locking, writing and history.
- * since: the command id of the statement whose rows these are.
+ * Apply one statement's work: every customer it touches is locked once, in
+ * key byte order, whatever mix of inserts, updates and deletes, into one
+ * table or several, the statement made; then extended with its new rows or
+ * re-read.  A chunk of customers at a time, with one statement each for
+ * locking, writing and history.
  */
 void
-ApplyInserts(Source *src, SourceRow *rows, int n, CommandId since, const char *event)
+WorkApply(StatementWork *work)
 {
 	MemoryContext chunkcxt;
-	int		   *start;
-	int			ngroups = 0,
-				i,
-				g0;
+	char	  **keys;
+	const char **events;
+	bool	   *reread;
+	int			n,
+				c0,
+				row = 0;
 
-	if (n == 0)
+	if (work->nrows == 0 && work->nkeys == 0)
 		return;
-	qsort(rows, n, sizeof(SourceRow), CompareRowKeys);
-	start = palloc(sizeof(int) * (n + 1));
-	for (i = 0; i < n; i++)
-		if (i == 0 || strcmp(rows[i].key, rows[i - 1].key) != 0)
-			start[ngroups++] = i;
-	start[ngroups] = n;
-
+	n = WorkCustomers(work, &keys, &events, &reread);
 	StoreLockForWriting();
 	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade chunk",
 									 ALLOCSET_DEFAULT_SIZES);
-	for (g0 = 0; g0 < ngroups; g0 += CHUNK_CUSTOMERS)
+	for (c0 = 0; c0 < n; c0 += CHUNK_CUSTOMERS)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(chunkcxt);
 
-		ApplyChunk(src, rows, start, g0, Min(ngroups, g0 + CHUNK_CUSTOMERS), since, event);
+		ApplyChunk(work, keys, events, reread, c0, Min(n, c0 + CHUNK_CUSTOMERS), &row);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(chunkcxt);
 	}
 	MemoryContextDelete(chunkcxt);
+}
+
+/* Re-read some customers from every attached table. */
+void
+RefreshKeys(char **keys, int n, const char *event)
+{
+	StatementWork work;
+
+	WorkInit(&work, 0);
+	WorkAddKeys(&work, keys, n, event);
+	WorkApply(&work);
 }
 
 /* The next stored state of the full refresh's second stream, or false. */
@@ -290,7 +375,7 @@ RefreshAll(const char *event)
 	RefreshCounts counts = {0, 0};
 	EvalContext ctx;
 	StoreBatch	batch;
-	SourceMerge	   *g;
+	SourceMerge *g;
 	Portal		portal;
 	SPITupleTable *tt = NULL;
 	uint64		pos = 0;
@@ -358,6 +443,7 @@ RefreshAll(const char *event)
 		SPI_freetuptable(tt);
 	SPI_cursor_close(portal);
 	GatherEnd(g);
+	StoreCheckNoneUnseen();
 	MemoryContextDelete(chunkcxt);
 	if (counts.evaluated >= 100000)
 		ereport(NOTICE,
@@ -454,7 +540,7 @@ crm_grade_regrade(PG_FUNCTION_ARGS)
 				keys[i] = StateKey(&locked[i].st);
 			EvalContextLoad(&ctx);
 			StoreBatchInit(&batch, n);
-			RefreshLocked(keys, locked, n, &ctx, "regrade", &batch, &counts);
+			RefreshLocked(keys, locked, SameEvent("regrade", n), n, &ctx, &batch, &counts);
 			StoreBatchFlush(&batch, ctx.now);
 			done += n;
 		}

@@ -51,7 +51,7 @@ static void AssignAsOf(const char *newval, void *extra);
 static bool CheckTimezone(char **newval, void **extra, GucSource source);
 static void AssignTimezone(const char *newval, void *extra);
 
-/* Module load: define the settings. */
+/* Module load: define the settings, install the hooks. */
 void
 _PG_init(void)
 {
@@ -78,6 +78,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("crm_grade");
 	if (early_copy && !as_of_set)
 		rejected_as_of = early_copy;
+	CrmInstallTriggerHooks();
 }
 
 /* A finite timestamptz literal, parsed without throwing. */

@@ -313,6 +313,65 @@ StoreOpenAll(void)
 	return portal;
 }
 
+/* Number of state rows under a snapshot (InvalidSnapshot: the transaction's). */
+static int64
+CountStates(Snapshot snapshot)
+{
+	const char *sql = "SELECT pg_catalog.count(*) FROM crm_grade.customer_state";
+	bool		isnull;
+	int			rc;
+
+	if (snapshot == InvalidSnapshot)
+		rc = CrmSpiExecute(sql, false, 1);
+	else
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, 0, NULL);
+
+		rc = CrmSpiExecuteSnapshot(plan, NULL, NULL, snapshot, true, 1);
+		SPI_freeplan(plan);
+	}
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not count customer states");
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * After re-grading every customer in REPEATABLE READ or SERIALIZABLE: the
+ * transaction's snapshot may predate customers that writers created while
+ * it waited for the table, which it has neither seen nor graded.  Writing
+ * a customer changed after the snapshot already fails; a customer created
+ * after it shows as a state row the latest snapshot sees and this
+ * transaction does not.
+ */
+void
+StoreCheckNoneUnseen(void)
+{
+	if (!IsolationUsesXactSnapshot())
+		return;
+	if (CountStates(GetLatestSnapshot()) != CountStates(InvalidSnapshot))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access to the state of a customer"),
+				 errdetail("Customers were created by a transaction that committed after this transaction's snapshot was taken."),
+				 errhint("The transaction might succeed if retried.")));
+}
+
+/*
+ * A write that reached fewer rows than it was meant to: a row this
+ * transaction's snapshot cannot see (REPEATABLE READ, a customer created
+ * by a transaction that committed while this one waited).
+ */
+static void
+CheckWritten(uint64 processed, int expected)
+{
+	if (processed != (uint64) expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access to the state of a customer"),
+				 errdetail("A transaction that committed while this one waited changed customers this one's snapshot cannot see."),
+				 errhint("The transaction might succeed if retried.")));
+}
+
 void
 StoreBatchInit(StoreBatch *b, int cap)
 {
@@ -422,12 +481,14 @@ StoreBatchFlush(StoreBatch *b, TimestampTz now)
 		ReleaseTupleDesc(desc);
 		if (CrmSpiExecutePlan(GetPlan(P_UPDATE_ONE), &arg, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "crm_grade: could not store a customer state");
+		CheckWritten(SPI_processed, 1);
 	}
 	else if (b->nupdate > 1)
 	{
 		arg = StateArray(b->update, b->nupdate);
 		if (CrmSpiExecutePlan(GetPlan(P_UPDATE_MANY), &arg, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "crm_grade: could not store customer states");
+		CheckWritten(SPI_processed, b->nupdate);
 	}
 	if (b->ninsert > 0)
 	{
@@ -440,6 +501,7 @@ StoreBatchFlush(StoreBatch *b, TimestampTz now)
 		arg = TextArray(b->delete, b->ndelete);
 		if (CrmSpiExecutePlan(GetPlan(P_DELETE_MANY), &arg, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "crm_grade: could not remove customer states");
+		CheckWritten(SPI_processed, b->ndelete);
 	}
 	if (b->nhist > 0)
 		FlushHistory(b, now);

@@ -39,6 +39,7 @@ typedef struct StoreBatch
 extern void StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since);
 extern int	StoreLockExpired(TimestampTz now, int limit, LockedState *out);
 extern Portal StoreOpenAll(void);
+extern void StoreCheckNoneUnseen(void);
 extern void StoreBatchInit(StoreBatch *b, int cap);
 extern void StoreBatchUpdate(StoreBatch *b, CustomerState *st);
 extern void StoreBatchInsert(StoreBatch *b, CustomerState *st);

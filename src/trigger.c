@@ -17,12 +17,14 @@
 
 #include "access/xact.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
@@ -47,6 +49,8 @@ static const KindEvents Events[SK_NKINDS] = {
 static LocalTransactionId last_full_lxid = InvalidLocalTransactionId;
 static CommandId last_full_cid = InvalidCommandId;
 
+static CommandId StatementCommand(void);
+
 /* What a trigger call is about. */
 typedef struct TriggerCall
 {
@@ -57,6 +61,15 @@ typedef struct TriggerCall
 	SourceLayout layout;
 	CommandId	since;			/* the command that wrote the rows */
 } TriggerCall;
+
+/* crm_grade_begin: BEFORE INSERT OR UPDATE OR DELETE ... FOR EACH STATEMENT. */
+static bool
+IsBeginTrigger(TriggerData *td)
+{
+	return TRIGGER_FIRED_BEFORE(td->tg_event) && TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) &&
+		!TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) &&
+		strcmp(td->tg_trigger->tgname, "crm_grade_begin") == 0;
+}
 
 /* A trigger call must come from the trigger manager, AFTER, with its tables. */
 static TriggerData *
@@ -73,6 +86,8 @@ CheckTriggerCall(FunctionCallInfo fcinfo)
 				 errhint("crm_grade.attach_*() creates the triggers that call it.")));
 	td = (TriggerData *) fcinfo->context;
 	ev = td->tg_event & TRIGGER_EVENT_OPMASK;
+	if (IsBeginTrigger(td))
+		return td;				/* nothing to check: it does nothing */
 	if (!TRIGGER_FIRED_AFTER(td->tg_event))
 		missing = "AFTER";
 	else if (TRIGGER_FIRED_FOR_ROW(td->tg_event) && td->tg_trigger->tgenabled != TRIGGER_FIRES_ON_REPLICA)
@@ -121,7 +136,7 @@ ResolveCall(TriggerCall *call, TriggerData *td)
 						 quote_identifier(trig->tgname), call->relname)));
 	SourceLayoutForDesc(&call->layout, call->src, RelationGetDescr(call->rel), call->relname,
 						false, false);
-	call->since = ActiveSnapshotSet() ? GetActiveSnapshot()->curcid : 0;
+	call->since = StatementCommand();
 }
 
 /* Every row of a transition table (or the one row of a row trigger). */
@@ -267,7 +282,7 @@ ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nne
 
 /* INSERT: orders extend the stored states; master rows re-read the customers. */
 static void
-OnInsert(TriggerCall *call, TupleTableSlot *one)
+OnInsert(TriggerCall *call, StatementWork *work, TupleTableSlot *one)
 {
 	int			n,
 				nkeys;
@@ -275,12 +290,12 @@ OnInsert(TriggerCall *call, TupleTableSlot *one)
 	const char *event = Events[call->src->kind].insert;
 
 	if (call->src->kind == SK_ORDERS)
-		ApplyInserts(call->src, rows, n, call->since, event);
+		WorkAddRows(work, rows, n);
 	else
 	{
 		char	  **keys = RowKeys(rows, n, &nkeys);
 
-		RefreshKeys(keys, nkeys, event);
+		WorkAddKeys(work, keys, nkeys, event);
 	}
 }
 
@@ -291,7 +306,8 @@ OnInsert(TriggerCall *call, TupleTableSlot *one)
  * a new row that writes a bad value is refused in ChangedKeys.
  */
 static void
-OnUpdateOrDelete(TriggerCall *call, TupleTableSlot *old_one, TupleTableSlot *new_one)
+OnUpdateOrDelete(TriggerCall *call, StatementWork *work, TupleTableSlot *old_one,
+				 TupleTableSlot *new_one)
 {
 	bool		update = TRIGGER_FIRED_BY_UPDATE(call->td->tg_event);
 	int			nold,
@@ -308,9 +324,8 @@ OnUpdateOrDelete(TriggerCall *call, TupleTableSlot *old_one, TupleTableSlot *new
 	}
 	else
 		keys = RowKeys(old, nold, &nkeys);
-	if (nkeys > 0)
-		RefreshKeys(keys, nkeys,
-					update ? Events[call->src->kind].update : Events[call->src->kind].delete);
+	WorkAddKeys(work, keys, nkeys,
+				update ? Events[call->src->kind].update : Events[call->src->kind].delete);
 }
 
 /*
@@ -330,6 +345,107 @@ OnTruncate(TriggerCall *call)
 }
 
 /*
+ * One statement's work, over all of crm_grade's triggers it fires.
+ *
+ * A statement can fire several of crm_grade's triggers: an upsert its
+ * UPDATE and INSERT triggers, a MERGE or a writable CTE several, one per
+ * table.  Applied trigger by trigger, they would lock the statement's
+ * customers in several rounds, each sorted on its own, and two such
+ * statements could deadlock.  So while a statement finishes (its AFTER
+ * triggers fire inside ExecutorFinish), crm_grade's triggers only collect
+ * what it did into a frame, and the ExecutorFinish hook applies it all at
+ * once, each customer locked once, in one order.  (crm_grade_begin, a
+ * BEFORE statement trigger, makes sure the library and its hook are loaded
+ * by then, even in a session's first statement.)  Statements that fire
+ * triggers outside the executor (COPY, logical replication's apply, a
+ * TRUNCATE) apply at once.
+ */
+typedef struct WorkFrame
+{
+	StatementWork work;
+	MemoryContext cxt;			/* holds the work; NULL until there is some */
+	CommandId	query_cid;		/* the statement's command */
+	struct WorkFrame *outer;
+} WorkFrame;
+
+static WorkFrame *current_frame = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+
+/* The command of the statement whose triggers fire now (InvalidCommandId: unknown). */
+static CommandId
+StatementCommand(void)
+{
+	return ActiveSnapshotSet() ? GetActiveSnapshot()->curcid : InvalidCommandId;
+}
+
+/* Apply a finished statement's work, as crm_grade's owner. */
+static void
+ApplyFrame(WorkFrame *frame)
+{
+	CrmIdentity id;
+	MemoryContext oldcxt = MemoryContextSwitchTo(frame->cxt);
+
+	CrmEnter(&id);
+	MemoryContextSwitchTo(frame->cxt);
+	WorkApply(&frame->work);
+	CrmLeave(&id);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static void
+CrmExecutorFinish(QueryDesc *queryDesc)
+{
+	WorkFrame	frame;
+
+	frame.cxt = NULL;
+	frame.query_cid = StatementCommand();
+	frame.outer = current_frame;
+	WorkInit(&frame.work, frame.query_cid);	/* used only when it matches a trigger's */
+	current_frame = &frame;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		current_frame = frame.outer;
+	}
+	PG_END_TRY();
+	if (frame.cxt == NULL)
+		return;
+	ApplyFrame(&frame);
+	MemoryContextDelete(frame.cxt);
+}
+
+/* Called by _PG_init. */
+void
+CrmInstallTriggerHooks(void)
+{
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = CrmExecutorFinish;
+}
+
+/*
+ * The frame this trigger call's work goes into: the one of the statement
+ * firing it, if it is finishing in the executor; else NULL (apply at once).
+ */
+static WorkFrame *
+FrameFor(TriggerCall *call, bool row)
+{
+	WorkFrame  *frame = current_frame;
+
+	if (frame == NULL || row || call->since == InvalidCommandId || frame->query_cid != call->since)
+		return NULL;
+	if (frame->cxt == NULL)
+		frame->cxt = AllocSetContextCreate(CurTransactionContext, "crm_grade statement",
+										   ALLOCSET_DEFAULT_SIZES);
+	return frame;
+}
+
+/*
  * SQL: crm_grade.source_trigger() RETURNS trigger: every trigger crm_grade
  * places on an attached table.  Its one argument is the kind of source.
  */
@@ -340,17 +456,37 @@ crm_grade_source_trigger(PG_FUNCTION_ARGS)
 	TriggerCall call;
 	CrmIdentity id;
 	bool		row = TRIGGER_FIRED_FOR_ROW(td->tg_event);
+	WorkFrame  *frame;
+	StatementWork now;
+	MemoryContext oldcxt;
 
+	/*
+	 * BEFORE ... FOR EACH STATEMENT (crm_grade_begin) does nothing: calling
+	 * it loaded this library, whose ExecutorFinish hook then collects the
+	 * statement's work, even in a session's first statement.
+	 */
+	if (IsBeginTrigger(td))
+		return PointerGetDatum(NULL);
 	CrmEnter(&id);
 	ResolveCall(&call, td);
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+	{
 		OnTruncate(&call);
-	else if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		OnInsert(&call, row ? td->tg_trigslot : NULL);
-	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-		OnUpdateOrDelete(&call, row ? td->tg_trigslot : NULL, row ? td->tg_newslot : NULL);
+		CrmLeave(&id);
+		return PointerGetDatum(NULL);
+	}
+	frame = FrameFor(&call, row);
+	oldcxt = MemoryContextSwitchTo(frame ? frame->cxt : CurrentMemoryContext);
+	if (frame == NULL)
+		WorkInit(&now, call.since == InvalidCommandId ? FirstCommandId : call.since);
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+		OnInsert(&call, frame ? &frame->work : &now, row ? td->tg_trigslot : NULL);
 	else
-		OnUpdateOrDelete(&call, row ? td->tg_trigslot : NULL, NULL);
+		OnUpdateOrDelete(&call, frame ? &frame->work : &now, row ? td->tg_trigslot : NULL,
+						 row && TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newslot : NULL);
+	MemoryContextSwitchTo(oldcxt);
+	if (frame == NULL)
+		WorkApply(&now);
 	CrmLeave(&id);
 	return PointerGetDatum(NULL);
 }

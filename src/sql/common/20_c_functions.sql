@@ -125,3 +125,8 @@ DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_start;
 CREATE EVENT TRIGGER crm_grade_ddl_start ON ddl_command_start
 	WHEN TAG IN ('DROP EXTENSION', 'ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
 	EXECUTE FUNCTION @extschema@._on_ddl_start();
+-- DDL in a session_replication_role = replica session (a migration run
+-- with foreign keys off, say) must be followed too
+ALTER EVENT TRIGGER crm_grade_sql_drop ENABLE ALWAYS;
+ALTER EVENT TRIGGER crm_grade_ddl_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER crm_grade_ddl_start ENABLE ALWAYS;

@@ -19,6 +19,12 @@ BEGIN
 	END LOOP;
 END $$;
 
+-- The typed views 0.1's attach_* made read customer_state.customer, whose
+-- type changes below: the post part builds them again.  (A view of your own
+-- depending on them makes the update fail with the name of that view:
+-- drop it first and create it again afterwards.)
+DROP VIEW IF EXISTS @extschema@.customer_grades, @extschema@.grade_history;
+
 -- 0.1 objects that 0.2 replaces or no longer has.
 DROP EVENT TRIGGER crm_grade_sql_drop;
 DROP TRIGGER policy_invalidate ON @extschema@.policy;
@@ -52,6 +58,7 @@ DROP FUNCTION @extschema@.verify();
 -- what a fresh install creates.
 ALTER TABLE @extschema@.source RENAME TO source_0_1;
 ALTER INDEX @extschema@.source_pkey RENAME TO source_0_1_pkey;
+ALTER TABLE @extschema@.source_0_1 RENAME CONSTRAINT source_kind_check TO source_0_1_kind_check;
 CREATE TABLE @extschema@.source (
 	tbl			regclass PRIMARY KEY,
 	kind		text NOT NULL CHECK (kind IN ('orders', 'customers')),
@@ -70,6 +77,7 @@ SELECT o.tbl, o.kind, o.key_type,
 	   END),
 	   o.attached_at
   FROM @extschema@.source_0_1 o;
+ALTER EXTENSION crm_grade DROP TABLE @extschema@.source_0_1;
 DROP TABLE @extschema@.source_0_1;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.source'::regclass, '');
 
