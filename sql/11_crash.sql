@@ -164,7 +164,7 @@ ALTER TABLE t11.orders ALTER COLUMN customer_id TYPE int4 USING customer_id::int
 SELECT :state_sql = :'state_before' AS state_unchanged;
 SELECT count(*) AS orders FROM t11.orders;
 SELECT * FROM crm_grade.verify();
-ALTER EVENT TRIGGER crm_grade_ddl_end ENABLE;
+ALTER EVENT TRIGGER crm_grade_ddl_end ENABLE ALWAYS;
 SELECT evtname, evtevent, evtenabled FROM pg_event_trigger WHERE evtname = 'crm_grade_ddl_end';
 -- and grading goes on: 12:02 1103 C -> B
 SET crm_grade.as_of = '2025-06-15 12:02:00+00';
@@ -353,4 +353,4 @@ DROP SCHEMA t11 CASCADE;
 RESET client_min_messages;
 DELETE FROM crm_grade.history WHERE id > :hist_start;
 SELECT count(*) AS event_triggers_not_enabled FROM pg_event_trigger
- WHERE evtname LIKE 'crm\_grade\_%' AND evtenabled <> 'O';
+ WHERE evtname LIKE 'crm\_grade\_%' AND evtenabled <> 'A';

@@ -67,7 +67,7 @@ INSERT INTO t12.orders VALUES
 -- 12:00 both attached: five customers each time
 SELECT crm_grade.attach_customers('t12.customers', 'id');
 SELECT crm_grade.attach_orders('t12.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
--- the root and every partition: 4 statement triggers (truncate enabled
+-- the root and every partition: 5 statement triggers (begin; truncate enabled
 -- ALWAYS); the root's replica row trigger, cloned to each partition
 SELECT * FROM t12.crm_triggers('orders%');
 -- 1201 A (550000; 620000 with the 2023 order), 1202 C, 1203 B, 1204 C

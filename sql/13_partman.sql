@@ -44,10 +44,10 @@ LANGUAGE sql AS $$
 									   p_parent_table := 't13.orders') i
 $$;
 -- the partitions of t13.orders (DEFAULT included), and how many carry
--- crm_grade's 4 statement triggers and the clone of its replica trigger
+-- crm_grade's 5 statement triggers and the clone of its replica trigger
 CREATE FUNCTION t13.partitions_with_triggers(OUT partitions bigint, OUT with_crm_grade_triggers bigint)
 LANGUAGE sql AS $$
-	SELECT count(*), count(*) FILTER (WHERE x.statement_triggers = 4 AND x.replica = 'R')
+	SELECT count(*), count(*) FILTER (WHERE x.statement_triggers = 5 AND x.replica = 'R')
 	  FROM (SELECT c.oid,
 				   count(t.oid) FILTER (WHERE (t.tgtype & 1) = 0) AS statement_triggers,
 				   max(t.tgenabled::text) FILTER (WHERE t.tgname = 'crm_grade_replica' AND t.tgparentid <> 0) AS replica

@@ -7,8 +7,9 @@
 #   bash test/run-tests.sh --in-cluster     only the suites; pg_virtualenv calls this with
 #                                           PGHOST/PGPORT/PGUSER/PGPASSWORD set
 #
-# The last line printed is "N passed, M failed", counting test files over the four suites.
-# Exit status is non-zero when any test failed or a suite could not run.
+# The last line printed is "N passed, M failed", counting test files over the four suites, plus
+# one check that the server neither restarted nor reinitialised after a crashed backend during
+# the suites.  Exit status is non-zero when any test failed or a suite could not run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -22,10 +23,14 @@ if [ "${1:-}" != "--in-cluster" ]; then
     make install
     # -t keeps the cluster in a temporary directory even as root, so a stale or concurrent run
     # never collides in /etc/postgresql; UTF8/C.UTF-8 and UTC make the output machine-independent.
+    # wal_level=logical: test/t/logical_replication.t replicates between two databases of this
+    # cluster (the defaults max_replication_slots = max_wal_senders = 10 and
+    # max_worker_processes = 8 leave room for its slot, walsender, apply and table-sync workers
+    # besides pg_cron's launcher).
     rm -f "$SUMMARY"
     rc=0
     pg_virtualenv -t -c '--locale=C.UTF-8 --encoding=UTF8' -o timezone=UTC \
-        -o shared_preload_libraries=pg_cron -o cron.database_name=postgres \
+        -o shared_preload_libraries=pg_cron -o cron.database_name=postgres -o wal_level=logical \
         bash "$ROOT/test/run-tests.sh" --in-cluster || rc=$?
     # pg_virtualenv prints its own lines (and the server log on failure) after the suites:
     # repeat the summary so that it is the last line.
@@ -74,6 +79,25 @@ else
     FAILED_NAMES+=("CREATE EXTENSION crm_grade (not a test file, not counted)")
 fi
 dropdb crm_grade_smoke
+
+# The server must survive the whole run: a backend that crashes makes the postmaster terminate
+# every session and reinitialise, which pg_postmaster_start_time() does not show (it changes
+# only when the postmaster itself restarts).  So, before the suites: the start time, a session
+# that stays connected to the end (a crash terminates it), and where the server log ends now.
+# check_server, after the suites, counts as one test.
+SERVER_START=$(psql -XAtc "SELECT pg_postmaster_start_time()")
+SERVER_LOG=""
+for f in "${PGSYSCONFDIR:+${PGSYSCONFDIR%/*}/log/postgresql-${PGVERSION:-}-regress.log}" \
+         $(pg_lsclusters -h 2>/dev/null | awk '$2 == "regress" { print $7 }'); do
+    if [ -n "$f" ] && [ -r "$f" ]; then SERVER_LOG=$f; break; fi
+done
+SERVER_LOG_START=0
+[ -z "$SERVER_LOG" ] || SERVER_LOG_START=$(stat -c %s "$SERVER_LOG")
+SENTINEL_PID=""
+coproc SENTINEL { exec psql -X -q -At -d postgres 2>&1; }
+echo "SET application_name = 'run-tests sentinel'; SELECT pg_backend_pid();" >&"${SENTINEL[1]}"
+read -r -t 30 SENTINEL_PID <&"${SENTINEL[0]}" || true
+echo "server:  started $SERVER_START; sentinel session: backend ${SENTINEL_PID:-?}; log: ${SERVER_LOG:-not found}"
 
 # The value of a variable as the Makefile (and PGXS) define it.
 make_var() {
@@ -188,7 +212,10 @@ run_tap() {
     note "$label: ${cmd[*]} $what"
     local log="$LOGDIR/$label.log" rc=0 ok bad failed=0
     "${cmd[@]}" "${files[@]}" 2>&1 | tee "$log" || rc=$?
-    ok=$(sed -nE 's/^([^ ]+) \.+ (ok|skipped).*/\1/p' "$log" | sort -u)
+    # a file's verdict follows its progress line, on the same line or, when the file printed
+    # diagnostics meanwhile, on a line of its own
+    ok=$(awk '/^[^ ]+ \.+ ?/ { f = $1; if ($0 ~ / (ok|skipped)/) { print f; f = "" }; next }
+              f != "" && /^(ok|skipped)/ { print f; f = "" }' "$log" | sort -u)
     bad=$(sed -nE 's/^([^ ]+) +\(Wstat: .*/\1/p' "$log" | sort -u)
     for f in "${files[@]}"; do
         if grep -qxF -- "$f" <<<"$bad" || ! grep -qxF -- "$f" <<<"$ok"; then
@@ -217,6 +244,48 @@ run_tap pgtap 'test/pgtap/*.sql' pg_prove -d crm_grade_tap --ext .sql --failures
 # TAP scripts (e.g. pg_dump/pg_restore round trips) that make their own databases through
 # PGHOST/PGPORT; prove runs each by its #! line.
 run_tap tap 'test/t/*.t' prove --failures -- "${SHELL_TAP_FILES[@]}"
+
+# The server did not restart and no backend crashed during the suites (see above).
+check_server() {
+    local problems=() now pid="" crashes=""
+    note "server: no restart, no crashed backend during the suites"
+    if ! now=$(psql -XAtc "SELECT pg_postmaster_start_time()" 2>&1); then
+        problems+=("the server does not answer: $now")
+    elif [ "$now" != "$SERVER_START" ]; then
+        problems+=("pg_postmaster_start_time() was $SERVER_START before the suites and is $now after: the server restarted")
+    fi
+    if [ -n "${SENTINEL[1]:-}" ] && { echo "SELECT pg_backend_pid();" >&"${SENTINEL[1]}"; } 2>/dev/null; then
+        read -r -t 30 pid <&"${SENTINEL[0]}" || true
+    fi
+    if [ -z "$SENTINEL_PID" ] || [ "$pid" != "$SENTINEL_PID" ]; then
+        problems+=("the session opened before the suites (backend ${SENTINEL_PID:-?}) did not survive them${pid:+ (it says: $pid)}: a backend crashed and the server reinitialised, or it was terminated")
+    fi
+    if [ -n "$SERVER_LOG" ]; then
+        crashes=$(tail -c +"$((SERVER_LOG_START + 1))" "$SERVER_LOG" |
+                  grep -E -A2 'terminated by signal|was terminated by exception|exited with exit code ([2-9]|[1-9][0-9])|all server processes terminated|terminating any other active server processes|PANIC:' || true)
+        [ -z "$crashes" ] || problems+=("the server log reports a crash")
+    else
+        problems+=("the server log was not found, so it could not be searched for crashes")
+    fi
+    if [ ${#problems[@]} -eq 0 ]; then
+        echo "ok: the server ran from $SERVER_START to the end, the sentinel session survived, the log shows no crash"
+        PASSED=$((PASSED + 1))
+    else
+        echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+        echo "!!! THE SERVER RESTARTED OR A BACKEND CRASHED DURING THE SUITES"
+        printf '!!! %s\n' "${problems[@]}"
+        if [ -n "$crashes" ]; then
+            echo "!!! from $SERVER_LOG:"
+            printf '%s\n' "$crashes" | head -n 60
+        fi
+        echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+        FAILED=$((FAILED + 1))
+        FAILED_NAMES+=("server: restarted or a backend crashed during the suites")
+    fi
+    local fd=${SENTINEL[1]:-}
+    [ -z "$fd" ] || exec {fd}>&-   # end the sentinel session
+}
+check_server
 
 echo
 if [ ${#FAILED_NAMES[@]} -gt 0 ]; then

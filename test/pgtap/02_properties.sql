@@ -13,7 +13,7 @@ SET LOCAL TimeZone = 'UTC';
 SET LOCAL crm_grade.as_of = '2025-06-15 12:00:00+00';
 DO $$ BEGIN PERFORM setseed(0.31); END $$;
 
-SELECT plan(85);
+SELECT plan(89);
 
 CREATE SCHEMA pr;
 CREATE TABLE pr.customers (id bigint PRIMARY KEY, owner_name text);
@@ -318,6 +318,8 @@ SELECT is((SELECT pg_typeof(customer)::text FROM crm_grade.grade_history LIMIT 1
 SELECT lives_ok($$SELECT crm_grade.detach('pr.orders'); SELECT crm_grade.detach('pr.customers')$$, 'detach both tables');
 SELECT is((SELECT count(*) FROM crm_grade.customer_state), 0::bigint, '... their customers leave the state');
 CREATE TABLE pr.uorders (cust uuid NOT NULL, amount numeric NOT NULL, at timestamptz NOT NULL);
+-- (0.2 warns when the key has no index)
+CREATE INDEX ON pr.uorders (cust);
 INSERT INTO pr.uorders
 SELECT md5(i::text)::uuid, 1000 * i, crm_grade.as_of() - i * interval '1 day' FROM generate_series(1, 20) i;
 SELECT is(crm_grade.attach_orders('pr.uorders', 'cust', 'amount', 'at'), 20::bigint, 'attach an order table keyed by uuid');
@@ -333,15 +335,28 @@ SELECT is((SELECT pg_typeof(customer)::text FROM crm_grade.customer_grades LIMIT
 
 -- ---------------------------------------------------------------- DROP EXTENSION
 
+-- Since 0.2 DROP EXTENSION needs no CASCADE: crm_grade takes its triggers
+-- off the application's tables and drops its typed views first.
 CREATE TEMP TABLE counts AS SELECT (SELECT count(*) FROM pr.orders) AS orders, (SELECT count(*) FROM pr.customers) AS customers;
-DROP EXTENSION crm_grade CASCADE;
+DROP EXTENSION crm_grade;
 SELECT is((SELECT count(*) FROM pr.orders), (SELECT orders FROM counts),
-		  'DROP EXTENSION crm_grade CASCADE leaves every order row');
+		  'DROP EXTENSION crm_grade (without CASCADE) leaves every order row');
 SELECT is((SELECT count(*) FROM pr.customers), (SELECT customers FROM counts), '... and every customer row');
 SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid IN ('pr.orders'::regclass, 'pr.customers'::regclass)
 			 AND NOT tgisinternal), 0::bigint, '... and removes its triggers from them');
 SELECT lives_ok($$INSERT INTO pr.orders (cust, amount, at) VALUES (1, 1, now())$$,
 				'... and the application can still write orders');
+
+-- and with CASCADE, after creating it again and attaching the tables
+CREATE EXTENSION crm_grade;
+SELECT cmp_ok(crm_grade.attach_customers('pr.customers', 'id', 'owner_name') + crm_grade.attach_orders('pr.orders', 'cust', 'amount', 'at', 'paid'),
+			  '>', 0::bigint, 'attach the tables to a new crm_grade');
+DROP EXTENSION crm_grade CASCADE;
+SELECT is((SELECT count(*) FROM pr.orders), (SELECT orders + 1 FROM counts),
+		  'DROP EXTENSION crm_grade CASCADE leaves every order row');
+SELECT is((SELECT count(*) FROM pr.customers), (SELECT customers FROM counts), '... and every customer row');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid IN ('pr.orders'::regclass, 'pr.customers'::regclass)
+			 AND NOT tgisinternal), 0::bigint, '... and removes its triggers from them');
 
 SELECT * FROM finish();
 ROLLBACK;

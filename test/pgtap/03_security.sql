@@ -113,7 +113,7 @@ SELECT is((SELECT array_agg(DISTINCT e.evtevent ORDER BY e.evtevent) FROM pg_eve
 		  '{ddl_command_end,ddl_command_start,sql_drop}', 'crm_grade''s event triggers are in place');
 SELECT is((SELECT array_agg(e.evtname || ' ' || e.evtfoid::regproc::text ORDER BY e.evtname) FROM pg_event_trigger e
 			WHERE e.evtfoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace = 'crm_grade'::regnamespace)
-			  AND (has_function_privilege('public', e.evtfoid, 'EXECUTE') OR e.evtenabled <> 'O')),
+			  AND (has_function_privilege('public', e.evtfoid, 'EXECUTE') OR e.evtenabled <> 'A')),
 		  NULL, '... enabled, and none of their functions is executable by PUBLIC');
 
 -- ---------------------------------------------------------------- roles
@@ -253,7 +253,7 @@ SELECT lives_ok($$SELECT pg_temp.as_role('crm_grade_tap_owner',
 SELECT is((SELECT grade || ':' || total_amount FROM crm_grade.customer_state WHERE customer = '301'), 'B:200100',
 		  '... and grading follows');
 SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'sec_own.orders'::regclass AND tgname LIKE 'crm\_grade\_%'),
-		  5::bigint, '... with crm_grade''s five triggers in place');
+		  6::bigint, '... with crm_grade''s six triggers in place');
 SELECT throws_ok($$SELECT pg_temp.as_role('crm_grade_tap_owner', 'ALTER TABLE sec_own.orders DROP COLUMN amount')$$,
 				 '2BP01', NULL, 'its owner cannot drop a column crm_grade reads');
 

@@ -58,7 +58,7 @@ is "$(q $dst "SELECT name FROM crm_grade.holiday")" "Christmas" "holidays come b
 is "$(q $dst "SELECT string_agg(DISTINCT pg_typeof(customer)::text, ',') FROM crm_grade.customer_grades")" \
 	"uuid" "customer_grades.customer keeps the application's key type"
 is "$(q $dst "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'app.orders'::regclass AND tgname LIKE 'crm_grade%'")" \
-	"5" "crm_grade's triggers are restored"
+	"6" "crm_grade's triggers are restored"
 q $dst "SET crm_grade.as_of = '2026-06-15 12:00+00'; INSERT INTO app.orders (cust, amount, at) VALUES ('22222222-2222-2222-2222-222222222222', 5, '2026-06-01')"
 is "$(q $dst "SET crm_grade.as_of = '2026-06-15 12:00+00'; SELECT orders_total || ':' || grade FROM crm_grade.customer_grades WHERE customer = '22222222-2222-2222-2222-222222222222'")" \
 	"1:y" "the restored triggers grade new orders"
