@@ -40,66 +40,22 @@ CREATE INDEX ON wl.orders (customer_id);
 
 -- ---------------------------------------------------------------- generators
 
-CREATE FUNCTION wl.rnd_int(lo int, hi int) RETURNS int LANGUAGE sql VOLATILE AS
-$$ SELECT lo + floor(random() * (hi - lo + 1))::int $$;
+\ir include/generators.sql
 
--- log-uniform amounts between 1 and 300000, 8% refunds
-CREATE FUNCTION wl.rnd_amount() RETURNS numeric LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-	IF random() < 0.08 THEN
-		RETURN -round((random() * 20000)::numeric, 2);
-	END IF;
-	RETURN round(exp(random() * ln(300000))::numeric, 2);
-END $$;
-
--- an order time around T: mostly inside the 12-month window, some older,
--- some in the future (near and more than a year ahead), some exactly on
--- T, on the window boundary and on local month boundaries
-CREATE FUNCTION wl.rnd_time() RETURNS timestamptz LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-	t timestamptz := crm_grade.as_of();
-	tz text := current_setting('crm_grade.timezone');
-	ws timestamptz := ((t AT TIME ZONE tz) - interval '12 months') AT TIME ZONE tz;
-	r float8 := random();
-BEGIN
-	IF r < 0.62 THEN
-		RETURN t - random() * interval '365 days';
-	ELSIF r < 0.74 THEN
-		RETURN t - interval '366 days' - random() * interval '900 days';
-	ELSIF r < 0.82 THEN
-		RETURN t + random() * interval '60 days';
-	ELSIF r < 0.84 THEN
-		RETURN t + interval '366 days' + random() * interval '400 days';
-	ELSIF r < 0.87 THEN
-		RETURN t;
-	ELSIF r < 0.93 THEN
-		RETURN ws + (wl.rnd_int(-1, 1) * interval '1 microsecond');
-	ELSE
-		RETURN ((date_trunc('month', t AT TIME ZONE tz) - wl.rnd_int(-1, 13) * interval '1 month')
-				AT TIME ZONE tz) + (wl.rnd_int(-1, 0) * interval '1 microsecond');
-	END IF;
-END $$;
-
--- payment time (local, timestamp without time zone): 30% unpaid, some
--- paid before the order was placed
-CREATE FUNCTION wl.rnd_paid(t timestamptz) RETURNS timestamp LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-	IF random() < 0.3 THEN
-		RETURN NULL;
-	END IF;
-	RETURN (t + (random() * 95 - 5) * interval '1 day') AT TIME ZONE current_setting('crm_grade.timezone');
-END $$;
+-- the payment column is a local timestamp (without time zone)
+CREATE FUNCTION wl.rnd_paid(t timestamptz) RETURNS timestamp LANGUAGE sql VOLATILE AS
+$$ SELECT gen.rnd_paid(t) AT TIME ZONE current_setting('crm_grade.timezone') $$;
 
 CREATE FUNCTION wl.rnd_customer() RETURNS int LANGUAGE sql VOLATILE AS
-$$ SELECT wl.rnd_int(1, 240) $$;
+$$ SELECT gen.rnd_int(1, 240) $$;
 
 CREATE FUNCTION wl.rnd_attrs() RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
 	IF random() < 0.15 THEN
 		RETURN NULL;
 	END IF;
-	RETURN jsonb_build_object('customization', wl.rnd_int(0, 100), 'service_level', wl.rnd_int(0, 100),
-							  'industry_outlook', wl.rnd_int(0, 100), 'note', 'x' || wl.rnd_int(1, 9));
+	RETURN jsonb_build_object('customization', gen.rnd_int(0, 100), 'service_level', gen.rnd_int(0, 100),
+							  'industry_outlook', gen.rnd_int(0, 100), 'note', 'x' || gen.rnd_int(1, 9));
 END $$;
 
 -- the id of a random row of wl.orders or wl.customers (NULL when empty)
@@ -121,7 +77,7 @@ $$ SELECT set_config('crm_grade.as_of', t::text, true); SELECT NULL::void $$;
 -- n orders (and a few refunds) of random customers placed in [t1, t2]
 CREATE FUNCTION wl.orders_between(t1 timestamptz, t2 timestamptz, n int) RETURNS void LANGUAGE sql AS $$
 	INSERT INTO wl.orders (customer_id, amount, ordered_at, paid_at)
-	SELECT wl.rnd_customer(), wl.rnd_amount(), x.t, wl.rnd_paid(x.t)
+	SELECT wl.rnd_customer(), gen.rnd_amount(), x.t, wl.rnd_paid(x.t)
 	  FROM (SELECT t1 + random() * (t2 - t1) AS t FROM generate_series(1, n)) x;
 	SELECT NULL::void
 $$;
@@ -141,23 +97,23 @@ BEGIN
 		r := random();
 		IF r < 0.20 THEN
 			-- single-row insert
-			t := wl.rnd_time();
+			t := gen.rnd_time();
 			INSERT INTO wl.orders (customer_id, amount, ordered_at, paid_at)
-			VALUES (wl.rnd_customer(), wl.rnd_amount(), t, wl.rnd_paid(t));
+			VALUES (wl.rnd_customer(), gen.rnd_amount(), t, wl.rnd_paid(t));
 		ELSIF r < 0.30 THEN
 			-- multi-row INSERT ... SELECT for a random set of customers
-			k := wl.rnd_int(2, 8);
+			k := gen.rnd_int(2, 8);
 			INSERT INTO wl.orders (customer_id, amount, ordered_at, paid_at)
-			SELECT c, wl.rnd_amount(), x.t, wl.rnd_paid(x.t)
-			  FROM (SELECT cs.c, wl.rnd_time() AS t
+			SELECT c, gen.rnd_amount(), x.t, wl.rnd_paid(x.t)
+			  FROM (SELECT cs.c, gen.rnd_time() AS t
 					  FROM (SELECT wl.rnd_customer() AS c FROM generate_series(1, k)) cs,
-						   LATERAL generate_series(1, wl.rnd_int(1, 4) + 0 * cs.c) g) x;
+						   LATERAL generate_series(1, gen.rnd_int(1, 4) + 0 * cs.c) g) x;
 		ELSIF r < 0.35 THEN
 			o := wl.some_order();
-			UPDATE wl.orders SET amount = wl.rnd_amount() WHERE id = o;
+			UPDATE wl.orders SET amount = gen.rnd_amount() WHERE id = o;
 		ELSIF r < 0.40 THEN
 			o := wl.some_order();
-			t := wl.rnd_time();
+			t := gen.rnd_time();
 			UPDATE wl.orders SET ordered_at = t WHERE id = o;
 		ELSIF r < 0.44 THEN
 			o := wl.some_order();
@@ -165,16 +121,16 @@ BEGIN
 			UPDATE wl.orders SET customer_id = a WHERE id = o;
 		ELSIF r < 0.47 THEN
 			o := wl.some_order();
-			t := wl.rnd_time();
+			t := gen.rnd_time();
 			UPDATE wl.orders SET paid_at = wl.rnd_paid(t) WHERE id = o;
 		ELSIF r < 0.52 THEN
 			-- multi-row updates
 			a := wl.rnd_customer();
 			b := wl.rnd_customer();
-			k := wl.rnd_int(1, 5);
+			k := gen.rnd_int(1, 5);
 			CASE k
 				WHEN 1 THEN UPDATE wl.orders SET customer_id = b WHERE customer_id = a;
-				WHEN 2 THEN UPDATE wl.orders SET ordered_at = ordered_at + wl.rnd_int(-40, 40) * interval '1 day'
+				WHEN 2 THEN UPDATE wl.orders SET ordered_at = ordered_at + gen.rnd_int(-40, 40) * interval '1 day'
 							 WHERE customer_id IN (a, b);
 				WHEN 3 THEN UPDATE wl.orders SET amount = round(amount * 1.1, 2) WHERE id % 37 = a % 37;
 				WHEN 4 THEN UPDATE wl.orders SET customer_id = CASE WHEN customer_id = a THEN b ELSE a END
@@ -206,21 +162,21 @@ BEGIN
 			-- future-dated orders
 			t := crm_grade.as_of() + random() * interval '45 days';
 			INSERT INTO wl.orders (customer_id, amount, ordered_at, paid_at)
-			VALUES (wl.rnd_customer(), wl.rnd_amount(), t, NULL);
+			VALUES (wl.rnd_customer(), gen.rnd_amount(), t, NULL);
 		ELSIF r < 0.73 THEN
 			-- orders from before the 12-month window
 			t := crm_grade.as_of() - interval '13 months' - random() * interval '700 days';
 			INSERT INTO wl.orders (customer_id, amount, ordered_at, paid_at)
-			VALUES (wl.rnd_customer(), wl.rnd_amount(), t, wl.rnd_paid(t));
+			VALUES (wl.rnd_customer(), gen.rnd_amount(), t, wl.rnd_paid(t));
 		ELSIF r < 0.76 THEN
 			-- customer master: a new customer, with or without orders already
-			a := wl.rnd_int(1, 260);
+			a := gen.rnd_int(1, 260);
 			INSERT INTO wl.customers (id, rep, since, attrs)
-			VALUES (a, 'rep' || wl.rnd_int(1, 6), crm_grade.as_of() - random() * interval '800 days', wl.rnd_attrs())
+			VALUES (a, 'rep' || gen.rnd_int(1, 6), crm_grade.as_of() - random() * interval '800 days', wl.rnd_attrs())
 			ON CONFLICT (id) DO NOTHING;
 		ELSIF r < 0.81 THEN
 			a := wl.some_master();
-			UPDATE wl.customers SET rep = CASE WHEN random() < 0.1 THEN NULL ELSE 'rep' || wl.rnd_int(1, 6) END
+			UPDATE wl.customers SET rep = CASE WHEN random() < 0.1 THEN NULL ELSE 'rep' || gen.rnd_int(1, 6) END
 			 WHERE id = a;
 		ELSIF r < 0.84 THEN
 			a := wl.some_master();
@@ -228,7 +184,7 @@ BEGIN
 		ELSIF r < 0.85 THEN
 			-- a customer's key changes
 			a := wl.some_master();
-			b := wl.rnd_int(1, 260);
+			b := gen.rnd_int(1, 260);
 			IF NOT EXISTS (SELECT 1 FROM wl.customers WHERE id = b) THEN
 				UPDATE wl.customers SET id = b WHERE id = a;
 			END IF;
@@ -240,11 +196,11 @@ BEGIN
 			UPDATE wl.customers SET since = since - interval '3 days' WHERE id = a;
 		ELSIF r < 0.90 THEN
 			-- multi-row master updates
-			a := wl.rnd_int(1, 6);
-			b := wl.rnd_int(1, 6);
+			a := gen.rnd_int(1, 6);
+			b := gen.rnd_int(1, 6);
 			UPDATE wl.customers SET rep = 'rep' || b WHERE rep = 'rep' || a;
 		ELSIF r < 0.92 THEN
-			a := wl.rnd_int(1, 260);
+			a := gen.rnd_int(1, 260);
 			UPDATE wl.customers SET attrs = coalesce(attrs, '{}') || jsonb_build_object('expansion', i)
 			 WHERE id BETWEEN a AND a + 10;
 		ELSIF ticks THEN
@@ -335,11 +291,11 @@ END $$;
 
 -- data that exists before the tables are attached
 INSERT INTO wl.customers (id, rep, since, attrs)
-SELECT i, 'rep' || wl.rnd_int(1, 6), crm_grade.as_of() - random() * interval '900 days', wl.rnd_attrs()
+SELECT i, 'rep' || gen.rnd_int(1, 6), crm_grade.as_of() - random() * interval '900 days', wl.rnd_attrs()
   FROM generate_series(1, 150) i;
 INSERT INTO wl.orders (customer_id, amount, ordered_at, paid_at)
-SELECT x.c, wl.rnd_amount(), x.t, wl.rnd_paid(x.t)
-  FROM (SELECT wl.rnd_customer() AS c, wl.rnd_time() AS t FROM generate_series(1, 2500)) x;
+SELECT x.c, gen.rnd_amount(), x.t, wl.rnd_paid(x.t)
+  FROM (SELECT wl.rnd_customer() AS c, gen.rnd_time() AS t FROM generate_series(1, 2500)) x;
 
 SELECT ok(crm_grade.attach_customers('wl.customers', 'id', 'rep', 'since', 'attrs') >= 150,
 		  'attach_customers back-fills the master');
@@ -372,7 +328,7 @@ DECLARE
 BEGIN
 	FOR s IN 1 .. steps LOOP
 		PERFORM wl.run(20);
-		PERFORM wl.set_as_of(crm_grade.as_of() + interval '1 month' + wl.rnd_int(0, 100) * interval '1 hour');
+		PERFORM wl.set_as_of(crm_grade.as_of() + interval '1 month' + gen.rnd_int(0, 100) * interval '1 hour');
 		expired := (SELECT count(*) FROM crm_grade.customer_state x WHERE x.valid_until <= crm_grade.as_of());
 		n := crm_grade.regrade();
 		IF n <> expired OR EXISTS (SELECT 1 FROM crm_grade.verify()) THEN

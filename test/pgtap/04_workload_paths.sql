@@ -136,49 +136,7 @@ $$;
 
 -- ---------------------------------------------------------------- generators
 
-CREATE FUNCTION wp.rnd_int(lo bigint, hi bigint) RETURNS bigint LANGUAGE sql VOLATILE AS
-$$ SELECT lo + floor(random() * (hi - lo + 1))::bigint $$;
-
--- log-uniform amounts between 1 and 300000, 8% refunds
-CREATE FUNCTION wp.rnd_amount() RETURNS numeric LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-	IF random() < 0.08 THEN
-		RETURN -round((random() * 20000)::numeric, 2);
-	END IF;
-	RETURN round(exp(random() * ln(300000))::numeric, 2);
-END $$;
-
--- a moment around T: mostly in the 12-month window, some older, some in
--- the future, some on T, on the window's start and on local month starts
-CREATE FUNCTION wp.rnd_time() RETURNS timestamptz LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-	t timestamptz := crm_grade.as_of();
-	tz text := current_setting('crm_grade.timezone');
-	ws timestamptz := ((t AT TIME ZONE tz) - interval '12 months') AT TIME ZONE tz;
-	r float8 := random();
-BEGIN
-	IF r < 0.60 THEN
-		RETURN t - random() * interval '365 days';
-	ELSIF r < 0.72 THEN
-		RETURN t - interval '366 days' - random() * interval '900 days';
-	ELSIF r < 0.82 THEN
-		RETURN t + random() * interval '60 days';
-	ELSIF r < 0.84 THEN
-		RETURN t + interval '366 days' + random() * interval '400 days';
-	ELSIF r < 0.87 THEN
-		RETURN t;
-	ELSIF r < 0.93 THEN
-		RETURN ws + (wp.rnd_int(-1, 1) * interval '1 microsecond');
-	ELSE
-		RETURN ((date_trunc('month', t AT TIME ZONE tz) - wp.rnd_int(-1, 13) * interval '1 month')
-				AT TIME ZONE tz) + (wp.rnd_int(-1, 0) * interval '1 microsecond');
-	END IF;
-END $$;
-
--- a payment moment for an order at t: 30% unpaid, some before the order
-CREATE FUNCTION wp.rnd_paid(t timestamptz) RETURNS timestamptz LANGUAGE sql VOLATILE AS $$
-	SELECT CASE WHEN random() < 0.3 THEN NULL ELSE t + (random() * 95 - 5) * interval '1 day' END
-$$;
+\ir include/generators.sql
 
 -- local time and date in crm_grade.timezone, for wp.shop_orders
 CREATE FUNCTION wp.loc(t timestamptz) RETURNS timestamp LANGUAGE sql STABLE AS
@@ -186,24 +144,24 @@ $$ SELECT t AT TIME ZONE current_setting('crm_grade.timezone') $$;
 
 -- order keys (int4): mostly 1..400, a few zero or negative, the largest int4
 CREATE FUNCTION wp.rnd_customer() RETURNS int LANGUAGE sql VOLATILE AS $$
-	SELECT (CASE WHEN r < 0.95 THEN wp.rnd_int(1, 400)
-				 WHEN r < 0.99 THEN wp.rnd_int(-3, 0)
+	SELECT (CASE WHEN r < 0.95 THEN gen.rnd_int(1, 400)
+				 WHEN r < 0.99 THEN gen.rnd_int(-3, 0)
 				 ELSE 2147483647 END)::int
 	  FROM (SELECT random() AS r) x
 $$;
 
 -- shop clients and master keys (int8): the same customers, and some above 2^31
 CREATE FUNCTION wp.rnd_client() RETURNS bigint LANGUAGE sql VOLATILE AS $$
-	SELECT CASE WHEN r < 0.88 THEN wp.rnd_int(1, 400)
-				WHEN r < 0.90 THEN wp.rnd_int(-3, 0)
-				WHEN r < 0.91 THEN wp.rnd_int(2147483647, 2147483648)
-				ELSE 3000000000 + wp.rnd_int(0, 25) END
+	SELECT CASE WHEN r < 0.88 THEN gen.rnd_int(1, 400)
+				WHEN r < 0.90 THEN gen.rnd_int(-3, 0)
+				WHEN r < 0.91 THEN gen.rnd_int(2147483647, 2147483648)
+				ELSE 3000000000 + gen.rnd_int(0, 25) END
 	  FROM (SELECT random() AS r) x
 $$;
 CREATE FUNCTION wp.rnd_master_key() RETURNS bigint LANGUAGE sql VOLATILE AS $$
-	SELECT CASE WHEN (SELECT master FROM wp.cfg) = 'wp.customers4' THEN wp.rnd_int(-3, 460)
-				WHEN random() < 0.9 THEN wp.rnd_int(-3, 460)
-				ELSE 3000000000 + wp.rnd_int(0, 30) END
+	SELECT CASE WHEN (SELECT master FROM wp.cfg) = 'wp.customers4' THEN gen.rnd_int(-3, 460)
+				WHEN random() < 0.9 THEN gen.rnd_int(-3, 460)
+				ELSE 3000000000 + gen.rnd_int(0, 30) END
 $$;
 
 -- An attribute value: a number, a string holding one (blanks, sign,
@@ -211,7 +169,7 @@ $$;
 CREATE FUNCTION wp.rnd_attr_value() RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
 	r float8 := random();
-	v bigint := wp.rnd_int(0, 100);
+	v bigint := gen.rnd_int(0, 100);
 BEGIN
 	IF r < 0.50 THEN
 		RETURN to_jsonb(v);
@@ -219,10 +177,10 @@ BEGIN
 		RETURN to_jsonb(v + 0.5);
 	ELSIF r < 0.70 THEN
 		RETURN to_jsonb((ARRAY[v::text, ' ' || v || ' ', '+' || v || '.0', (v / 10.0) || 'e1', '.' || lpad(v::text, 3, '0') || 'E2',
-							   '0' || v])[wp.rnd_int(1, 6)]);
+							   '0' || v])[gen.rnd_int(1, 6)]);
 	ELSE
 		RETURN (ARRAY['"gold"', '""', '"NaN"', '"1e"', '"12abc"', 'true', '[80]', '{"v": 90}', 'null', '"Infinity"',
-					  '"1e5000"', '"--5"'])[wp.rnd_int(1, 12)]::jsonb;
+					  '"1e5000"', '"--5"'])[gen.rnd_int(1, 12)]::jsonb;
 	END IF;
 END $$;
 
@@ -234,7 +192,7 @@ BEGIN
 	IF r < 0.10 THEN
 		RETURN NULL;
 	ELSIF r < 0.13 THEN
-		RETURN (ARRAY['[1, 2]', '"tier"', '42', 'null'])[wp.rnd_int(1, 4)]::jsonb;
+		RETURN (ARRAY['[1, 2]', '"tier"', '42', 'null'])[gen.rnd_int(1, 4)]::jsonb;
 	END IF;
 	IF random() < 0.85 THEN
 		a := a || jsonb_build_object('tier', wp.rnd_attr_value());
@@ -244,7 +202,7 @@ BEGIN
 	END IF;
 	-- read by no policy: never a data issue
 	IF random() < 0.5 THEN
-		a := a || jsonb_build_object('segment', (ARRAY['smb', 'enterprise', 'x'])[wp.rnd_int(1, 3)]);
+		a := a || jsonb_build_object('segment', (ARRAY['smb', 'enterprise', 'x'])[gen.rnd_int(1, 3)]);
 	END IF;
 	RETURN a;
 END $$;
@@ -273,7 +231,7 @@ BEGIN
 	END IF;
 	IF p.kind = 'default' THEN
 		FOR i IN 1 .. 12 LOOP
-			t := CASE WHEN i < 10 THEN wp.rnd_time() ELSE crm_grade.as_of() + interval '800 days' + random() * interval '300 days' END;
+			t := CASE WHEN i < 10 THEN gen.rnd_time() ELSE crm_grade.as_of() + interval '800 days' + random() * interval '300 days' END;
 			IF NOT wp.covered(t) THEN
 				RETURN t;
 			END IF;
@@ -281,7 +239,7 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	-- mostly near T when the range allows it
-	t := wp.rnd_time();
+	t := gen.rnd_time();
 	IF (lo IS NULL OR t >= lo) AND t < hi AND random() < 0.5 THEN
 		RETURN t;
 	END IF;
@@ -322,7 +280,7 @@ BEGIN
 		t := wp.time_for(p);
 		CONTINUE WHEN t IS NULL;
 		c := wp.customer_for(p);
-		INSERT INTO wp_rows VALUES (c, wp.rnd_amount(), t, wp.rnd_paid(t));
+		INSERT INTO wp_rows VALUES (c, gen.rnd_amount(), t, gen.rnd_paid(t));
 	END LOOP;
 	EXECUTE format('INSERT INTO %s (customer_id, amount, ordered_at, paid_at) SELECT * FROM wp_rows', p.rel);
 	GET DIAGNOSTICS k = ROW_COUNT;
@@ -335,7 +293,7 @@ DECLARE
 	o wp.orders;
 BEGIN
 	EXECUTE format('SELECT id, customer_id, amount, ordered_at, paid_at, note FROM %s WHERE id >= $1 ORDER BY id LIMIT 1', rel)
-	   INTO o USING wp.rnd_int(1, (SELECT last_value FROM wp.order_ids));
+	   INTO o USING gen.rnd_int(1, (SELECT last_value FROM wp.order_ids));
 	IF o.id IS NULL THEN
 		EXECUTE format('SELECT id, customer_id, amount, ordered_at, paid_at, note FROM %s ORDER BY id LIMIT 1', rel) INTO o;
 	END IF;
@@ -345,7 +303,7 @@ CREATE FUNCTION wp.some_shop() RETURNS wp.shop_orders LANGUAGE plpgsql VOLATILE 
 DECLARE
 	o wp.shop_orders;
 BEGIN
-	SELECT * INTO o FROM wp.shop_orders WHERE order_no >= wp.rnd_int(1, (SELECT last_value FROM wp.order_ids))
+	SELECT * INTO o FROM wp.shop_orders WHERE order_no >= gen.rnd_int(1, (SELECT last_value FROM wp.order_ids))
 	 ORDER BY order_no LIMIT 1;
 	IF o.order_no IS NULL THEN
 		SELECT * INTO o FROM wp.shop_orders ORDER BY order_no LIMIT 1;
@@ -422,9 +380,9 @@ BEGIN
 						   'SELECT id, customer_id, amount, ordered_at, paid_at, note FROM m', name)
 			  USING q, q + interval '3 months';
 			EXECUTE format('INSERT INTO %s (customer_id, amount, ordered_at, paid_at) '
-						   'SELECT wp.rnd_customer(), wp.rnd_amount(), t, wp.rnd_paid(t) '
+						   'SELECT wp.rnd_customer(), gen.rnd_amount(), t, gen.rnd_paid(t) '
 						   '  FROM (SELECT $1 + random() * interval ''3 months'' AS t FROM generate_series(1, $2)) x', name)
-			  USING q, wp.rnd_int(5, 40)::int;
+			  USING q, gen.rnd_int(5, 40)::int;
 			EXECUTE format('ALTER TABLE wp.orders ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', name, q, q + interval '3 months');
 			INSERT INTO wp.part (rel, kind, lo, hi) VALUES (name, 'range', q, q + interval '3 months');
 			PERFORM wp.did('attach filled table');
@@ -498,7 +456,7 @@ BEGIN
 		PERFORM wp.did(CASE WHEN p.attached THEN 'drop attached partition' ELSE 'drop detached partition' END);
 	ELSIF r < 0.75 THEN
 		-- TRUNCATE a leaf, a hashed partition or the default partition
-		p := wp.some_part(ARRAY[(ARRAY['range', 'hashed', 'hleaf', 'default', 'default'])[wp.rnd_int(1, 5)]]);
+		p := wp.some_part(ARRAY[(ARRAY['range', 'hashed', 'hleaf', 'default', 'default'])[gen.rnd_int(1, 5)]]);
 		IF p.rel IS NULL THEN
 			RETURN;
 		END IF;
@@ -525,10 +483,10 @@ BEGIN
 		ALTER TABLE wp.orders RENAME COLUMN amount TO amount_renamed;
 		ALTER TABLE wp.orders RENAME COLUMN customer_id TO customer_renamed;
 		ALTER TABLE wp.shop_orders RENAME COLUMN placed TO placed_renamed;
-		INSERT INTO wp.orders (customer_renamed, amount_renamed, ordered_at) VALUES (wp.rnd_customer(), wp.rnd_amount(), wp.rnd_time());
+		INSERT INTO wp.orders (customer_renamed, amount_renamed, ordered_at) VALUES (wp.rnd_customer(), gen.rnd_amount(), gen.rnd_time());
 		p := wp.some_part('{range,hleaf,default}');
 		EXECUTE format('UPDATE %s SET amount_renamed = amount_renamed + 5 WHERE id %% 9 = 1', p.rel);
-		INSERT INTO wp.shop_orders (client, total, placed_renamed) VALUES (wp.rnd_client(), wp.rnd_amount(), wp.loc(wp.rnd_time()));
+		INSERT INTO wp.shop_orders (client, total, placed_renamed) VALUES (wp.rnd_client(), gen.rnd_amount(), wp.loc(gen.rnd_time()));
 		UPDATE wp.shop_orders SET placed_renamed = placed_renamed - interval '1 day' WHERE order_no % 13 = 2;
 		ALTER TABLE wp.orders RENAME COLUMN amount_renamed TO amount;
 		ALTER TABLE wp.orders RENAME COLUMN customer_renamed TO customer_id;
@@ -574,32 +532,32 @@ BEGIN
 		ELSIF r < 0.10 THEN
 			-- through the root: one order, or several customers' orders
 			IF random() < 0.5 THEN
-				t := wp.rnd_time();
+				t := gen.rnd_time();
 				INSERT INTO wp.orders (customer_id, amount, ordered_at, paid_at)
-				VALUES (wp.rnd_customer(), wp.rnd_amount(), t, wp.rnd_paid(t));
+				VALUES (wp.rnd_customer(), gen.rnd_amount(), t, gen.rnd_paid(t));
 				PERFORM wp.did('insert root');
 			ELSE
 				INSERT INTO wp.orders (customer_id, amount, ordered_at, paid_at)
-				SELECT x.c, wp.rnd_amount(), x.t, wp.rnd_paid(x.t)
-				  FROM (SELECT cs.c, wp.rnd_time() AS t
-						  FROM (SELECT wp.rnd_customer() AS c FROM generate_series(1, wp.rnd_int(2, 6)::int)) cs,
-							   LATERAL generate_series(1, wp.rnd_int(1, 3)::int + 0 * cs.c) g) x;
+				SELECT x.c, gen.rnd_amount(), x.t, gen.rnd_paid(x.t)
+				  FROM (SELECT cs.c, gen.rnd_time() AS t
+						  FROM (SELECT wp.rnd_customer() AS c FROM generate_series(1, gen.rnd_int(2, 6)::int)) cs,
+							   LATERAL generate_series(1, gen.rnd_int(1, 3)::int + 0 * cs.c) g) x;
 				PERFORM wp.did('insert root multi-row');
 			END IF;
 		ELSIF r < 0.17 THEN
 			-- straight into a range leaf, a hash leaf, a hashed partition or the default partition
 			p := wp.some_part('{range,hleaf,hashed,default}');
-			PERFORM wp.did('insert into ' || p.kind, wp.insert_into(p, wp.rnd_int(1, 6)::int));
+			PERFORM wp.did('insert into ' || p.kind, wp.insert_into(p, gen.rnd_int(1, 6)::int));
 		ELSIF r < 0.21 THEN
 			-- UPDATE through the root: amount, payment, time (across partitions), customer
 			o := wp.some_order();
-			k := wp.rnd_int(1, 4);
+			k := gen.rnd_int(1, 4);
 			IF k = 1 THEN
-				UPDATE wp.orders SET amount = wp.rnd_amount() WHERE id = o.id;
+				UPDATE wp.orders SET amount = gen.rnd_amount() WHERE id = o.id;
 			ELSIF k = 2 THEN
-				UPDATE wp.orders SET paid_at = wp.rnd_paid(ordered_at) WHERE id = o.id;
+				UPDATE wp.orders SET paid_at = gen.rnd_paid(ordered_at) WHERE id = o.id;
 			ELSIF k = 3 THEN
-				UPDATE wp.orders SET ordered_at = wp.rnd_time() WHERE id = o.id;
+				UPDATE wp.orders SET ordered_at = gen.rnd_time() WHERE id = o.id;
 			ELSE
 				UPDATE wp.orders SET customer_id = wp.rnd_customer() WHERE id = o.id;
 			END IF;
@@ -609,13 +567,13 @@ BEGIN
 			-- UPDATE moving all of two customers' orders: swap, merge, shift in time
 			a := wp.rnd_customer();
 			b := wp.rnd_customer();
-			k := wp.rnd_int(1, 3);
+			k := gen.rnd_int(1, 3);
 			IF k = 1 THEN
 				UPDATE wp.orders SET customer_id = CASE WHEN customer_id = a THEN b ELSE a END WHERE customer_id IN (a, b);
 			ELSIF k = 2 THEN
 				UPDATE wp.orders SET customer_id = b WHERE customer_id = a;
 			ELSE
-				UPDATE wp.orders SET ordered_at = ordered_at + wp.rnd_int(-120, 120) * interval '1 day' WHERE customer_id IN (a, b);
+				UPDATE wp.orders SET ordered_at = ordered_at + gen.rnd_int(-120, 120) * interval '1 day' WHERE customer_id IN (a, b);
 			END IF;
 			GET DIAGNOSTICS k = ROW_COUNT;
 			PERFORM wp.did('update root moving orders', k);
@@ -623,9 +581,9 @@ BEGIN
 			-- UPDATE straight in a partition
 			p := wp.some_part('{range,hleaf,hashed,default}');
 			o := wp.some_order(p.rel);
-			k := wp.rnd_int(1, 4);
+			k := gen.rnd_int(1, 4);
 			IF k = 1 THEN
-				EXECUTE format('UPDATE %s SET amount = $1 WHERE id = $2', p.rel) USING wp.rnd_amount(), o.id;
+				EXECUTE format('UPDATE %s SET amount = $1 WHERE id = $2', p.rel) USING gen.rnd_amount(), o.id;
 			ELSIF k = 2 AND p.kind <> 'hleaf' THEN
 				-- another customer (a hashed partition moves it to another leaf)
 				EXECUTE format('UPDATE %s SET customer_id = $1 WHERE id = $2', p.rel) USING wp.rnd_customer(), o.id;
@@ -635,7 +593,7 @@ BEGIN
 				-- a little later, inside the partition when that is where it stays
 				BEGIN
 					EXECUTE format('UPDATE %s SET ordered_at = ordered_at + $1 WHERE id = $2', p.rel)
-					  USING wp.rnd_int(-5, 5) * interval '1 hour', o.id;
+					  USING gen.rnd_int(-5, 5) * interval '1 hour', o.id;
 				EXCEPTION WHEN check_violation THEN
 					PERFORM wp.did('update out of partition refused');
 				END;
@@ -644,7 +602,7 @@ BEGIN
 			PERFORM wp.did('update in ' || coalesce(p.kind, 'none'), k);
 		ELSIF r < 0.33 THEN
 			-- DELETE through the root, in a partition, or a customer's orders
-			k := wp.rnd_int(1, 3);
+			k := gen.rnd_int(1, 3);
 			IF k = 1 THEN
 				o := wp.some_order();
 				DELETE FROM wp.orders WHERE id = o.id;
@@ -669,11 +627,11 @@ BEGIN
 			o := wp.some_order();
 			IF random() < 0.7 THEN
 				INSERT INTO wp.orders AS x (id, customer_id, amount, ordered_at, paid_at)
-				SELECT id, customer_id, wp.rnd_amount(), ordered_at, wp.rnd_paid(ordered_at)
+				SELECT id, customer_id, gen.rnd_amount(), ordered_at, gen.rnd_paid(ordered_at)
 				  FROM wp.orders WHERE customer_id = o.customer_id AND random() < 0.6
 				UNION ALL
-				SELECT nextval('wp.order_ids'), o.customer_id, wp.rnd_amount(), t, wp.rnd_paid(t)
-				  FROM (SELECT wp.rnd_time() AS t FROM generate_series(1, wp.rnd_int(1, 3)::int)) n
+				SELECT nextval('wp.order_ids'), o.customer_id, gen.rnd_amount(), t, gen.rnd_paid(t)
+				  FROM (SELECT gen.rnd_time() AS t FROM generate_series(1, gen.rnd_int(1, 3)::int)) n
 				ON CONFLICT (id, ordered_at, customer_id) DO UPDATE SET amount = EXCLUDED.amount, paid_at = EXCLUDED.paid_at
 				 WHERE x.amount IS DISTINCT FROM EXCLUDED.amount OR random() < 0.5;
 				GET DIAGNOSTICS k = ROW_COUNT;
@@ -686,7 +644,7 @@ BEGIN
 							   'SELECT id, customer_id, -amount, ordered_at, paid_at FROM %1$s WHERE customer_id = $1 '
 							   'UNION ALL SELECT nextval(''wp.order_ids''), $1, $2, ordered_at + interval ''1 second'', NULL FROM %1$s WHERE id = $3 '
 							   'ON CONFLICT (id, ordered_at, customer_id) DO UPDATE SET amount = EXCLUDED.amount', p.rel)
-				  USING o.customer_id, wp.rnd_amount(), o.id;
+				  USING o.customer_id, gen.rnd_amount(), o.id;
 				GET DIAGNOSTICS k = ROW_COUNT;
 				PERFORM wp.did('upsert in ' || coalesce(p.kind, 'none'), k);
 				EXCEPTION WHEN check_violation THEN
@@ -699,50 +657,50 @@ BEGIN
 			-- (maybe moved in time, across partitions) and new ones inserted
 			o := wp.some_order();
 			MERGE INTO wp.orders x
-			USING (SELECT id, customer_id, ordered_at, (ARRAY['d', 'u', 'm'])[wp.rnd_int(1, 3)] AS act,
-						  wp.rnd_amount() AS amount
+			USING (SELECT id, customer_id, ordered_at, (ARRAY['d', 'u', 'm'])[gen.rnd_int(1, 3)] AS act,
+						  gen.rnd_amount() AS amount
 					 FROM wp.orders WHERE customer_id = o.customer_id AND random() < 0.7
 				   UNION ALL
-				   SELECT NULL, o.customer_id, wp.rnd_time(), 'i', wp.rnd_amount() FROM generate_series(1, wp.rnd_int(1, 3)::int)) src
+				   SELECT NULL, o.customer_id, gen.rnd_time(), 'i', gen.rnd_amount() FROM generate_series(1, gen.rnd_int(1, 3)::int)) src
 			   ON x.id = src.id AND x.ordered_at = src.ordered_at AND x.customer_id = src.customer_id
 			WHEN MATCHED AND src.act = 'd' THEN DELETE
 			WHEN MATCHED AND src.act = 'm' THEN UPDATE SET ordered_at = x.ordered_at - interval '40 days', amount = src.amount
 			WHEN MATCHED THEN UPDATE SET amount = src.amount
 			WHEN NOT MATCHED THEN INSERT (customer_id, amount, ordered_at, paid_at)
-				VALUES (src.customer_id, src.amount, src.ordered_at, wp.rnd_paid(src.ordered_at));
+				VALUES (src.customer_id, src.amount, src.ordered_at, gen.rnd_paid(src.ordered_at));
 			GET DIAGNOSTICS k = ROW_COUNT;
 			PERFORM wp.did('merge root', k);
 		ELSIF r < 0.49 THEN
 			-- MERGE into the plain table: delete, update, insert for one client
 			c := wp.rnd_client();
 			MERGE INTO wp.shop_orders x
-			USING (SELECT order_no, (ARRAY['d', 'u'])[wp.rnd_int(1, 2)] AS act FROM wp.shop_orders WHERE client = c
+			USING (SELECT order_no, (ARRAY['d', 'u'])[gen.rnd_int(1, 2)] AS act FROM wp.shop_orders WHERE client = c
 				   UNION ALL SELECT NULL, 'i') src
 			   ON x.order_no = src.order_no
 			WHEN MATCHED AND src.act = 'd' THEN DELETE
 			WHEN MATCHED THEN UPDATE SET total = round((x.total * 0.9)::numeric, 2), paid_on = NULL
 			WHEN NOT MATCHED THEN INSERT (client, total, placed, paid_on)
-				VALUES (c, wp.rnd_amount(), wp.loc(crm_grade.as_of() - random() * interval '200 days'), NULL);
+				VALUES (c, gen.rnd_amount(), wp.loc(crm_grade.as_of() - random() * interval '200 days'), NULL);
 			GET DIAGNOSTICS k = ROW_COUNT;
 			PERFORM wp.did('merge shop', k);
 		ELSIF r < 0.53 THEN
 			-- writable CTEs
-			k := wp.rnd_int(1, 3);
+			k := gen.rnd_int(1, 3);
 			o := wp.some_order();
 			IF k = 1 THEN
 				-- an order deleted and inserted again, changed, in one statement
 				WITH d AS (DELETE FROM wp.orders WHERE id = o.id RETURNING *)
 				INSERT INTO wp.orders (customer_id, amount, ordered_at, paid_at)
 				SELECT customer_id, amount * 2, ordered_at + interval '3 days', paid_at FROM d
-				UNION ALL SELECT o.customer_id, wp.rnd_amount(), wp.rnd_time(), NULL;
+				UNION ALL SELECT o.customer_id, gen.rnd_amount(), gen.rnd_time(), NULL;
 				PERFORM wp.did('cte delete+insert');
 			ELSIF k = 2 THEN
 				-- the same customers' orders into both order tables in one statement
 				WITH ins AS (
 					INSERT INTO wp.orders (customer_id, amount, ordered_at, paid_at)
-					SELECT c, wp.rnd_amount(), t, wp.rnd_paid(t)
-					  FROM (SELECT o.customer_id AS c, wp.rnd_time() AS t FROM generate_series(1, wp.rnd_int(1, 3)::int)
-							UNION ALL SELECT wp.rnd_customer(), wp.rnd_time()) x
+					SELECT c, gen.rnd_amount(), t, gen.rnd_paid(t)
+					  FROM (SELECT o.customer_id AS c, gen.rnd_time() AS t FROM generate_series(1, gen.rnd_int(1, 3)::int)
+							UNION ALL SELECT wp.rnd_customer(), gen.rnd_time()) x
 					RETURNING customer_id, amount, ordered_at)
 				INSERT INTO wp.shop_orders (client, total, placed, paid_on)
 				SELECT customer_id, amount / 3, wp.loc(ordered_at + interval '1 hour'), (wp.loc(ordered_at) + interval '9 days')::date FROM ins;
@@ -757,18 +715,18 @@ BEGIN
 			END IF;
 		ELSIF r < 0.61 THEN
 			-- the plain order table
-			k := wp.rnd_int(1, 6);
+			k := gen.rnd_int(1, 6);
 			IF k = 1 THEN
-				t := wp.rnd_time();
+				t := gen.rnd_time();
 				INSERT INTO wp.shop_orders (client, total, placed, paid_on)
-				VALUES (wp.rnd_client(), wp.rnd_amount(), wp.loc(t), CASE WHEN random() < 0.6 THEN wp.loc(wp.rnd_paid(t))::date END);
+				VALUES (wp.rnd_client(), gen.rnd_amount(), wp.loc(t), CASE WHEN random() < 0.6 THEN wp.loc(gen.rnd_paid(t))::date END);
 			ELSIF k = 2 THEN
 				INSERT INTO wp.shop_orders (client, total, placed, paid_on)
-				SELECT wp.rnd_client(), wp.rnd_amount(), wp.loc(t), wp.loc(t + interval '2 days')::date
-				  FROM (SELECT wp.rnd_time() AS t FROM generate_series(1, wp.rnd_int(2, 8)::int)) x;
+				SELECT wp.rnd_client(), gen.rnd_amount(), wp.loc(t), wp.loc(t + interval '2 days')::date
+				  FROM (SELECT gen.rnd_time() AS t FROM generate_series(1, gen.rnd_int(2, 8)::int)) x;
 			ELSIF k = 3 THEN
 				s := wp.some_shop();
-				UPDATE wp.shop_orders SET total = wp.rnd_amount(), placed = wp.loc(wp.rnd_time()) WHERE order_no = s.order_no;
+				UPDATE wp.shop_orders SET total = gen.rnd_amount(), placed = wp.loc(gen.rnd_time()) WHERE order_no = s.order_no;
 			ELSIF k = 4 THEN
 				s := wp.some_shop();
 				UPDATE wp.shop_orders SET client = wp.rnd_client(), paid_on = (placed + interval '30 days')::date WHERE order_no = s.order_no;
@@ -783,17 +741,17 @@ BEGIN
 			PERFORM wp.did('shop write', k);
 		ELSIF r < 0.71 THEN
 			-- the customer master
-			k := wp.rnd_int(1, 8);
+			k := gen.rnd_int(1, 8);
 			IF k = 1 THEN
 				-- new customers, or new attributes for existing ones
 				EXECUTE format('INSERT INTO %s AS x (id, rep, since, attrs) SELECT $1, $2, $3, $4 '
 							   'ON CONFLICT (id) DO UPDATE SET attrs = EXCLUDED.attrs', m)
-				  USING wp.rnd_master_key(), 'rep' || wp.rnd_int(1, 6), crm_grade.as_of() - random() * interval '900 days', wp.rnd_attrs();
+				  USING wp.rnd_master_key(), 'rep' || gen.rnd_int(1, 6), crm_grade.as_of() - random() * interval '900 days', wp.rnd_attrs();
 			ELSIF k IN (2, 3) THEN
 				EXECUTE format('UPDATE %s SET attrs = $1 WHERE id = $2', m) USING wp.rnd_attrs(), wp.some_master();
 			ELSIF k = 4 THEN
 				EXECUTE format('UPDATE %s SET rep = $1, since = since - interval ''2 days'' WHERE id = $2', m)
-				  USING CASE WHEN random() < 0.1 THEN NULL ELSE 'rep' || wp.rnd_int(1, 6) END, wp.some_master();
+				  USING CASE WHEN random() < 0.1 THEN NULL ELSE 'rep' || gen.rnd_int(1, 6) END, wp.some_master();
 			ELSIF k = 5 THEN
 				EXECUTE format('DELETE FROM %s WHERE id = $1', m) USING wp.some_master();
 			ELSIF k = 6 THEN
@@ -813,7 +771,7 @@ BEGIN
 				  USING wp.rnd_master_key(), wp.rnd_master_key(), wp.rnd_master_key(), crm_grade.as_of() - interval '100 days';
 			ELSE
 				-- attributes merged into a range of customers
-				c := wp.rnd_int(-3, 460);
+				c := gen.rnd_int(-3, 460);
 				EXECUTE format('UPDATE %s SET attrs = coalesce(CASE WHEN jsonb_typeof(attrs) = ''object'' THEN attrs END, ''{}'') '
 							   '|| jsonb_build_object(''potential'', $1) WHERE id BETWEEN $2 AND $2 + 8', m)
 				  USING wp.rnd_attr_value(), c;
@@ -822,7 +780,7 @@ BEGIN
 			PERFORM wp.did('master write', k);
 		ELSIF r < 0.75 THEN
 			-- writes rolled back with their subtransaction, DDL included
-			k := wp.rnd_int(1, 4);
+			k := gen.rnd_int(1, 4);
 			o := wp.some_order();
 			BEGIN
 				IF k = 1 THEN
@@ -847,12 +805,12 @@ BEGIN
 			-- (session_replication_role = replica): statement triggers stay
 			-- silent, crm_grade's row trigger grades each row
 			PERFORM set_config('session_replication_role', 'replica', true);
-			k := wp.rnd_int(1, 5);
+			k := gen.rnd_int(1, 5);
 			o := wp.some_order();
 			IF k = 1 THEN
 				INSERT INTO wp.orders (customer_id, amount, ordered_at, paid_at)
-				SELECT o.customer_id, wp.rnd_amount(), t1, wp.rnd_paid(t1)
-				  FROM (SELECT wp.rnd_time() AS t1 FROM generate_series(1, wp.rnd_int(1, 3)::int)) x;
+				SELECT o.customer_id, gen.rnd_amount(), t1, gen.rnd_paid(t1)
+				  FROM (SELECT gen.rnd_time() AS t1 FROM generate_series(1, gen.rnd_int(1, 3)::int)) x;
 			ELSIF k = 2 THEN
 				UPDATE wp.orders SET amount = amount + 1, ordered_at = ordered_at - interval '50 days' WHERE customer_id = o.customer_id;
 			ELSIF k = 3 THEN
@@ -861,7 +819,7 @@ BEGIN
 			ELSIF k = 4 THEN
 				s := wp.some_shop();
 				UPDATE wp.shop_orders SET client = wp.rnd_client() WHERE order_no = s.order_no;
-				INSERT INTO wp.shop_orders (client, total, placed) VALUES (s.client, wp.rnd_amount(), wp.loc(wp.rnd_time()));
+				INSERT INTO wp.shop_orders (client, total, placed) VALUES (s.client, gen.rnd_amount(), wp.loc(gen.rnd_time()));
 			ELSE
 				EXECUTE format('UPDATE %s SET attrs = $1 WHERE id = $2', m) USING wp.rnd_attrs(), wp.some_master();
 			END IF;
@@ -915,10 +873,10 @@ BEGIN
 			PERFORM wp.did('tick');
 		ELSE
 			-- more inserts through the root, a customer at a time
-			t := wp.rnd_time();
+			t := gen.rnd_time();
 			INSERT INTO wp.orders (customer_id, amount, ordered_at, paid_at)
-			SELECT c1, wp.rnd_amount(), t + g * interval '1 hour', wp.rnd_paid(t)
-			  FROM (SELECT wp.rnd_customer() AS c1) x, generate_series(0, wp.rnd_int(0, 2)::int) g;
+			SELECT c1, gen.rnd_amount(), t + g * interval '1 hour', gen.rnd_paid(t)
+			  FROM (SELECT wp.rnd_customer() AS c1) x, generate_series(0, gen.rnd_int(0, 2)::int) g;
 			PERFORM wp.did('insert root');
 		END IF;
 	END LOOP;
@@ -1036,7 +994,7 @@ BEGIN
 	-- in batches of random size (max_customers), until a batch is not full
 	n := 0;
 	LOOP
-		batch := wp.rnd_int(1, 60);
+		batch := gen.rnd_int(1, 60);
 		done := crm_grade.regrade(batch);
 		n := n + done;
 		EXIT WHEN done < batch;
@@ -1048,10 +1006,10 @@ END $$;
 -- n orders of random customers placed in [t1, t2], in both order tables
 CREATE FUNCTION wp.orders_between(t1 timestamptz, t2 timestamptz, n int) RETURNS void LANGUAGE sql AS $$
 	INSERT INTO wp.orders (customer_id, amount, ordered_at, paid_at)
-	SELECT wp.rnd_customer(), wp.rnd_amount(), x.t, wp.rnd_paid(x.t)
+	SELECT wp.rnd_customer(), gen.rnd_amount(), x.t, gen.rnd_paid(x.t)
 	  FROM (SELECT t1 + random() * (t2 - t1) AS t FROM generate_series(1, n)) x;
 	INSERT INTO wp.shop_orders (client, total, placed, paid_on)
-	SELECT wp.rnd_client(), wp.rnd_amount(), wp.loc(x.t), wp.loc(x.t + interval '1 day')::date
+	SELECT wp.rnd_client(), gen.rnd_amount(), wp.loc(x.t), wp.loc(x.t + interval '1 day')::date
 	  FROM (SELECT t1 + random() * (t2 - t1) AS t FROM generate_series(1, n)) x;
 	SELECT NULL::void
 $$;
@@ -1060,7 +1018,7 @@ $$;
 -- skips or repeats)
 CREATE FUNCTION wp.local_orders_between(l1 timestamp, l2 timestamp, n int) RETURNS void LANGUAGE sql AS $$
 	INSERT INTO wp.shop_orders (client, total, placed, paid_on)
-	SELECT wp.rnd_client(), wp.rnd_amount(), l1 + random() * (l2 - l1), (l1 + interval '1 day')::date
+	SELECT wp.rnd_client(), gen.rnd_amount(), l1 + random() * (l2 - l1), (l1 + interval '1 day')::date
 	  FROM generate_series(1, n);
 	SELECT NULL::void
 $$;
@@ -1068,15 +1026,15 @@ $$;
 -- ---------------------------------------------------------------- phase 0: back-fill
 
 INSERT INTO wp.customers (id, rep, since, attrs)
-SELECT k, 'rep' || wp.rnd_int(1, 6), crm_grade.as_of() - random() * interval '900 days', wp.rnd_attrs()
+SELECT k, 'rep' || gen.rnd_int(1, 6), crm_grade.as_of() - random() * interval '900 days', wp.rnd_attrs()
   FROM (SELECT k FROM generate_series(-3, 460) k WHERE random() < 0.7
 		UNION ALL SELECT 3000000000 + k FROM generate_series(0, 30) k WHERE random() < 0.6) x;
 INSERT INTO wp.orders (customer_id, amount, ordered_at, paid_at)
-SELECT x.c, wp.rnd_amount(), x.t, wp.rnd_paid(x.t)
-  FROM (SELECT wp.rnd_customer() AS c, wp.rnd_time() AS t FROM generate_series(1, 2200)) x;
+SELECT x.c, gen.rnd_amount(), x.t, gen.rnd_paid(x.t)
+  FROM (SELECT wp.rnd_customer() AS c, gen.rnd_time() AS t FROM generate_series(1, 2200)) x;
 INSERT INTO wp.shop_orders (client, total, placed, paid_on)
-SELECT wp.rnd_client(), wp.rnd_amount(), wp.loc(x.t), CASE WHEN random() < 0.5 THEN wp.loc(x.t + interval '5 days')::date END
-  FROM (SELECT wp.rnd_time() AS t FROM generate_series(1, 700)) x;
+SELECT wp.rnd_client(), gen.rnd_amount(), wp.loc(x.t), CASE WHEN random() < 0.5 THEN wp.loc(x.t + interval '5 days')::date END
+  FROM (SELECT gen.rnd_time() AS t FROM generate_series(1, 700)) x;
 
 SELECT cmp_ok(crm_grade.attach_customers('wp.customers', 'id', 'rep', 'since', 'attrs'), '>=', 300::bigint,
 			  'attach_customers back-fills the int8 master');

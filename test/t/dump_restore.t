@@ -9,14 +9,7 @@ src=crm_grade_dump_src
 dst=crm_grade_dump_dst
 dump=$(mktemp /tmp/crm_grade_dump.XXXXXX)
 trap 'rm -f "$dump"; dropdb --if-exists $src 2>/dev/null; dropdb --if-exists $dst 2>/dev/null' EXIT
-n=0
-fail=0
-q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
-is() {
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then echo "ok $n - $3"; else
-		echo "not ok $n - $3"; echo "#   got:      '$1'"; echo "#   expected: '$2'"; fail=1; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 echo "1..9"
 dropdb --if-exists $src 2>/dev/null; dropdb --if-exists $dst 2>/dev/null

@@ -27,36 +27,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 export PGOPTIONS="-c crm_grade.as_of=2026-06-15T12:00:00+00 -c TimeZone=UTC -c client_min_messages=warning"
 
-n=0
-fail=0
-q() {
-	local out
-	if ! out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1); then
-		printf '%s\n' "$out" | sed 's/^/# /' >&2
-		printf 'ERROR\n'
-		return 1
-	fi
-	printf '%s\n' "$out"
-}
-is() {
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then echo "ok $n - $3"; else
-		echo "not ok $n - $3"; fail=1
-		printf '%s\n' "got:" "$1" "expected:" "$2" | sed 's/^/#   /'
-	fi
-}
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; fail=1
-		[ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/#   /'
-	fi
-}
-same() {  # same DB1 DB2 SQL NAME: the COPY output of SQL is identical in both databases
-	q "$1" "COPY ($3) TO STDOUT" >"$tmp/same.1"
-	q "$2" "COPY ($3) TO STDOUT" >"$tmp/same.2"
-	ok "$(cmp -s "$tmp/same.1" "$tmp/same.2"; echo $?)" "$4" "$(diff "$tmp/same.1" "$tmp/same.2" | head -20)"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 state_sql="SELECT * FROM crm_grade.customer_state ORDER BY customer"
 # Every crm_grade trigger on the order table's partition tree, level by level.
 triggers_sql="SELECT t.relid::regclass AS rel, t.level, g.tgname, g.tgenabled, g.tgparentid <> 0 AS clone,

@@ -37,32 +37,7 @@ trap 'exit 130' INT TERM
 # T, and UTC for every text form of a time compared below.
 export PGOPTIONS="-c crm_grade.as_of=2026-06-15T12:00:00+00 -c TimeZone=UTC -c client_min_messages=warning"
 
-n=0
-fail=0
-# q DB SQL: one value (or lines); errors go to the TAP output as diagnostics.
-q() {
-	local out
-	if ! out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1); then
-		printf '%s\n' "$out" | sed 's/^/# /' >&2
-		printf 'ERROR\n'
-		return 1
-	fi
-	printf '%s\n' "$out"
-}
-is() {
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then echo "ok $n - $3"; else
-		echo "not ok $n - $3"; fail=1
-		printf '%s\n' "got:" "$1" "expected:" "$2" | sed 's/^/#   /'
-	fi
-}
-ok() {  # ok STATUS NAME [DIAGNOSTICS]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; fail=1
-		[ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/#   /'
-	fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 for d in "${dbs[@]}"; do dropdb --if-exists "$d" 2>/dev/null; done
 
