@@ -5,6 +5,8 @@
 #   make test       install Debian packages if missing, build, install, and run
 #                   every pg_regress, pgTAP and isolation test on a throw-away cluster
 #   make demo       the same set-up, then a sample CRM graded and printed
+#   make memcheck   the pg_regress suite and generated workloads under valgrind
+#   make sanitize   the same with crm_grade built with UBSan
 
 EXTENSION = crm_grade
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
@@ -35,12 +37,13 @@ REGRESS_OPTS = --load-extension=crm_grade
 ISOLATION = $(sort $(patsubst test/isolation/specs/%.spec,%,$(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation
 
-# Every object depends on every header (PGXS tracks no header dependencies).
-$(OBJS): $(wildcard src/*.h)
-
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Every object depends on every header (PGXS tracks no header dependencies).
+# After the include, so that PGXS's "all" stays the default goal.
+$(OBJS): $(wildcard src/*.h)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: src/sql/install/00_header.sql src/sql/install/10_tables.sql \
 		$(SQL_COMMON) src/sql/install/90_presets.sql
@@ -50,7 +53,7 @@ sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: src/sql/upgrade/$(UPGRADE_
 		$(SQL_COMMON) src/sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION)-post.sql
 	cat $^ > $@
 
-.PHONY: test demo deps bench
+.PHONY: test demo deps bench memcheck sanitize
 deps:
 	bash test/install-deps.sh
 
@@ -62,3 +65,9 @@ demo:
 
 bench:
 	bash test/bench/run.sh
+
+memcheck:
+	bash test/memcheck.sh valgrind
+
+sanitize:
+	bash test/memcheck.sh sanitize

@@ -159,6 +159,8 @@ WorkInit(StatementWork *work, CommandId since)
 void
 WorkAddRows(StatementWork *work, SourceRow *rows, int n)
 {
+	if (n <= 0)
+		return;					/* (memcpy from a NULL rows is undefined, even of 0 bytes) */
 	if (work->nrows + n > work->caprows)
 	{
 		work->caprows = Max(work->caprows * 2, work->nrows + n + 16);
@@ -404,9 +406,13 @@ RefreshAll(const char *event)
 			LockedState ls;
 
 			EvaluateCustomer(&fresh, &ctx);
-			ls.st = stored;
-			ls.placeholder = STATE_NULL(&stored, SC_GRADED_AT);
-			ls.own_since = false;
+			if (c == 0)
+			{
+				/* (stored holds no customer's state when c < 0: never read it then) */
+				ls.st = stored;
+				ls.placeholder = STATE_NULL(&stored, SC_GRADED_AT);
+				ls.own_since = false;
+			}
 			KeepState(&batch, c == 0 ? &ls : NULL, &fresh, event, &counts);
 		}
 		if (c <= 0)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages needed to build, test, demo and benchmark crm_grade.
 # Idempotent and quiet when everything is already installed; run as root (or via sudo).
+# Extra packages a tool needs (test/memcheck.sh: valgrind) can be given as arguments.
 set -euo pipefail
 
 PACKAGES=(
@@ -16,6 +17,7 @@ PACKAGES=(
     gcc
     libc6-dev
     libkrb5-dev                            # <gssapi/gssapi.h>, pulled in by libpq/libpq-be.h (ENABLE_GSS)
+    "$@"
 )
 
 missing=()

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# make memcheck / make sanitize: the pg_regress suite and the generated pgTAP workloads against a
+# server started for the purpose, with crm_grade built without optimisation and
+#
+#   bash test/memcheck.sh valgrind   every backend under valgrind memcheck (--track-origins)
+#   bash test/memcheck.sh sanitize   crm_grade built with gcc's UndefinedBehaviorSanitizer
+#                                    (overflows, misaligned or null accesses, out-of-bounds
+#                                    indexes of known arrays, bad shifts and enum values)
+#
+# and reports every error in whose stack (or origin) a crm_grade function appears.  PostgreSQL's
+# own reports (Debian's postgres is not built for valgrind: WAL and relcache padding writes, its
+# regex cache) are counted and listed in the log folder, not failed on.  Not part of `make test`:
+# under valgrind the suites take about half an hour.  Reinstalls the normal build at the end.
+# Exit status 0 only when no crm_grade error was found and every test passed.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+MODE=${1:-valgrind}
+case $MODE in valgrind | sanitize) ;; *) echo "usage: $0 [valgrind|sanitize]" >&2; exit 2 ;; esac
+
+bash test/install-deps.sh valgrind || exit 1
+BINDIR=$(pg_config --bindir)
+LOGDIR="$ROOT/tmp_check/$MODE"   # after make clean, which removes tmp_check/
+RUNAS=()
+[ "$(id -u)" -ne 0 ] || RUNAS=(runuser -u postgres --)
+
+# The instrumented build.
+COPT='-O0 -g -fno-omit-frame-pointer'
+# (AddressSanitizer is left to valgrind: it would have to be preloaded into Debian's postgres,
+# whose postmaster then hangs at start.)
+LINK=
+[ "$MODE" = valgrind ] || { COPT="$COPT -fsanitize=undefined -fno-sanitize-recover=all"; LINK=-lubsan; }
+make clean >/dev/null
+mkdir -p "$LOGDIR"
+make COPT="$COPT" SHLIB_LINK="$LINK" >"$LOGDIR/build.log" 2>&1 && make install >>"$LOGDIR/build.log" 2>&1 ||
+    { cat "$LOGDIR/build.log"; exit 1; }
+
+# A cluster of its own, in a temporary folder, on a free port.
+DATA=$(mktemp -d /tmp/crm_grade_memcheck.XXXXXX)
+chmod 755 "$DATA"
+[ ${#RUNAS[@]} -eq 0 ] || chown postgres "$DATA"
+export PGHOST=$DATA PGPORT=$((50000 + RANDOM % 10000)) PGUSER=postgres
+SERVER=("$BINDIR/postgres" -D "$DATA/data" -p "$PGPORT" -k "$DATA" -c listen_addresses=
+        -c fsync=off -c timezone=UTC -c max_connections=20 -c log_min_messages=warning)
+SERVER_PID=""
+# Stopped through pg_ctl: SERVER_PID is runuser's (or valgrind's), not the postmaster's.
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    # (A fast shutdown that arrives during crash recovery can leave the postmaster waiting:
+    # then immediate.)
+    "${RUNAS[@]}" "$BINDIR/pg_ctl" -D "$DATA/data" stop -m fast -w -t 300 >/dev/null 2>&1 ||
+        "${RUNAS[@]}" "$BINDIR/pg_ctl" -D "$DATA/data" stop -m immediate -w -t 60 >/dev/null 2>&1 ||
+        pkill -KILL -f -- "-D $DATA/data"
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=""
+}
+stop() {
+    stop_server
+    rm -rf "$DATA"
+}
+trap stop EXIT
+"${RUNAS[@]}" "$BINDIR/initdb" -D "$DATA/data" -U postgres --locale=C.UTF-8 -E UTF8 >"$LOGDIR/initdb.log" 2>&1 ||
+    { cat "$LOGDIR/initdb.log"; exit 1; }
+if [ "$MODE" = valgrind ]; then
+    # The postmaster forks its backends without exec: one log per process (%p).
+    "${RUNAS[@]}" valgrind --quiet --tool=memcheck --trace-children=yes --track-origins=yes \
+        --leak-check=no --num-callers=40 --error-limit=no --log-file="$DATA/vg.%p.log" \
+        "${SERVER[@]}" >"$LOGDIR/server.log" 2>&1 &
+else
+    "${RUNAS[@]}" env UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path="$DATA/ubsan" \
+        "${SERVER[@]}" >"$LOGDIR/server.log" 2>&1 &
+fi
+SERVER_PID=$!
+for _ in $(seq 1 300); do pg_isready -q && break; sleep 1; done
+pg_isready -q || { echo "memcheck: the server did not start"; cat "$LOGDIR/server.log"; exit 1; }
+
+# The suites: pg_regress, then the two generated workloads.
+rc=0
+make --no-print-directory installcheck ISOLATION= 2>&1 | tee "$LOGDIR/regress.log" || rc=1
+createdb crm_grade_tap
+pg_prove -d crm_grade_tap --ext .sql test/pgtap/01_workload.sql test/pgtap/04_workload_paths.sql \
+    2>&1 | tee "$LOGDIR/pgtap.log" || rc=1
+stop_server
+
+# Every report, and those with a crm_grade function in them (our sources were built with -g, so
+# their frames name src files; Debian's postgres is stripped and names none).
+ours="\\(($(cd src && ls *.c | sed 's/\.c$//' | paste -sd '|'))\\.c:[0-9]+\\)|crm_grade\\.so"
+if [ "$MODE" = valgrind ]; then
+    # A report is a run of "==PID== " lines between blank "==PID== " lines.
+    cat "$DATA"/vg.*.log 2>/dev/null | awk '
+        /^==[0-9]+== *$/ { if (b != "") print b "\n"; b = ""; next }
+        /^==[0-9]+== / { b = b $0 "\n" }
+        END { if (b != "") print b }' >"$LOGDIR/reports.txt"
+    all=$(grep -c -E '^==[0-9]+== [A-Z]' "$LOGDIR/reports.txt" || true)
+    awk -v RS= -v re="$ours" '$0 ~ re { print; print "" }' "$LOGDIR/reports.txt" >"$LOGDIR/crm_grade-reports.txt"
+else
+    cat "$DATA"/ubsan.* >"$LOGDIR/reports.txt" 2>/dev/null
+    grep -E 'runtime error' "$LOGDIR/server.log" >>"$LOGDIR/reports.txt"
+    all=$(grep -c -E 'runtime error' "$LOGDIR/reports.txt" || true)
+    cp "$LOGDIR/reports.txt" "$LOGDIR/crm_grade-reports.txt"
+fi
+mine=$(grep -c -E '^(==[0-9]+== [A-Z]|.*runtime error)' "$LOGDIR/crm_grade-reports.txt" || true)
+
+# A backend that crashed (a sanitizer aborts it) counts as one of ours too.
+crashes=$(grep -c -E 'terminated by signal|was terminated by exception' "$LOGDIR/server.log" || true)
+mine=$((mine + crashes))
+
+echo
+echo "$MODE: $all reports in all, $mine with crm_grade in them (logs: $LOGDIR)"
+[ "$mine" -eq 0 ] || { cat "$LOGDIR/crm_grade-reports.txt"; rc=1; }
+
+# Back to the normal build.
+# (make -B, not make clean: that would remove the logs in tmp_check/.)
+make -B >/dev/null && make install >/dev/null || rc=1
+exit "$rc"
