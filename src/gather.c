@@ -314,12 +314,13 @@ GatherEnd(SourceMerge *g)
 	{
 		GatherCursor *c = &g->cursors[i];
 
+		/* the slot first: its descriptor is the portal's, freed with it */
+		if (c->slot)
+			ExecDropSingleTupleTableSlot(c->slot);
 		if (c->tuptable)
 			SPI_freetuptable(c->tuptable);
 		if (c->portal)
 			SPI_cursor_close(c->portal);
-		if (c->slot)
-			ExecDropSingleTupleTableSlot(c->slot);
 	}
 	if (g->null_keys > 0)
 		ereport(WARNING,
