@@ -20,7 +20,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # post part, so an upgraded database gets exactly what a fresh install has.
 # Upgrade scripts of older versions are frozen copies in sql/ (DATA), as is
 # the install script of 0.1, which the upgrade tests install first.
-UPGRADE_FROM = 0.1
+UPGRADE_FROM = 0.2
 SQL_COMMON = $(sort $(wildcard src/sql/common/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))

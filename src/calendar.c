@@ -270,6 +270,23 @@ CrmMonthIndex(TimestampTz t)
 	return tm.tm_year * 12 + tm.tm_mon - 1;
 }
 
+/*
+ * Calendar days from from's day to to's day in crm_grade.timezone: a date
+ * column holds a day, not a moment, so a payment dated the day of an order
+ * made that afternoon is 0 days, not -1.
+ */
+int64
+CrmCalendarDaysBetween(TimestampTz from, TimestampTz to)
+{
+	struct pg_tm a,
+				b;
+	fsec_t		fsec;
+
+	ToLocal(from, &a, &fsec);
+	ToLocal(to, &b, &fsec);
+	return (int64) date2j(b.tm_year, b.tm_mon, b.tm_mday) - date2j(a.tm_year, a.tm_mon, a.tm_mday);
+}
+
 /* Local midnight of the first day of the month after t's month. */
 TimestampTz
 CrmNextMonthStart(TimestampTz t)

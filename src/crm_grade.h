@@ -65,6 +65,7 @@ extern TimestampTz CrmWindowReentry(TimestampTz now);
 extern int	CrmMonthIndex(TimestampTz t);
 extern TimestampTz CrmNextMonthStart(TimestampTz t);
 extern int64 CrmDaysBetween(TimestampTz from, TimestampTz to);
+extern int64 CrmCalendarDaysBetween(TimestampTz from, TimestampTz to);
 extern TimestampTz CrmLocalToTimestampTz(Timestamp local);
 
 /*

@@ -25,6 +25,7 @@
  */
 #include "refresh.h"
 
+#include "filter.h"
 #include "gather.h"
 
 #include "access/genam.h"
@@ -256,13 +257,58 @@ EnterIfAttached(FunctionCallInfo fcinfo, CrmIdentity *id)
 	return false;
 }
 
+/* ---------------------------------------------------------------- filters */
+
+/* Does the source's filter name this column? */
+static bool
+FilterNames(Source *src, const char *column)
+{
+	ListCell   *lc;
+
+	if (src->filter == NULL || column == NULL)
+		return false;
+	foreach(lc, FilterColumns(src->filter))
+		if (strcmp((char *) lfirst(lc), column) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Check the filter again after one of its columns was renamed or changed
+ * type, and store it as PostgreSQL now writes it; a filter that no longer
+ * holds (an operator the new type lacks) refuses the ALTER.
+ */
+static void
+RewriteFilter(Source *src, Oid relid, const char *oldname, const char *newname)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	char	   *filter = FilterCanonical(rel, src->filter, src->relname, oldname, newname);
+
+	relation_close(rel, NoLock);
+	if (CrmSpiExecuteWithArgs("UPDATE crm_grade.source s SET filter = $2 "
+							  "WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+							  2, (Oid[]) {OIDOID, TEXTOID},
+							  (Datum[]) {ObjectIdGetDatum(relid), CStringGetTextDatum(filter)},
+							  NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "crm_grade: could not store the filter of %s", src->relname);
+	SourcesForget();
+}
+
 /* ---------------------------------------------------------------- sql_drop */
 
-/* Dropping a column crm_grade reads is refused. */
+/* Dropping a column crm_grade reads, as a role or in the filter, is refused. */
 static void
 RefuseColumnDrop(Source *src, const char *column)
 {
 	int			r;
+
+	if (FilterNames(src, column))
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop column \"%s\" of %s: crm_grade's filter reads it",
+						column, src->relname),
+				 errdetail("The filter is \"%s\".", src->filter),
+				 errhint("Attach the table again with a filter that does not name it, then drop the column.")));
 
 	for (r = 0; r < SourceKinds[src->kind].nroles; r++)
 		if (column && src->columns[r] && strcmp(src->columns[r], column) == 0)
@@ -401,7 +447,7 @@ RefuseInheritance(Oid child, Oid parent)
 static void
 CheckRowsOf(Oid relid, Source *src)
 {
-	if (CrmSpiExecuteWithArgs("SELECT crm_grade._check_rows($1, s.kind, s.columns) FROM crm_grade.source s "
+	if (CrmSpiExecuteWithArgs("SELECT crm_grade._check_rows($1, s.kind, s.columns, s.filter) FROM crm_grade.source s "
 							  "WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $2",
 							  2, (Oid[]) {REGCLASSOID, OIDOID},
 							  (Datum[]) {ObjectIdGetDatum(relid), ObjectIdGetDatum(src->relid)},
@@ -468,6 +514,11 @@ OnColumnTypeChanged(Oid relid, const char *column)
 	relation_close(rel, NoLock);
 	for (r = 0; r < SourceKinds[src->kind].nroles; r++)
 		read |= (column && src->columns[r] && strcmp(src->columns[r], column) == 0);
+	if (FilterNames(src, column))
+	{
+		RewriteFilter(src, relid, NULL, NULL);
+		read = true;
+	}
 	newtype = layout.type[ROLE_KEY];
 	if (newtype == src->key_type)
 		return read;
@@ -489,6 +540,8 @@ OnColumnRenamed(Oid relid, const char *oldname, const char *newname)
 
 	if (src == NULL)
 		return;
+	if (FilterNames(src, oldname))
+		RewriteFilter(src, relid, oldname, newname);
 	for (r = 0; r < SourceKinds[src->kind].nroles; r++)
 	{
 		if (src->columns[r] == NULL || strcmp(src->columns[r], oldname) != 0)

@@ -18,6 +18,7 @@
  *-------------------------------------------------------------------------
  */
 #include "gather.h"
+#include "metrics.h"
 
 #include "access/relation.h"
 #include "catalog/pg_type.h"
@@ -107,7 +108,8 @@ FamilyArray(Oid key_type)
 
 /*
  * The scan of one source: the key as text in byte order, then each
- * attached role column as stored.  filtered: only the keys in $1.  Keys
+ * attached role column as stored, of the rows its filter admits (the
+ * text filter.c checked and wrote).  filtered: only the keys in $1.  Keys
  * are compared in their family's widest type, so an integer key wider than
  * the column's type is simply not found instead of an error.
  */
@@ -128,10 +130,15 @@ ScanSql(Source *src, bool filtered)
 	appendStringInfo(&sql, " FROM %s",
 					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(src->relid)),
 												get_rel_name(src->relid)));
+	appendStringInfo(&sql, " WHERE (%s)", src->filter ? src->filter : "true");
 	if (filtered)
-		appendStringInfo(&sql, " WHERE %s OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]::%s)",
+		appendStringInfo(&sql, " AND %s OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]::%s)",
 						 key, FamilyArray(src->key_type));
 	appendStringInfoString(&sql, " ORDER BY 1");
+	/* the lines of an order next to each other */
+	if (SOURCE_HAS_LINES(src))
+		appendStringInfo(&sql, ", %s::pg_catalog.text COLLATE \"C\"",
+						 quote_identifier(src->columns[ORD_ORDER_ID]));
 	return sql.data;
 }
 
@@ -266,6 +273,33 @@ GatherBegin(char **keys, int nkeys)
 }
 
 /*
+ * Accumulate one row of a cursor.  Lines of an order (consecutive in the
+ * scan) are merged into *pending and added when the order is complete;
+ * a line dated after now only says when it will count.
+ */
+static void
+AddScannedRow(GatherCursor *c, SourceRow *row, CustomerState *st, EvalContext *ctx,
+			  SourceRow *pending, bool *have_pending)
+{
+	if (!SOURCE_HAS_LINES(c->src) || row->t > ctx->now)
+	{
+		MetricsAddRow(st, c->src->kind, row, ctx->now, ctx->ws);
+		return;
+	}
+	if (*have_pending && strcmp(pending->order_id, row->order_id) == 0)
+	{
+		MetricsMergeLine(pending, row);
+		return;
+	}
+	if (*have_pending)
+		MetricsAddRow(st, c->src->kind, pending, ctx->now, ctx->ws);
+	*pending = *row;
+	/* (the amount may point into a tuple the next fetch frees) */
+	pending->amount = DatumGetNumericCopy(NumericGetDatum(row->amount));
+	*have_pending = true;
+}
+
+/*
  * The next customer with rows in any source: its state from scratch, every
  * row accumulated at ctx's moment.  False when there is none left.
  */
@@ -285,6 +319,8 @@ GatherNext(SourceMerge *g, CustomerState *st, EvalContext *ctx)
 	for (i = 0; i < g->ncursors; i++)
 	{
 		GatherCursor *c = &g->cursors[i];
+		SourceRow	pending;
+		bool		have_pending = false;
 
 		while (c->head && strcmp(c->head, key) == 0)
 		{
@@ -292,7 +328,7 @@ GatherNext(SourceMerge *g, CustomerState *st, EvalContext *ctx)
 
 			ExecStoreHeapTuple(c->tuptable->vals[c->pos], c->slot, false);
 			if (SourceReadRow(&c->layout, c->slot, &row, false))
-				MetricsAddRow(st, c->src->kind, &row, ctx->now, ctx->ws);
+				AddScannedRow(c, &row, st, ctx, &pending, &have_pending);
 			else
 				IssuesAdd(st, "row", c->src->relname, row.problem_column, row.problem_value,
 						  psprintf("%s: the row is left out", row.problem));
@@ -300,6 +336,8 @@ GatherNext(SourceMerge *g, CustomerState *st, EvalContext *ctx)
 			c->pos++;
 			CursorAdvance(g, c);
 		}
+		if (have_pending)
+			MetricsAddRow(st, c->src->kind, &pending, ctx->now, ctx->ws);
 	}
 	return true;
 }

@@ -137,8 +137,28 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
 		StateSetMinTs(st, SC_NEXT_PAID_AT, r->paid);
 		return;
 	}
-	Increment(st, SC_PAY_DAYS_SUM, CrmDaysBetween(r->t, r->paid));
+	Increment(st, SC_PAY_DAYS_SUM, r->date_days ? CrmCalendarDaysBetween(r->t, r->paid) :
+			  CrmDaysBetween(r->t, r->paid));
 	Increment(st, SC_PAY_COUNT, 1);
+}
+
+/*
+ * Lines of one order (rows of a table attached with an order id, sharing
+ * customer and order id, each dated at or before now) as one order: the
+ * sum of the amounts, the earliest time, and the payment made when the
+ * last line was paid (none while a line is unpaid).  order holds the
+ * first line; later lines are merged into it.
+ */
+void
+MetricsMergeLine(SourceRow *order, const SourceRow *line)
+{
+	order->amount = DatumGetNumeric(AddNumeric(NumericGetDatum(order->amount), line->amount));
+	if (line->t < order->t)
+		order->t = line->t;
+	if (!line->has_paid)
+		order->has_paid = false;
+	else if (order->has_paid && line->paid > order->paid)
+		order->paid = line->paid;
 }
 
 /*

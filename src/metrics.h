@@ -41,6 +41,7 @@ extern const char *const MetricNames[M_NMETRICS];
 extern void MetricsAddRow(CustomerState *st, SourceKindId kind, const SourceRow *row,
 						  TimestampTz now, TimestampTz ws);
 extern bool MetricsIsRefund(const SourceRow *row);
+extern void MetricsMergeLine(SourceRow *order, const SourceRow *line);
 extern void MetricsDerive(CustomerState *st, TimestampTz now);
 extern TimestampTz MetricsValidUntil(CustomerState *st, TimestampTz now);
 extern bool MetricValue(CustomerState *st, MetricId metric, const char *attr,

@@ -29,11 +29,12 @@
 PG_FUNCTION_INFO_V1(crm_grade_check_columns);
 
 const KindDef SourceKinds[SK_NKINDS] = {
-	[SK_ORDERS] = {"orders", 4, {
+	[SK_ORDERS] = {"orders", 5, {
 			{"customer", RT_KEY, true, "customer key"},
 			{"amount", RT_AMOUNT, true, "amount"},
 			{"ordered_at", RT_TIME, true, "order time"},
-			{"paid_at", RT_TIME, false, "payment time"}}},
+			{"paid_at", RT_TIME, false, "payment time"},
+			{"order_id", RT_ORDER_ID, false, "order id"}}},
 	[SK_CUSTOMERS] = {"customers", 4, {
 			{"customer", RT_KEY, true, "customer key"},
 			{"owner", RT_LABEL, false, "owner"},
@@ -47,6 +48,7 @@ static const char *const RoleTypeRules[] = {
 	[RT_TIME] = "A time must be timestamptz, timestamp or date",
 	[RT_JSONB] = "Attributes must be jsonb",
 	[RT_LABEL] = "An owner must be of a built-in type such as text, or an enum",
+	[RT_ORDER_ID] = "An order id must be smallint, integer, bigint, text, varchar or uuid",
 };
 
 /* The cached attachments, and the crm_grade.source they were read from. */
@@ -97,6 +99,7 @@ RoleAccepts(RoleType type, Oid t)
 	switch (type)
 	{
 		case RT_KEY:
+		case RT_ORDER_ID:
 			return t == INT2OID || t == INT4OID || t == INT8OID || t == TEXTOID ||
 				t == VARCHAROID || t == UUIDOID;
 		case RT_AMOUNT:
@@ -151,6 +154,7 @@ LoadSource(Source *s, HeapTuple tup, TupleDesc desc)
 	s->kind = SourceKindByName(TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)));
 	s->key_type = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
 	s->relname = SPI_getvalue(tup, desc, 5);
+	s->filter = SPI_getvalue(tup, desc, 6);
 	columns = DatumGetJsonbP(SPI_getbinval(tup, desc, 4, &isnull));
 	def = &SourceKinds[s->kind];
 	for (r = 0; r < def->nroles; r++)
@@ -184,7 +188,7 @@ SourcesLoad(void)
 	if (cached_sources && cached_sources_relid == relid)
 		return cached_sources;
 	if (CrmSpiExecute("SELECT s.tbl::pg_catalog.oid, s.kind, s.key_type::pg_catalog.oid, s.columns, "
-					"s.tbl::pg_catalog.text FROM crm_grade.source s ORDER BY 1",
+					"s.tbl::pg_catalog.text, s.filter FROM crm_grade.source s ORDER BY 1",
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not read crm_grade.source");
 	oldcxt = MemoryContextSwitchTo(CacheMemoryContext);
@@ -317,7 +321,7 @@ SourceLayoutForDesc(SourceLayout *layout, Source *src, TupleDesc desc,
 							format_type_be(src->key_type)),
 					 errdetail("Every attached table identifies customers with the same kind of key."),
 					 errhint("Change the column back, or detach %s and attach it again.", src->relname)));
-		if (role->type == RT_KEY || role->type == RT_LABEL)
+		if (role->type == RT_KEY || role->type == RT_LABEL || role->type == RT_ORDER_ID)
 		{
 			getTypeOutputInfo(layout->type[r], &typoutput, &isvarlena);
 			fmgr_info(typoutput, &layout->out[r]);
@@ -338,7 +342,7 @@ RaiseProblem(SourceLayout *layout, const char *key, int role, int sqlstate, cons
 {
 	const RoleDef *def = &SourceKinds[layout->src->kind].roles[role];
 	const char *hint = (sqlstate == ERRCODE_NOT_NULL_VIOLATION) ?
-		"Set the column, or make it NOT NULL so that the application is told at once." :
+		"Set the column, or leave such rows (carts, drafts) out of grading with the attachment's filter." :
 		(sqlstate == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE) ?
 		"crm_grade sums amounts exactly; store a finite number (a refund is a negative amount)." :
 		"crm_grade needs a real moment to place the row in time.";
@@ -473,6 +477,16 @@ ReadOrderRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool 
 						"not a finite number", ValueText(layout->type[ORD_AMOUNT], d));
 	if (!ReadTimeRole(layout, slot, row, strict, ORD_TIME, true, &row->t, &row->has_t))
 		return false;
+	row->date_days = layout->type[ORD_TIME] == DATEOID ||
+		(layout->att[ORD_PAID] != 0 && layout->type[ORD_PAID] == DATEOID);
+	if (layout->att[ORD_ORDER_ID] != 0)
+	{
+		d = slot_getattr(slot, layout->att[ORD_ORDER_ID], &isnull);
+		if (isnull)
+			return BadValue(layout, row, strict, ORD_ORDER_ID, ERRCODE_NOT_NULL_VIOLATION,
+							"NULL", NULL);
+		row->order_id = OutputFunctionCall(&layout->out[ORD_ORDER_ID], d);
+	}
 	return ReadTimeRole(layout, slot, row, strict, ORD_PAID, false, &row->paid, &row->has_paid);
 }
 
@@ -555,6 +569,8 @@ SourceCompareRows(const SourceRow *a, const SourceRow *b, SourceKindId kind)
 	if (kind == SK_ORDERS)
 	{
 		if ((c = CompareTs(a->has_paid, a->paid, b->has_paid, b->paid)) != 0)
+			return c;
+		if ((c = CompareStrings(a->order_id, b->order_id)) != 0)
 			return c;
 		return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a->amount),
 												 NumericGetDatum(b->amount)));

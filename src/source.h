@@ -30,7 +30,8 @@ typedef enum RoleType
 	RT_AMOUNT,					/* smallint, integer, bigint, numeric, real, double */
 	RT_TIME,					/* timestamptz, timestamp, date */
 	RT_JSONB,					/* jsonb */
-	RT_LABEL					/* any built-in type or enum, read as text */
+	RT_LABEL,					/* any built-in type or enum, read as text */
+	RT_ORDER_ID					/* smallint, integer, bigint, text, varchar, uuid */
 } RoleType;
 
 typedef struct RoleDef
@@ -62,6 +63,7 @@ typedef struct KindDef
 #define ORD_AMOUNT		1
 #define ORD_TIME		2
 #define ORD_PAID		3
+#define ORD_ORDER_ID	4
 #define CUS_OWNER		1
 #define CUS_CREATED		2
 #define CUS_ATTRS		3
@@ -76,7 +78,12 @@ typedef struct Source
 	char	   *relname;		/* as regclass prints it, for messages */
 	char	   *columns[MAX_ROLES]; /* NULL: role not attached */
 	Oid			key_type;
+	char	   *filter;			/* which rows count (filter.h); NULL: all */
 } Source;
+
+/* Rows sharing an order id are lines of one order. */
+#define SOURCE_HAS_LINES(src) \
+	((src)->kind == SK_ORDERS && (src)->columns[ORD_ORDER_ID] != NULL)
 
 /* Every attachment, loaded once and kept until crm_grade.source changes. */
 typedef struct SourceSet
@@ -104,6 +111,8 @@ typedef struct SourceRow
 	bool		has_t;
 	bool		has_paid;
 	TimestampTz paid;
+	bool		date_days;		/* order or payment time is a date column */
+	char	   *order_id;		/* the order a line belongs to, as text */
 	char	   *owner;
 	Jsonb	   *attributes;
 	/* a row a lenient read could not use */

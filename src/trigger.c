@@ -13,6 +13,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "filter.h"
 #include "refresh.h"
 
 #include "access/xact.h"
@@ -59,6 +60,7 @@ typedef struct TriggerCall
 	char	   *relname;
 	Source	   *src;
 	SourceLayout layout;
+	FilterState *filter;		/* which rows count; NULL: all */
 	CommandId	since;			/* the command that wrote the rows */
 } TriggerCall;
 
@@ -136,10 +138,15 @@ ResolveCall(TriggerCall *call, TriggerData *td)
 						 quote_identifier(trig->tgname), call->relname)));
 	SourceLayoutForDesc(&call->layout, call->src, RelationGetDescr(call->rel), call->relname,
 						false, false);
+	call->filter = call->src->filter ?
+		FilterCompile(call->rel, call->src->filter, call->relname) : NULL;
 	call->since = StatementCommand();
 }
 
-/* Every row of a transition table (or the one row of a row trigger). */
+/*
+ * Every row of a transition table (or the one row of a row trigger) that
+ * the source's filter admits: the others are not crm_grade's business.
+ */
 static SourceRow *
 ReadRows(TriggerCall *call, Tuplestorestate *store, TupleTableSlot *one, bool strict,
 		 int *nrows)
@@ -151,14 +158,17 @@ ReadRows(TriggerCall *call, Tuplestorestate *store, TupleTableSlot *one, bool st
 
 	if (one)
 	{
-		SourceReadRow(&call->layout, one, &rows[0], strict);
-		*nrows = 1;
+		*nrows = 0;
+		if (call->filter == NULL || FilterRow(call->filter, one))
+			SourceReadRow(&call->layout, one, &rows[(*nrows)++], strict);
 		return rows;
 	}
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(call->rel), &TTSOpsMinimalTuple);
 	tuplestore_rescan(store);
 	while (tuplestore_gettupleslot(store, true, false, slot))
 	{
+		if (call->filter && !FilterRow(call->filter, slot))
+			continue;
 		if (n == cap)
 		{
 			cap *= 2;
@@ -280,7 +290,10 @@ ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nne
 	return SortDistinctKeys(keys, m, nkeys);
 }
 
-/* INSERT: orders extend the stored states; master rows re-read the customers. */
+/*
+ * INSERT: orders extend the stored states; master rows, and lines that may
+ * belong to an order already counted, re-read the customers.
+ */
 static void
 OnInsert(TriggerCall *call, StatementWork *work, TupleTableSlot *one)
 {
@@ -289,7 +302,7 @@ OnInsert(TriggerCall *call, StatementWork *work, TupleTableSlot *one)
 	SourceRow  *rows = ReadRows(call, call->td->tg_newtable, one, true, &n);
 	const char *event = Events[call->src->kind].insert;
 
-	if (call->src->kind == SK_ORDERS)
+	if (call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src))
 		WorkAddRows(work, rows, n);
 	else
 	{

@@ -22,6 +22,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fixture="$here/upgrade/crm_grade-0.1.sql"
+latest=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$here/../crm_grade.control")
 up=crm_grade_upgrade           # the upgraded database
 probe=crm_grade_upgrade_probe  # 0.1 state with a policy whose grades move by the new definitions
 fresh=crm_grade_upgrade_fresh  # a fresh 0.2 install with the same application tables
@@ -77,18 +78,21 @@ ok $(( rc != 0 || $(grep -c "still has crm_grade 0.1" <<<"$out") != 1 )) \
 
 # ---------------------------------------------------------------------------------------------
 # The update.
-out=$(psql -X -q -v ON_ERROR_STOP=1 -d $up -c "ALTER EXTENSION crm_grade UPDATE TO '0.2'" 2>&1); rc=$?
-ok $rc "ALTER EXTENSION crm_grade UPDATE TO '0.2'" "$out"
-is "$(q $up "SELECT extversion FROM pg_extension WHERE extname = 'crm_grade'")" "0.2" "the database is at 0.2"
+# (through every version since: 0.1 -> 0.2 -> ... -> the default version)
+out=$(psql -X -q -v ON_ERROR_STOP=1 -d $up -c "ALTER EXTENSION crm_grade UPDATE" 2>&1); rc=$?
+ok $rc "ALTER EXTENSION crm_grade UPDATE (to $latest)" "$out"
+is "$(q $up "SELECT extversion FROM pg_extension WHERE extname = 'crm_grade'")" "$latest" "the database is at $latest"
 is "$(q $up "SELECT count(*) FROM crm_grade.verify()")" "0" "verify() is empty after the update"
 
 # Every field of every customer kept, but for the documented changes and customer 15's new
-# order.  0.2's new columns (next_paid_at, data_issues) are checked apart.
+# order: 0.2's two, and 0.3's payment days between an order time and a payment date, which
+# count calendar days (customers 4, 5, 13, 20 and 103 pay into the date column paid_on).
+# 0.2's new columns (next_paid_at, data_issues) are checked apart.
 is "$(q $up "SELECT string_agg(b.customer || ':' || f.key, ',' ORDER BY b.customer COLLATE \"C\", f.key)
 			  FROM snap.state b JOIN crm_grade.customer_state a USING (customer),
 				   jsonb_each(to_jsonb(b)) f
 			 WHERE f.value IS DISTINCT FROM to_jsonb(a) -> f.key AND b.customer <> '15'")" \
-	"1:repurchase_rate,2:avg_payment_days,2:pay_count,2:pay_days_sum,2:valid_until" \
+	"1:repurchase_rate,103:avg_payment_days,103:pay_days_sum,13:avg_payment_days,13:pay_days_sum,2:avg_payment_days,2:pay_count,2:pay_days_sum,2:valid_until,20:avg_payment_days,20:pay_days_sum,4:avg_payment_days,4:pay_days_sum,5:avg_payment_days,5:pay_days_sum" \
 	"every customer's state is kept but for the documented definition changes"
 is "$(q $up "SELECT count(*) FROM snap.state b FULL JOIN crm_grade.customer_state a USING (customer) WHERE a IS NULL OR b IS NULL")" \
 	"0" "the same customers, no more, no fewer"
@@ -375,8 +379,8 @@ SQL
 psql -X -q -v ON_ERROR_STOP=1 -d $probe -f "$tmp/probe.sql" >/dev/null
 is "$(q $probe "SELECT field || ' ' || count(*) FROM crm_grade.verify() GROUP BY field")" "policy $n_customers" \
 	"under 0.1's definitions the probe policy grades everyone as stored (0.1 verify() differs in the policy name only)"
-out=$(psql -X -q -v ON_ERROR_STOP=1 -d $probe -c "ALTER EXTENSION crm_grade UPDATE TO '0.2'" 2>&1); rc=$?
-ok $rc "ALTER EXTENSION crm_grade UPDATE TO '0.2' with the probe policy active" "$out"
+out=$(psql -X -q -v ON_ERROR_STOP=1 -d $probe -c "ALTER EXTENSION crm_grade UPDATE" 2>&1); rc=$?
+ok $rc "ALTER EXTENSION crm_grade UPDATE with the probe policy active" "$out"
 is "$(q $probe "SELECT string_agg(customer || ':' || old_grade || '->' || new_grade || ':' || reason, ',' ORDER BY customer)
 				 FROM crm_grade.history WHERE id > $n_history")/$(q $probe "SELECT count(*) FROM crm_grade.verify()")" \
 	"1:core->full:upgrade,2:key->ten:upgrade/0" \

@@ -40,6 +40,10 @@ CREATE OR REPLACE FUNCTION @extschema@.source_trigger() RETURNS trigger
 CREATE OR REPLACE FUNCTION @extschema@._check_columns(tbl regclass, kind text, columns jsonb) RETURNS regtype
 	AS 'MODULE_PATHNAME', 'crm_grade_check_columns' LANGUAGE C STRICT;
 
+-- A row filter checked against a table (NULL stays NULL), as PostgreSQL writes it.
+CREATE OR REPLACE FUNCTION @extschema@._check_filter(tbl regclass, filter text) RETURNS text
+	AS 'MODULE_PATHNAME', 'crm_grade_check_filter' LANGUAGE C STRICT;
+
 -- Place (again) crm_grade's triggers on a table and its partitions; remove them.
 CREATE OR REPLACE FUNCTION @extschema@._place_triggers(tbl regclass, kind text) RETURNS void
 	AS 'MODULE_PATHNAME', 'crm_grade_place_triggers' LANGUAGE C STRICT;

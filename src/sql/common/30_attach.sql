@@ -80,28 +80,33 @@ BEGIN
 END $$;
 
 -- Refuse rows that are already there and that the triggers would refuse:
--- NULL keys and required values, NaN or infinite amounts, infinite times.
-CREATE OR REPLACE FUNCTION @extschema@._check_rows(tbl regclass, kind text, columns jsonb) RETURNS void
+-- NULL keys and required values, NaN or infinite amounts, infinite times,
+-- among the rows the filter (checked and written by _check_filter) admits.
+CREATE OR REPLACE FUNCTION @extschema@._check_rows(tbl regclass, kind text, columns jsonb, filter text) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	role record;
 	bad bigint;
 	typ regtype;
 	cond text;
+	rows_where text := CASE WHEN filter IS NOT NULL THEN format('(%s) AND ', filter) ELSE '' END;
 BEGIN
 	FOR role IN SELECT * FROM (VALUES
 			('orders', 'customer', 'customer key', true), ('orders', 'amount', 'amount', true),
 			('orders', 'ordered_at', 'order time', true), ('orders', 'paid_at', 'payment time', false),
+			('orders', 'order_id', 'order id', true),
 			('customers', 'customer', 'customer key', true), ('customers', 'created_at', 'creation time', false))
 			AS r(kind, role, what, required)
 		WHERE r.kind = _check_rows.kind AND columns ? r.role LOOP
 		IF role.required THEN
-			EXECUTE format('SELECT count(*) FROM %s WHERE %I IS NULL', tbl, columns ->> role.role) INTO bad;
+			cond := rows_where || format('%I IS NULL', columns ->> role.role);
+			EXECUTE format('SELECT count(*) FROM %s WHERE %s', tbl, cond) INTO bad;
 			IF bad > 0 THEN
 				RAISE EXCEPTION 'column "%" of relation % holds % NULL value(s)', columns ->> role.role, tbl, bad
 					USING ERRCODE = 'not_null_violation',
-						  DETAIL = 'crm_grade needs the ' || role.what || ' of every row.',
-						  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %I IS NULL), then attach again.', tbl, columns ->> role.role);
+						  DETAIL = 'crm_grade needs the ' || role.what || ' of every row'
+								   || CASE WHEN filter IS NULL THEN '.' ELSE ' its filter admits.' END,
+						  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), or leave them out with a filter, then attach again.', tbl, cond);
 			END IF;
 		END IF;
 		typ := @extschema@._base_type(tbl, columns ->> role.role);
@@ -112,13 +117,42 @@ BEGIN
 				THEN format('NOT pg_catalog.isfinite(%I)', columns ->> role.role)
 			END;
 		CONTINUE WHEN cond IS NULL;
+		cond := rows_where || cond;
 		EXECUTE format('SELECT count(*) FROM %s WHERE %s', tbl, cond) INTO bad;
 		IF bad > 0 THEN
 			RAISE EXCEPTION 'column "%" of relation % holds % value(s) that are not finite', columns ->> role.role, tbl, bad
-				USING ERRCODE = CASE WHEN cond LIKE 'NOT%' THEN 'datetime_field_overflow' ELSE 'numeric_value_out_of_range' END,
-					  DETAIL = 'crm_grade needs a finite ' || role.what || ' in every row.',
+				USING ERRCODE = CASE WHEN cond LIKE '%isfinite%' THEN 'datetime_field_overflow' ELSE 'numeric_value_out_of_range' END,
+					  DETAIL = 'crm_grade needs a finite ' || role.what || ' in every row'
+							   || CASE WHEN filter IS NULL THEN '.' ELSE ' its filter admits.' END,
 					  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
 		END IF;
+	END LOOP;
+END $$;
+
+-- Warn when a timestamp or date column is read in crm_grade.timezone while
+-- this session (the application's, likely) writes local times in another.
+CREATE OR REPLACE FUNCTION @extschema@._warn_time_zone(tbl regclass, columns jsonb) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	col record;
+	tz text := @extschema@._timezone();
+	session_tz text := current_setting('TimeZone');
+BEGIN
+	-- the same zone under two names (UTC, Etc/UTC) reads the same wall clock
+	IF (SELECT bool_and((x AT TIME ZONE tz) = (x AT TIME ZONE session_tz))
+		  FROM unnest(ARRAY[now(), now() + interval '3 months', now() + interval '6 months',
+							now() + interval '9 months']) x) THEN
+		RETURN;
+	END IF;
+	FOR col IN SELECT j.value AS name, @extschema@._base_type(tbl, j.value) AS typ
+				 FROM jsonb_each_text(columns) j
+				WHERE j.key IN ('ordered_at', 'paid_at', 'created_at') LOOP
+		CONTINUE WHEN col.typ NOT IN ('timestamp without time zone'::regtype, 'date'::regtype);
+		RAISE WARNING 'crm_grade reads column "%" of % (%) as local time in crm_grade.timezone %, but this session''s TimeZone is %',
+			col.name, tbl, col.typ, tz, session_tz
+			USING DETAIL = 'A row written with localtimestamp or current_date in this session would be placed hours off, and an order made now could count as a future one until regrade().',
+				  HINT = format('If the application writes local times in %s, a superuser sets crm_grade.timezone to it (ALTER DATABASE %I SET crm_grade.timezone = %L), then runs crm_grade.regrade_all(); or make the column timestamptz.',
+								session_tz, current_database(), session_tz);
 	END LOOP;
 END $$;
 
@@ -219,7 +253,7 @@ END $$;
 
 -- Common part of attach_*: check, record the source, place the triggers,
 -- build the views, back-fill everyone in one pass.
-CREATE OR REPLACE FUNCTION @extschema@._attach(tbl regclass, kind text, columns jsonb) RETURNS bigint
+CREATE OR REPLACE FUNCTION @extschema@._attach(tbl regclass, kind text, columns jsonb, filter text) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	keytype regtype;
@@ -227,6 +261,8 @@ DECLARE
 BEGIN
 	PERFORM @extschema@._check_source(tbl, NULL);
 	keytype := @extschema@._check_columns(tbl, kind, columns);
+	-- the filter as PostgreSQL writes it once checked: stored, and used as is
+	filter := @extschema@._check_filter(tbl, filter);
 	PERFORM @extschema@._check_source(tbl, keytype);
 	IF kind = 'customers' THEN
 		IF EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.kind = 'customers' AND s.tbl <> _attach.tbl) THEN
@@ -245,7 +281,8 @@ BEGIN
 					  HINT = format('ALTER TABLE %s ADD UNIQUE (%I);', tbl, keycol);
 		END IF;
 	END IF;
-	PERFORM @extschema@._check_rows(tbl, kind, columns);
+	PERFORM @extschema@._check_rows(tbl, kind, columns, filter);
+	PERFORM @extschema@._warn_time_zone(tbl, columns);
 	-- updates, deletes and regrade() read a customer's rows through an index
 	-- whose first column is the key; without one each of them scans the table
 	IF NOT EXISTS (SELECT 1 FROM pg_index i
@@ -257,7 +294,7 @@ BEGIN
 				  HINT = format('CREATE INDEX ON %s (%I);', tbl, keycol);
 	END IF;
 	DELETE FROM @extschema@.source s WHERE s.tbl = _attach.tbl;
-	INSERT INTO @extschema@.source (tbl, kind, key_type, columns) VALUES (tbl, kind, keytype, columns);
+	INSERT INTO @extschema@.source (tbl, kind, key_type, columns, filter) VALUES (tbl, kind, keytype, columns, filter);
 	PERFORM @extschema@._place_triggers(tbl, kind);
 	PERFORM @extschema@._build_views();
 	IF (SELECT c.reltuples FROM pg_class c WHERE c.oid = tbl) >= 100000 THEN
@@ -268,24 +305,29 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION @extschema@.attach_orders(orders regclass, customer_column name, amount_column name,
-													 ordered_at_column name, paid_at_column name DEFAULT NULL)
+													 ordered_at_column name, paid_at_column name DEFAULT NULL,
+													 filter text DEFAULT NULL, order_id_column name DEFAULT NULL)
 	RETURNS bigint
 LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
 	SELECT @extschema@._attach(orders, 'orders',
 		jsonb_strip_nulls(jsonb_build_object('customer', customer_column, 'amount', amount_column,
-											 'ordered_at', ordered_at_column, 'paid_at', paid_at_column)))
+											 'ordered_at', ordered_at_column, 'paid_at', paid_at_column,
+											 'order_id', order_id_column)),
+		filter)
 $$;
-COMMENT ON FUNCTION @extschema@.attach_orders(regclass, name, name, name, name) IS 'grade customers from an order table: installs C triggers and back-fills state; returns customers graded';
+COMMENT ON FUNCTION @extschema@.attach_orders(regclass, name, name, name, name, text, name) IS 'grade customers from an order table (the rows filter admits; rows sharing order_id_column are lines of one order): installs C triggers and back-fills state; returns customers graded';
 
 CREATE OR REPLACE FUNCTION @extschema@.attach_customers(customers regclass, key_column name, owner_column name DEFAULT NULL,
-														created_at_column name DEFAULT NULL, attributes_column name DEFAULT NULL)
+														created_at_column name DEFAULT NULL, attributes_column name DEFAULT NULL,
+														filter text DEFAULT NULL)
 	RETURNS bigint
 LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
 	SELECT @extschema@._attach(customers, 'customers',
 		jsonb_strip_nulls(jsonb_build_object('customer', key_column, 'owner', owner_column,
-											 'created_at', created_at_column, 'attributes', attributes_column)))
+											 'created_at', created_at_column, 'attributes', attributes_column)),
+		filter)
 $$;
-COMMENT ON FUNCTION @extschema@.attach_customers(regclass, name, name, name, name) IS 'register the customer master (prospects, owners, attributes); returns customers graded';
+COMMENT ON FUNCTION @extschema@.attach_customers(regclass, name, name, name, name, text) IS 'register the customer master (prospects, owners, attributes; the rows filter admits); returns customers graded';
 
 CREATE OR REPLACE FUNCTION @extschema@.detach(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

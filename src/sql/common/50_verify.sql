@@ -42,9 +42,11 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 		policy ->> 'default')
 $$;
 
--- The rows of every attached table of a kind, in a common shape, for
--- verify(): orders c (key as text), a (amount), t (order time), p (payment
--- time); customers c, owner, created_at, attributes; and ok, false for
+-- The rows of every attached table of a kind that its filter admits, in a
+-- common shape, for verify(): orders c (key as text), a (amount), t (order
+-- time), p (payment time), o (the order: a line's order id, else the row
+-- itself), dd (order or payment time is a date: payment days are calendar
+-- days); customers c, owner, created_at, attributes; and ok, false for
 -- rows a trigger would have refused (they got in while triggers were
 -- disabled), which count for nothing, as crm_grade leaves them out.
 -- timestamp and date columns are read as local time in crm_grade.timezone.
@@ -56,31 +58,40 @@ DECLARE
 	tm text;
 	pd text;
 BEGIN
-	FOR s IN SELECT x.tbl, x.columns FROM @extschema@.source x WHERE x.kind = _verify_rows_sql.kind ORDER BY x.tbl::oid LOOP
+	FOR s IN SELECT x.tbl, x.columns, coalesce(x.filter, 'true') AS filter
+			   FROM @extschema@.source x WHERE x.kind = _verify_rows_sql.kind ORDER BY x.tbl::oid LOOP
 		IF kind = 'orders' THEN
 			tm := @extschema@._verify_time_sql(s.tbl, s.columns ->> 'ordered_at');
 			pd := @extschema@._verify_time_sql(s.tbl, s.columns ->> 'paid_at');
 			parts := parts || format(
 				'SELECT %1$I::pg_catalog.text AS c, %2$I::pg_catalog.numeric AS a, %3$s AS t, %4$s AS p, '
+				'%6$s AS o, %7$L::pg_catalog.bool AS dd, '
 				'coalesce(pg_catalog.isfinite(%3$s) '
 				'AND %2$I::pg_catalog.numeric::pg_catalog.text NOT IN (''NaN'', ''Infinity'', ''-Infinity'') '
-				'AND (%4$s IS NULL OR pg_catalog.isfinite(%4$s)), false) AS ok FROM %5$s WHERE %1$I IS NOT NULL',
-				s.columns ->> 'customer', s.columns ->> 'amount', tm, pd, s.tbl);
+				'AND (%4$s IS NULL OR pg_catalog.isfinite(%4$s)) AND %6$s IS NOT NULL, false) AS ok '
+				'FROM %5$s WHERE %1$I IS NOT NULL AND (%8$s)',
+				s.columns ->> 'customer', s.columns ->> 'amount', tm, pd, s.tbl,
+				CASE WHEN s.columns ? 'order_id'
+					 THEN format('%L || %I::pg_catalog.text', s.tbl::oid::text || ':', s.columns ->> 'order_id')
+					 ELSE 'tableoid::pg_catalog.text || ctid::pg_catalog.text' END,
+				'date'::regtype IN (@extschema@._base_type(s.tbl, s.columns ->> 'ordered_at'),
+									@extschema@._base_type(s.tbl, s.columns ->> 'paid_at')),
+				s.filter);
 		ELSE
 			tm := @extschema@._verify_time_sql(s.tbl, s.columns ->> 'created_at');
 			parts := parts || format(
 				'SELECT %1$I::pg_catalog.text AS c, %2$s AS owner, %3$s AS created_at, %4$s AS attributes, '
-				'coalesce(pg_catalog.isfinite(%3$s), true) AS ok FROM %5$s WHERE %1$I IS NOT NULL',
+				'coalesce(pg_catalog.isfinite(%3$s), true) AS ok FROM %5$s WHERE %1$I IS NOT NULL AND (%6$s)',
 				s.columns ->> 'customer',
 				CASE WHEN s.columns ? 'owner' THEN format('%I::pg_catalog.text', s.columns ->> 'owner') ELSE 'NULL::pg_catalog.text' END,
 				tm,
 				CASE WHEN s.columns ? 'attributes' THEN format('%I', s.columns ->> 'attributes') ELSE 'NULL::pg_catalog.jsonb' END,
-				s.tbl);
+				s.tbl, s.filter);
 		END IF;
 	END LOOP;
 	IF cardinality(parts) = 0 THEN
 		RETURN CASE kind
-			WHEN 'orders' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.numeric AS a, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.timestamptz AS p, true AS ok WHERE false'
+			WHEN 'orders' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.numeric AS a, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.timestamptz AS p, NULL::pg_catalog.text AS o, false AS dd, true AS ok WHERE false'
 			ELSE 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.text AS owner, NULL::pg_catalog.timestamptz AS created_at, NULL::pg_catalog.jsonb AS attributes, true AS ok WHERE false'
 		END;
 	END IF;
@@ -152,24 +163,36 @@ ev AS (
 	  FROM @extschema@.customer_state s WHERE s.graded_at IS NOT NULL
 ),
 evw AS (SELECT ev.*, ((ev.at AT TIME ZONE $2) - interval '12 months') AT TIME ZONE $2 AS ws FROM ev),
+lines AS (SELECT e.c, e.pass, e.at, r.o, r.a, r.t, r.p, r.dd FROM evw e JOIN r ON r.c = e.c),
+-- the orders at each moment: lines dated at or before it, one order per
+-- order id (amounts added, the earliest time, paid when the last line was)
+ord AS (
+	SELECT l.c, l.pass, l.at, sum(l.a) AS a, min(l.t) AS t,
+		   CASE WHEN bool_and(l.p IS NOT NULL) THEN max(l.p) END AS p, bool_or(l.dd) AS dd
+	  FROM lines l WHERE l.t <= l.at GROUP BY l.c, l.pass, l.at, l.o
+),
+fut AS (SELECT l.c, l.pass, l.at, min(l.t) AS next_order_at FROM lines l WHERE l.t > l.at GROUP BY l.c, l.pass, l.at),
 agg AS (
 	SELECT e.c, e.pass, e.at,
-		   coalesce(sum(r.a) FILTER (WHERE r.t <= e.at), 0) AS total_amount,
-		   count(*) FILTER (WHERE r.t <= e.at AND r.a >= 0) AS orders_total,
-		   coalesce(sum(r.a) FILTER (WHERE r.t <= e.at AND r.t > e.ws), 0) AS amount_12m,
-		   count(*) FILTER (WHERE r.t <= e.at AND r.t > e.ws AND r.a >= 0) AS orders_12m,
-		   min(r.t) FILTER (WHERE r.t <= e.at AND r.a >= 0) AS first_order_at,
-		   max(r.t) FILTER (WHERE r.t <= e.at AND r.a >= 0) AS last_order_at,
+		   coalesce(sum(r.a), 0) AS total_amount,
+		   count(*) FILTER (WHERE r.a >= 0) AS orders_total,
+		   coalesce(sum(r.a) FILTER (WHERE r.t > e.ws), 0) AS amount_12m,
+		   count(*) FILTER (WHERE r.t > e.ws AND r.a >= 0) AS orders_12m,
+		   min(r.t) FILTER (WHERE r.a >= 0) AS first_order_at,
+		   max(r.t) FILTER (WHERE r.a >= 0) AS last_order_at,
 		   coalesce(array_agg(DISTINCT (extract(year FROM r.t AT TIME ZONE $2) * 12 + extract(month FROM r.t AT TIME ZONE $2) - 1)::integer
 								ORDER BY (extract(year FROM r.t AT TIME ZONE $2) * 12 + extract(month FROM r.t AT TIME ZONE $2) - 1)::integer)
-					FILTER (WHERE r.t <= e.at AND r.t > e.ws AND r.a >= 0), '{}') AS order_months,
-		   coalesce(sum(floor(extract(epoch FROM r.p - r.t) / 86400))
-					FILTER (WHERE r.t <= e.at AND r.t > e.ws AND r.a >= 0 AND r.p <= e.at), 0)::bigint AS pay_days_sum,
-		   count(*) FILTER (WHERE r.t <= e.at AND r.t > e.ws AND r.a >= 0 AND r.p <= e.at) AS pay_count,
-		   min(r.p) FILTER (WHERE r.t <= e.at AND r.t > e.ws AND r.a >= 0 AND r.p > e.at) AS next_paid_at,
-		   min(r.t) FILTER (WHERE r.t <= e.at AND r.t > e.ws) AS oldest_window_at,
-		   min(r.t) FILTER (WHERE r.t > e.at) AS next_order_at
-	  FROM evw e LEFT JOIN r ON r.c = e.c
+					FILTER (WHERE r.t > e.ws AND r.a >= 0), '{}') AS order_months,
+		   coalesce(sum(CASE WHEN r.dd THEN (r.p AT TIME ZONE $2)::date - (r.t AT TIME ZONE $2)::date
+							 ELSE floor(extract(epoch FROM r.p - r.t) / 86400) END)
+					FILTER (WHERE r.t > e.ws AND r.a >= 0 AND r.p <= e.at), 0)::bigint AS pay_days_sum,
+		   count(*) FILTER (WHERE r.t > e.ws AND r.a >= 0 AND r.p <= e.at) AS pay_count,
+		   min(r.p) FILTER (WHERE r.t > e.ws AND r.a >= 0 AND r.p > e.at) AS next_paid_at,
+		   min(r.t) FILTER (WHERE r.t > e.ws) AS oldest_window_at,
+		   min(f.next_order_at) AS next_order_at
+	  FROM evw e
+	  LEFT JOIN ord r ON r.c = e.c AND r.pass = e.pass AND r.at = e.at
+	  LEFT JOIN fut f ON f.c = e.c AND f.pass = e.pass AND f.at = e.at
 	 GROUP BY e.c, e.pass, e.at
 ), met AS (
 	SELECT a.*, m.c IS NOT NULL AS in_master, m.owner, m.created_at, m.attributes,

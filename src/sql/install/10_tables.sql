@@ -32,9 +32,11 @@ CREATE TABLE @extschema@.source (
 	kind		text NOT NULL CHECK (kind IN ('orders', 'customers')),
 	key_type	regtype NOT NULL,
 	columns		jsonb NOT NULL CHECK (jsonb_typeof(columns) = 'object' AND columns ? 'customer'),
-	attached_at	timestamptz NOT NULL DEFAULT now()
+	attached_at	timestamptz NOT NULL DEFAULT now(),
+	filter		text
 );
 COMMENT ON TABLE @extschema@.source IS 'attached application tables: the kind of source and, in columns, the column playing each role';
+COMMENT ON COLUMN @extschema@.source.filter IS 'which rows count, as PostgreSQL writes the checked expression; NULL: every row';
 
 -- One row per customer.  The key is stored as the text form of the
 -- application's key, in byte order (COLLATE "C", the order every writer

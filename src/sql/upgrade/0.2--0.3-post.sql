@@ -1,9 +1,8 @@
 
--- 0.2's triggers on every attached table and its partitions, the typed
--- views, and every customer evaluated by 0.2's definitions (the capped
--- repurchase_rate, payments counted once made): verify() is empty after
--- the update, and each grade that moves is in grade_history as "upgrade".
-SELECT @extschema@._place_triggers(s.tbl, s.kind) FROM @extschema@.source s;
+-- The views again (their comments and rounded columns), and every customer
+-- evaluated by 0.3's definitions (payment days between a date and a time
+-- count calendar days): verify() is empty after the update, and each grade
+-- that moves is in grade_history as "upgrade".
 SELECT @extschema@._build_views();
 -- made by this script, the views would be extension members, which pg_dump
 -- leaves out: they belong to the attachments, as after a fresh attach_*

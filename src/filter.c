@@ -1,0 +1,336 @@
+/*-------------------------------------------------------------------------
+ *
+ * filter.c
+ *		Row filters: parsing and checking one, evaluating it on a row, the
+ *		columns it names, and its text after a column is renamed.
+ *
+ * The checks follow those PostgreSQL 15 makes on a publication's row
+ * filter (publicationcmds.c): one expression, no subqueries, aggregates,
+ * window functions or system columns, and only PostgreSQL's own immutable
+ * functions and operators.  Enums are allowed as well, since comparing
+ * them runs only PostgreSQL's code; other types a role defined are not.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "filter.h"
+
+#include "access/relation.h"
+#include "access/transam.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_relation.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/regproc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+
+struct FilterState
+{
+	ExprState  *expr;
+	ExprContext *econtext;
+};
+
+/* What a filter check is about, for its messages. */
+typedef struct FilterCheck
+{
+	const char *relname;
+	const char *filter;
+} FilterCheck;
+
+static void
+RefuseFilter(FilterCheck *fc, const char *what, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("invalid filter for %s: %s", fc->relname, what),
+			 errdetail("The filter is \"%s\".", fc->filter),
+			 errhint("%s", hint)));
+}
+
+/* The single expression of a filter's text, parsed; nothing else is accepted. */
+static Node *
+ParseFilter(FilterCheck *fc)
+{
+	List	   *raw = raw_parser(fc->filter, RAW_PARSE_PLPGSQL_EXPR);
+	SelectStmt *sel;
+	ResTarget  *target;
+
+	sel = list_length(raw) == 1 ? (SelectStmt *) linitial_node(RawStmt, raw)->stmt : NULL;
+	if (sel == NULL || !IsA(sel, SelectStmt) || list_length(sel->targetList) != 1 ||
+		sel->distinctClause || sel->fromClause || sel->whereClause || sel->groupClause ||
+		sel->havingClause || sel->windowClause || sel->sortClause || sel->limitCount ||
+		sel->limitOffset || sel->lockingClause || sel->withClause || sel->op != SETOP_NONE)
+		RefuseFilter(fc, "it must be one boolean expression",
+					 "Write a condition such as status <> 'cancelled' AND deleted_at IS NULL.");
+	target = linitial_node(ResTarget, sel->targetList);
+	if (target->name)
+		RefuseFilter(fc, "it must be one boolean expression", "Leave out the AS clause.");
+	return target->val;
+}
+
+/* May a value of this type appear in a filter? PostgreSQL's types and enums. */
+static bool
+TypeAllowed(Oid type)
+{
+	Oid			base = getBaseType(type);
+	Oid			elem = get_element_type(base);
+
+	if (OidIsValid(elem))
+		base = getBaseType(elem);
+	if (base < FirstNormalObjectId)
+		return true;
+	return type_is_enum(base);
+}
+
+static bool
+FunctionAllowed(Oid funcid, void *context)
+{
+	FilterCheck *fc = context;
+
+	if (funcid >= FirstNormalObjectId)
+		RefuseFilter(fc, psprintf("function %s is not PostgreSQL's own", format_procedure(funcid)),
+					 "A filter may call only PostgreSQL's built-in immutable functions and operators: crm_grade evaluates it with its own rights.");
+	if (func_volatile(funcid) != PROVOLATILE_IMMUTABLE)
+		RefuseFilter(fc, psprintf("function %s is not immutable", format_procedure(funcid)),
+					 "Which rows count must depend on the row alone, not on the time or the session; compare with constants.");
+	return false;
+}
+
+/* Refuse anything but plain expressions over the table's columns. */
+static bool
+CheckNode(Node *node, void *context)
+{
+	FilterCheck *fc = context;
+
+	if (node == NULL)
+		return false;
+	switch (nodeTag(node))
+	{
+		case T_Var:
+			if (((Var *) node)->varattno <= 0)
+				RefuseFilter(fc, "system columns are not allowed", "Use the table's own columns.");
+			break;
+		case T_SubLink:
+			RefuseFilter(fc, "subqueries are not allowed",
+						 "A filter reads the row's own columns only; for a condition on another table, add a column (or a generated one) to this one.");
+			break;
+		case T_Aggref:
+		case T_WindowFunc:
+		case T_GroupingFunc:
+			RefuseFilter(fc, "aggregate and window functions are not allowed",
+						 "A filter decides about one row at a time.");
+			break;
+		case T_Const:
+		case T_OpExpr:
+		case T_DistinctExpr:
+		case T_NullIfExpr:
+		case T_ScalarArrayOpExpr:
+		case T_BoolExpr:
+		case T_BooleanTest:
+		case T_NullTest:
+		case T_FuncExpr:
+		case T_RelabelType:
+		case T_CoerceViaIO:
+		case T_ArrayExpr:
+		case T_CoalesceExpr:
+		case T_MinMaxExpr:
+		case T_CaseExpr:
+		case T_CaseWhen:
+		case T_CaseTestExpr:
+		case T_List:
+			break;
+		default:
+			RefuseFilter(fc, psprintf("expressions of this kind (node %d) are not allowed", (int) nodeTag(node)),
+						 "Use comparisons, IS [NOT] NULL, IN, AND, OR, NOT, CASE and built-in immutable functions.");
+	}
+	if (!IsA(node, List) && !TypeAllowed(exprType(node)))
+		RefuseFilter(fc, psprintf("type %s is not PostgreSQL's own", format_type_be(exprType(node))),
+					 "A filter may use PostgreSQL's built-in types and enums: the functions of other types would run with crm_grade's rights.");
+	if (check_functions_in_node(node, FunctionAllowed, fc))
+		return true;
+	return expression_tree_walker(node, CheckNode, context);
+}
+
+/*
+ * Analyse and check a filter against a relation; colnames, when given,
+ * are the names its columns are known by (one per column that is not
+ * dropped).
+ */
+static Node *
+AnalyseFilterText(Relation rel, FilterCheck *fc, List *colnames)
+{
+	ParseState *pstate = make_parsestate(NULL);
+	ParseNamespaceItem *nsitem;
+	Node	   *expr;
+
+	pstate->p_sourcetext = fc->filter;
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock,
+										   colnames ? makeAlias(RelationGetRelationName(rel), colnames) : NULL,
+										   false, false);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	expr = transformExpr(pstate, ParseFilter(fc), EXPR_KIND_WHERE);
+	expr = coerce_to_boolean(pstate, expr, "a crm_grade filter");
+	assign_expr_collations(pstate, expr);
+	CheckNode(expr, fc);
+	free_parsestate(pstate);
+	return expr;
+}
+
+/*
+ * The same, with PostgreSQL's own errors (a syntax error, an unknown
+ * column or function) told about the filter: without the position in it,
+ * which would otherwise print the SQL of whatever called attach_*() as
+ * the query, and with the filter and the table named.  (Parse analysis
+ * holds no resources that an error would leak.)
+ */
+static Node *
+AnalyseFilter(Relation rel, FilterCheck *fc, List *colnames)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Node	   *expr = NULL;
+
+	PG_TRY();
+	{
+		expr = AnalyseFilterText(rel, fc, colnames);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->cursorpos = 0;
+		edata->internalpos = 0;
+		edata->internalquery = NULL;
+		if (edata->detail == NULL)
+			edata->detail = psprintf("In the filter of %s: \"%s\".", fc->relname, fc->filter);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return expr;
+}
+
+/* The filter's text as PostgreSQL writes it, with the relation's column names. */
+static char *
+Deparse(Relation rel, Node *expr)
+{
+	return deparse_expression(expr, deparse_context_for(RelationGetRelationName(rel),
+														RelationGetRelid(rel)),
+							  false, false);
+}
+
+/*
+ * A filter checked against a relation, as it is to be stored.  When a
+ * column was just renamed (renamed_from to renamed_to), the filter still
+ * names it by its old name: it is read with that name and written with
+ * the new one.
+ */
+char *
+FilterCanonical(Relation rel, const char *filter, const char *relname,
+				const char *renamed_from, const char *renamed_to)
+{
+	FilterCheck fc = {relname, filter};
+	List	   *colnames = NIL;
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	if (renamed_from)
+	{
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (att->attisdropped)
+				continue;
+			colnames = lappend(colnames,
+							   makeString(strcmp(NameStr(att->attname), renamed_to) == 0 ?
+										  pstrdup(renamed_from) : pstrdup(NameStr(att->attname))));
+		}
+	}
+	return Deparse(rel, AnalyseFilter(rel, &fc, colnames));
+}
+
+/* A filter ready to evaluate on rows of a relation, in the current memory context. */
+FilterState *
+FilterCompile(Relation rel, const char *filter, const char *relname)
+{
+	FilterCheck fc = {relname, filter};
+	FilterState *fs = palloc(sizeof(FilterState));
+	Expr	   *expr = (Expr *) AnalyseFilter(rel, &fc, NIL);
+
+	fs->expr = ExecInitExpr(expression_planner(expr), NULL);
+	fs->econtext = CreateStandaloneExprContext();
+	return fs;
+}
+
+/* Does a row pass the filter?  NULL counts as false, as in a WHERE clause. */
+bool
+FilterRow(FilterState *fs, TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		d;
+
+	ResetExprContext(fs->econtext);
+	fs->econtext->ecxt_scantuple = slot;
+	d = ExecEvalExprSwitchContext(fs->expr, fs->econtext, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
+static bool
+CollectColumnRefs(Node *node, void *context)
+{
+	List	  **names = context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, ColumnRef))
+	{
+		Node	   *last = llast(((ColumnRef *) node)->fields);
+
+		if (IsA(last, String))
+			*names = lappend(*names, strVal(last));
+		return false;
+	}
+	return raw_expression_tree_walker(node, CollectColumnRefs, context);
+}
+
+/* The column names a (stored, valid) filter mentions. */
+List *
+FilterColumns(const char *filter)
+{
+	FilterCheck fc = {"", filter};
+	List	   *names = NIL;
+
+	CollectColumnRefs(ParseFilter(&fc), &names);
+	return names;
+}
+
+PG_FUNCTION_INFO_V1(crm_grade_check_filter);
+
+/*
+ * SQL: crm_grade._check_filter(tbl regclass, filter text) RETURNS text:
+ * the filter checked against the table, as it is stored and used.
+ */
+Datum
+crm_grade_check_filter(PG_FUNCTION_ARGS)
+{
+	Relation	rel = relation_open(PG_GETARG_OID(0), AccessShareLock);
+	char	   *relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													 RelationGetRelationName(rel));
+	char	   *filter = FilterCanonical(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), relname,
+										 NULL, NULL);
+
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_TEXT_P(cstring_to_text(filter));
+}
