@@ -274,13 +274,18 @@ FilterCompile(Relation rel, const char *filter, const char *relname)
 	return fs;
 }
 
-/* Does a row pass the filter?  NULL counts as false, as in a WHERE clause. */
+/*
+ * Does a row pass the filter?  NULL counts as false, as in a WHERE clause;
+ * without a filter (fs NULL) every row does.
+ */
 bool
 FilterRow(FilterState *fs, TupleTableSlot *slot)
 {
 	bool		isnull;
 	Datum		d;
 
+	if (fs == NULL)
+		return true;
 	ResetExprContext(fs->econtext);
 	fs->econtext->ecxt_scantuple = slot;
 	d = ExecEvalExprSwitchContext(fs->expr, fs->econtext, &isnull);

@@ -159,7 +159,7 @@ ReadRows(TriggerCall *call, Tuplestorestate *store, TupleTableSlot *one, bool st
 	if (one)
 	{
 		*nrows = 0;
-		if (call->filter == NULL || FilterRow(call->filter, one))
+		if (FilterRow(call->filter, one))
 			SourceReadRow(&call->layout, one, &rows[(*nrows)++], strict);
 		return rows;
 	}
@@ -167,7 +167,7 @@ ReadRows(TriggerCall *call, Tuplestorestate *store, TupleTableSlot *one, bool st
 	tuplestore_rescan(store);
 	while (tuplestore_gettupleslot(store, true, false, slot))
 	{
-		if (call->filter && !FilterRow(call->filter, slot))
+		if (!FilterRow(call->filter, slot))
 			continue;
 		if (n == cap)
 		{
