@@ -4,8 +4,9 @@
 -- amount is never refused; an UPDATE moving a row into or out of the
 -- filter is an insert or a delete; a row inside the filter must be
 -- gradeable.  Filters are checked like a publication's row filter, follow
--- renamed columns, block dropping their columns and are re-checked when a
--- column's type changes.  verify() applies the same filter.
+-- renamed columns, enum types, labels and schemas, block dropping their
+-- columns and are re-checked when a column's type changes.  verify()
+-- applies the same filter.
 --
 -- Policy abc: A amount_12m >= 500000, B >= 100000, C the rest.
 --
@@ -96,6 +97,18 @@ SELECT filter FROM crm_grade.source WHERE tbl = 't19.orders'::regclass;
 :grades;
 SELECT * FROM crm_grade.verify();
 
+-- Renaming the enum type, one of its labels or its schema, or moving the
+-- type: the stored filter follows, and the shop's writes go on.
+ALTER TYPE t19.order_status RENAME TO shop_status;
+ALTER TYPE t19.shop_status RENAME VALUE 'pending' TO 'awaiting_payment';
+CREATE SCHEMA t19_types;
+ALTER TYPE t19.shop_status SET SCHEMA t19_types;
+ALTER SCHEMA t19_types RENAME TO t19_enums;
+SELECT filter FROM crm_grade.source WHERE tbl = 't19.orders'::regclass;
+INSERT INTO t19.orders (cust, amount, status, ordered_at) VALUES (1908, 120000, 'awaiting_payment', '2026-06-13 10:00+00');
+:grades;
+SELECT * FROM crm_grade.verify();
+
 -- detach, remove the carts and attach again without a filter: every row counts again
 SELECT crm_grade.detach('t19.orders');
 DELETE FROM t19.orders WHERE amount IS NULL;
@@ -106,5 +119,6 @@ SELECT * FROM crm_grade.verify();
 -- cleanup
 SELECT crm_grade.detach('t19.orders');
 DROP SCHEMA t19 CASCADE;
+DROP SCHEMA t19_enums CASCADE;
 DELETE FROM crm_grade.history WHERE id > :hist_start;
 SELECT count(*) AS customers_left FROM crm_grade.customer_state;

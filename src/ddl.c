@@ -25,6 +25,7 @@
  */
 #include "refresh.h"
 
+#include "errors.h"
 #include "filter.h"
 #include "gather.h"
 
@@ -68,6 +69,21 @@ int			crm_own_ddl_depth = 0;
  * ddl_command_start (after the drop, nothing says whose rows they were),
  * re-read at sql_drop.  Valid in the transaction that read them.
  */
+/*
+ * Filters analysed before an ALTER TYPE or ALTER SCHEMA (their types and
+ * enum labels held by OID), written again after it: a renamed enum type,
+ * label or schema would otherwise leave a stored filter naming what no
+ * longer exists, and every write to its table would fail.
+ */
+typedef struct StashedFilter
+{
+	Oid			relid;
+	Node	   *expr;
+} StashedFilter;
+
+static LocalTransactionId stashed_lxid = InvalidLocalTransactionId;
+static List *stashed_filters = NIL;
+
 static LocalTransactionId pending_drop_lxid = InvalidLocalTransactionId;
 static char **pending_drop_keys = NULL;
 static int	pending_drop_nkeys = 0;
@@ -257,6 +273,15 @@ EnterIfAttached(FunctionCallInfo fcinfo, CrmIdentity *id)
 	return false;
 }
 
+/* "following ALTER TABLE": an event trigger's work, for its errors' context. */
+static const char *
+EventName(FunctionCallInfo fcinfo)
+{
+	EventTriggerData *trigdata = (EventTriggerData *) fcinfo->context;
+
+	return psprintf("following %s", GetCommandTagName(trigdata->tag));
+}
+
 /* ---------------------------------------------------------------- filters */
 
 /* Does the source's filter name this column? */
@@ -273,6 +298,20 @@ FilterNames(Source *src, const char *column)
 	return false;
 }
 
+/* Store the filter of an attached table as it is now written. */
+static void
+StoreFilter(Oid relid, const char *filter)
+{
+	if (CrmSpiExecuteWithArgs("UPDATE crm_grade.source s SET filter = $2 "
+							  "WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $1 "
+							  "AND s.filter IS DISTINCT FROM $2",
+							  2, (Oid[]) {OIDOID, TEXTOID},
+							  (Datum[]) {ObjectIdGetDatum(relid), CStringGetTextDatum(filter)},
+							  NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "crm_grade: could not store the filter of relation %u", relid);
+	SourcesForget();
+}
+
 /*
  * Check the filter again after one of its columns was renamed or changed
  * type, and store it as PostgreSQL now writes it; a filter that no longer
@@ -285,13 +324,73 @@ RewriteFilter(Source *src, Oid relid, const char *oldname, const char *newname)
 	char	   *filter = FilterCanonical(rel, src->filter, src->relname, oldname, newname);
 
 	relation_close(rel, NoLock);
-	if (CrmSpiExecuteWithArgs("UPDATE crm_grade.source s SET filter = $2 "
-							  "WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
-							  2, (Oid[]) {OIDOID, TEXTOID},
-							  (Datum[]) {ObjectIdGetDatum(relid), CStringGetTextDatum(filter)},
-							  NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "crm_grade: could not store the filter of %s", src->relname);
-	SourcesForget();
+	StoreFilter(relid, filter);
+}
+
+/* Does the statement rename a type, an enum label or a schema, or move a type? */
+static bool
+RenamesTypeNames(Node *parsetree)
+{
+	if (IsA(parsetree, RenameStmt))
+		return ((RenameStmt *) parsetree)->renameType == OBJECT_TYPE ||
+			((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA;
+	if (IsA(parsetree, AlterObjectSchemaStmt))
+		return ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TYPE;
+	return IsA(parsetree, AlterEnumStmt) && ((AlterEnumStmt *) parsetree)->oldVal != NULL;
+}
+
+/* Before ALTER TYPE or ALTER SCHEMA: every filter, analysed while its names hold. */
+static void
+StashFilters(void)
+{
+	CrmIdentity id;
+	SourceSet  *set;
+	MemoryContext oldcxt;
+	int			i;
+
+	stashed_lxid = InvalidLocalTransactionId;
+	CrmEnter(&id);
+	set = SourcesLoad();
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	stashed_filters = NIL;
+	for (i = 0; i < set->n; i++)
+	{
+		Source	   *src = &set->items[i];
+		StashedFilter *sf;
+		Relation	rel;
+
+		if (src->filter == NULL)
+			continue;
+		rel = relation_open(src->relid, AccessShareLock);
+		sf = palloc(sizeof(StashedFilter));
+		sf->relid = src->relid;
+		sf->expr = FilterAnalyse(rel, src->filter, src->relname);
+		relation_close(rel, NoLock);
+		stashed_filters = lappend(stashed_filters, sf);
+	}
+	stashed_lxid = MyProc->lxid;
+	MemoryContextSwitchTo(oldcxt);
+	CrmLeave(&id);
+}
+
+/* After it: each stashed filter written with the names it now has. */
+static void
+RewriteStashedFilters(void)
+{
+	ListCell   *lc;
+
+	if (stashed_lxid != MyProc->lxid)
+		return;
+	stashed_lxid = InvalidLocalTransactionId;
+	foreach(lc, stashed_filters)
+	{
+		StashedFilter *sf = lfirst(lc);
+		Relation	rel = relation_open(sf->relid, AccessShareLock);
+
+		StoreFilter(sf->relid, FilterDeparse(rel, sf->expr));
+		relation_close(rel, NoLock);
+	}
+	stashed_filters = NIL;
 }
 
 /* ---------------------------------------------------------------- sql_drop */
@@ -373,16 +472,14 @@ DetachDropped(Oid relid, const char *name)
  * the customers it held (read before the drop, see BeforeDrop) are re-read.
  * A column crm_grade reads: refused.
  */
-Datum
-crm_grade_on_sql_drop(PG_FUNCTION_ARGS)
+static void
+OnSqlDropWork(CrmScope *scope, void *arg)
 {
-	CrmIdentity id;
+	CrmIdentity *id = arg;
 	bool		refresh = false;
 	SPITupleTable *tt;
 	uint64		i;
 
-	if (!EnterIfAttached(fcinfo, &id))
-		PG_RETURN_VOID();
 	if (CrmSpiExecute("SELECT d.objid, d.objsubid, d.object_type, d.address_names[3], d.object_identity "
 					"FROM pg_catalog.pg_event_trigger_dropped_objects() d "
 					"WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass",
@@ -416,7 +513,17 @@ crm_grade_on_sql_drop(PG_FUNCTION_ARGS)
 	else if (pending_drop_lxid == MyProc->lxid && pending_drop_nkeys > 0)
 		RefreshKeys(pending_drop_keys, pending_drop_nkeys, "partition_dropped");
 	pending_drop_lxid = InvalidLocalTransactionId;
-	CrmLeave(&id);
+	CrmLeave(id);
+}
+
+Datum
+crm_grade_on_sql_drop(PG_FUNCTION_ARGS)
+{
+	CrmIdentity id;
+
+	if (!EnterIfAttached(fcinfo, &id))
+		PG_RETURN_VOID();
+	CrmRunScoped(EventName(fcinfo), NULL, OnSqlDropWork, &id);
 	PG_RETURN_VOID();
 }
 
@@ -772,10 +879,11 @@ CollectDdlActions(void)
 	return actions;
 }
 
-/* Carry out the actions, as crm_grade's owner. */
+/* Carry out the actions (a List *), as crm_grade's owner. */
 static void
-RunDdlActions(List *actions)
+RunDdlActions(CrmScope *scope, void *arg)
 {
+	List	   *actions = arg;
 	bool		refresh_all = false;
 	ListCell   *lc;
 
@@ -826,12 +934,18 @@ crm_grade_on_ddl_end(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crm_grade: SPI_connect failed");
+	if (stashed_lxid == MyProc->lxid)
+	{
+		CrmBecomeOwner(&id);
+		RewriteStashedFilters();
+		CrmRestoreIdentity(&id);
+	}
 	actions = CollectDdlActions();
 	if (actions != NIL)
 	{
 		CrmBecomeOwner(&id);
 		if (SourcesLoad()->n > 0)
-			RunDdlActions(actions);
+			CrmRunScoped(EventName(fcinfo), NULL, RunDdlActions, actions);
 		CrmRestoreIdentity(&id);
 	}
 	SPI_finish();
@@ -1080,6 +1194,8 @@ crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	if (DropsCrmGrade(trigdata->parsetree, &behavior))
 		BeforeDropExtension(behavior);
+	else if (RenamesTypeNames(trigdata->parsetree))
+		StashFilters();
 	else if (IsA(trigdata->parsetree, AlterTableStmt))
 		BeforeAttachPartition((AlterTableStmt *) trigdata->parsetree);
 	else

@@ -12,6 +12,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "errors.h"
 #include "filter.h"
 
 #include "access/relation.h"
@@ -38,6 +39,7 @@ struct FilterState
 {
 	ExprState  *expr;
 	ExprContext *econtext;
+	char	   *quoted;			/* the filter's text in quotes, for errors */
 };
 
 /* What a filter check is about, for its messages. */
@@ -231,6 +233,26 @@ Deparse(Relation rel, Node *expr)
 }
 
 /*
+ * A filter analysed against a relation: its columns, types, operators and
+ * enum labels held by OID, so that FilterDeparse writes it with whatever
+ * names they have later (an ALTER TYPE ... RENAME in between).
+ */
+Node *
+FilterAnalyse(Relation rel, const char *filter, const char *relname)
+{
+	FilterCheck fc = {relname, filter};
+
+	return AnalyseFilter(rel, &fc, NIL);
+}
+
+/* An analysed filter as PostgreSQL now writes it. */
+char *
+FilterDeparse(Relation rel, Node *expr)
+{
+	return Deparse(rel, expr);
+}
+
+/*
  * A filter checked against a relation, as it is to be stored.  When a
  * column was just renamed (renamed_from to renamed_to), the filter still
  * names it by its old name: it is read with that name and written with
@@ -271,6 +293,7 @@ FilterCompile(Relation rel, const char *filter, const char *relname)
 
 	fs->expr = ExecInitExpr(expression_planner(expr), NULL);
 	fs->econtext = CreateStandaloneExprContext();
+	fs->quoted = psprintf("\"%s\"", filter);
 	return fs;
 }
 
@@ -281,6 +304,7 @@ FilterCompile(Relation rel, const char *filter, const char *relname)
 bool
 FilterRow(FilterState *fs, TupleTableSlot *slot)
 {
+	CrmScope	scope;
 	bool		isnull;
 	Datum		d;
 
@@ -288,7 +312,9 @@ FilterRow(FilterState *fs, TupleTableSlot *slot)
 		return true;
 	ResetExprContext(fs->econtext);
 	fs->econtext->ecxt_scantuple = slot;
+	CrmScopePush(&scope, "filter", fs->quoted);
 	d = ExecEvalExprSwitchContext(fs->expr, fs->econtext, &isnull);
+	CrmScopePop(&scope);
 	return !isnull && DatumGetBool(d);
 }
 

@@ -19,6 +19,7 @@
 #include "crm_grade.h"
 
 #include "executor/tuptable.h"
+#include "nodes/nodes.h"
 #include "nodes/pg_list.h"
 #include "utils/relcache.h"
 
@@ -27,6 +28,8 @@ typedef struct FilterState FilterState;
 extern FilterState *FilterCompile(Relation rel, const char *filter, const char *relname);
 extern bool FilterRow(FilterState *fs, TupleTableSlot *slot);
 extern List *FilterColumns(const char *filter);
+extern Node *FilterAnalyse(Relation rel, const char *filter, const char *relname);
+extern char *FilterDeparse(Relation rel, Node *expr);
 extern char *FilterCanonical(Relation rel, const char *filter, const char *relname,
 							 const char *renamed_from, const char *renamed_to);
 

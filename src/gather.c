@@ -17,6 +17,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "errors.h"
 #include "gather.h"
 #include "metrics.h"
 
@@ -167,6 +168,7 @@ CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, bool filter
 {
 	Oid			argtype = TEXTARRAYOID;
 	CrmIdentity id;
+	CrmScope	scope;
 	SPIPlanPtr	plan;
 
 	c->src = src;
@@ -175,10 +177,12 @@ CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, bool filter
 		c->done = true;
 		return;
 	}
+	CrmScopePush(&scope, "reading", src->relname);
 	CrmBecomeTableOwner(&id, src->relid);
 	plan = ScanPlanFor(ScanSql(src, filtered), filtered ? 1 : 0, &argtype);
 	c->portal = CrmSpiCursorOpen(plan, filtered ? &keys : NULL, NULL);
 	CrmRestoreIdentity(&id);
+	CrmScopePop(&scope);
 	if (c->portal == NULL)
 		elog(ERROR, "crm_grade: could not open a cursor on %s", src->relname);
 	SourceLayoutForDesc(&c->layout, src, c->portal->tupDesc, src->relname, true, false);
@@ -193,13 +197,16 @@ static void
 CursorFetch(GatherCursor *c)
 {
 	CrmIdentity id;
+	CrmScope	scope;
 
 	if (c->tuptable)
 		SPI_freetuptable(c->tuptable);
 	c->tuptable = NULL;
+	CrmScopePush(&scope, "reading", c->src->relname);
 	CrmBecomeTableOwner(&id, c->src->relid);
 	CrmSpiCursorFetch(c->portal, GATHER_BATCH);
 	CrmRestoreIdentity(&id);
+	CrmScopePop(&scope);
 	c->tuptable = SPI_tuptable;
 	c->pos = 0;
 	if (SPI_processed == 0)

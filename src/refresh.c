@@ -21,6 +21,7 @@
  */
 #include "refresh.h"
 
+#include "errors.h"
 #include "evaluate.h"
 #include "gather.h"
 
@@ -461,23 +462,41 @@ RefreshAll(const char *event)
  * SQL: crm_grade._refresh_all(event text, OUT evaluated bigint, OUT changed
  * bigint): re-evaluate every customer, logging changes with event.
  */
+/* What a scoped refresh is asked and answers. */
+typedef struct RefreshCall
+{
+	const char *event;
+	RefreshCounts counts;
+} RefreshCall;
+
+static void
+RefreshAllWork(CrmScope *scope, void *arg)
+{
+	RefreshCall *call = arg;
+	CrmIdentity id;
+
+	CrmEnter(&id);
+	call->counts = RefreshAll(call->event);
+	CrmLeave(&id);
+}
+
+/*
+ * SQL: crm_grade._refresh_all(event text, OUT evaluated bigint, OUT changed
+ * bigint): re-evaluate every customer, logging changes with event.
+ */
 Datum
 crm_grade_refresh_all(PG_FUNCTION_ARGS)
 {
-	char	   *event = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	RefreshCall call = {text_to_cstring(PG_GETARG_TEXT_PP(0))};
 	TupleDesc	desc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
-	CrmIdentity id;
-	RefreshCounts counts;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "crm_grade._refresh_all must return a record");
-	CrmEnter(&id);
-	counts = RefreshAll(event);
-	CrmLeave(&id);
-	values[0] = Int64GetDatum(counts.evaluated);
-	values[1] = Int64GetDatum(counts.changed);
+	CrmRunScoped("re-grading every customer", NULL, RefreshAllWork, &call);
+	values[0] = Int64GetDatum(call.counts.evaluated);
+	values[1] = Int64GetDatum(call.counts.changed);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
 
@@ -485,13 +504,10 @@ crm_grade_refresh_all(PG_FUNCTION_ARGS)
 Datum
 crm_grade_regrade_all(PG_FUNCTION_ARGS)
 {
-	CrmIdentity id;
-	RefreshCounts counts;
+	RefreshCall call = {"regrade_all"};
 
-	CrmEnter(&id);
-	counts = RefreshAll("regrade_all");
-	CrmLeave(&id);
-	PG_RETURN_INT64(counts.evaluated);
+	CrmRunScoped("regrade_all()", NULL, RefreshAllWork, &call);
+	PG_RETURN_INT64(call.counts.evaluated);
 }
 
 static int
@@ -501,25 +517,25 @@ CompareLockedKeys(const void *a, const void *b)
 				  TextDatumGetCString(((const LockedState *) b)->st.values[SC_CUSTOMER]));
 }
 
+/* What a scoped regrade() is asked (max < 0: no limit) and answers. */
+typedef struct RegradeCall
+{
+	int64		max;
+	int64		done;
+} RegradeCall;
+
 /*
- * SQL: crm_grade.regrade(max_customers int DEFAULT NULL) RETURNS bigint:
- * re-evaluate the customers whose valid_until has passed, found through
+ * Re-evaluate the customers whose valid_until has passed, found through
  * its index, in batches of 1000; rows others hold are skipped.
  */
-Datum
-crm_grade_regrade(PG_FUNCTION_ARGS)
+static void
+RegradeWork(CrmScope *scope, void *arg)
 {
-	int64		max = PG_ARGISNULL(0) ? -1 : PG_GETARG_INT32(0);
+	RegradeCall *call = arg;
 	MemoryContext batchcxt;
 	CrmIdentity id;
 	TimestampTz now;
-	int64		done = 0;
 
-	if (max != -1 && max < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_customers must be positive, not " INT64_FORMAT, max),
-				 errhint("Pass NULL to re-grade every expired customer.")));
 	CrmEnter(&id);
 	StoreLockForWriting();
 	now = CrmNow();
@@ -528,7 +544,7 @@ crm_grade_regrade(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(batchcxt);
-		int			limit = (max < 0) ? 1000 : (int) Min(1000, max - done);
+		int			limit = (call->max < 0) ? 1000 : (int) Min(1000, call->max - call->done);
 		LockedState *locked = palloc(sizeof(LockedState) * Max(limit, 1));
 		char	  **keys;
 		RefreshCounts counts = {0, 0};
@@ -548,7 +564,7 @@ crm_grade_regrade(PG_FUNCTION_ARGS)
 			StoreBatchInit(&batch, n);
 			RefreshLocked(keys, locked, SameEvent("regrade", n), n, &ctx, &batch, &counts);
 			StoreBatchFlush(&batch, ctx.now);
-			done += n;
+			call->done += n;
 		}
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(batchcxt);
@@ -557,5 +573,19 @@ crm_grade_regrade(PG_FUNCTION_ARGS)
 	}
 	MemoryContextDelete(batchcxt);
 	CrmLeave(&id);
-	PG_RETURN_INT64(done);
+}
+
+/* SQL: crm_grade.regrade(max_customers int DEFAULT NULL) RETURNS bigint */
+Datum
+crm_grade_regrade(PG_FUNCTION_ARGS)
+{
+	RegradeCall call = {PG_ARGISNULL(0) ? -1 : PG_GETARG_INT32(0), 0};
+
+	if (call.max != -1 && call.max < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_customers must be positive, not " INT64_FORMAT, call.max),
+				 errhint("Pass NULL to re-grade every expired customer.")));
+	CrmRunScoped("regrade()", NULL, RegradeWork, &call);
+	PG_RETURN_INT64(call.done);
 }

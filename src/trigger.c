@@ -13,6 +13,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "errors.h"
 #include "filter.h"
 #include "refresh.h"
 
@@ -109,12 +110,13 @@ CheckTriggerCall(FunctionCallInfo fcinfo)
 
 /*
  * The attachment the trigger works for: its table must be attached (or a
- * partition of an attached table) as the kind its argument names.
+ * partition of an attached table) as the kind its argument names.  The
+ * scope is told the table as soon as it is known.
  * Anything else is refused, so no one grades customers from a table of
  * their own with crm_grade's trigger function.
  */
 static void
-ResolveCall(TriggerCall *call, TriggerData *td)
+ResolveCall(TriggerCall *call, TriggerData *td, CrmScope *scope)
 {
 	Trigger    *trig = td->tg_trigger;
 
@@ -122,6 +124,7 @@ ResolveCall(TriggerCall *call, TriggerData *td)
 	call->rel = td->tg_relation;
 	call->relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(call->rel)),
 											   RelationGetRelationName(call->rel));
+	scope->object = call->relname;
 	call->src = SourceForRelid(RelationGetRelid(call->rel), true);
 	if (call->src == NULL || trig->tgnargs != 1 ||
 		strcmp(trig->tgargs[0], SourceKinds[call->src->kind].name) != 0)
@@ -378,6 +381,7 @@ typedef struct WorkFrame
 	StatementWork work;
 	MemoryContext cxt;			/* holds the work; NULL until there is some */
 	CommandId	query_cid;		/* the statement's command */
+	char	   *relname;		/* the first table whose trigger added work */
 	struct WorkFrame *outer;
 } WorkFrame;
 
@@ -393,8 +397,9 @@ StatementCommand(void)
 
 /* Apply a finished statement's work, as crm_grade's owner. */
 static void
-ApplyFrame(WorkFrame *frame)
+ApplyFrameWork(CrmScope *scope, void *arg)
 {
+	WorkFrame  *frame = arg;
 	CrmIdentity id;
 	MemoryContext oldcxt = MemoryContextSwitchTo(frame->cxt);
 
@@ -406,11 +411,18 @@ ApplyFrame(WorkFrame *frame)
 }
 
 static void
+ApplyFrame(WorkFrame *frame)
+{
+	CrmRunScoped("grading after a write to", frame->relname, ApplyFrameWork, frame);
+}
+
+static void
 CrmExecutorFinish(QueryDesc *queryDesc)
 {
 	WorkFrame	frame;
 
 	frame.cxt = NULL;
+	frame.relname = NULL;
 	frame.query_cid = StatementCommand();
 	frame.outer = current_frame;
 	WorkInit(&frame.work, frame.query_cid);	/* used only when it matches a trigger's */
@@ -458,14 +470,11 @@ FrameFor(TriggerCall *call, bool row)
 	return frame;
 }
 
-/*
- * SQL: crm_grade.source_trigger() RETURNS trigger: every trigger crm_grade
- * places on an attached table.  Its one argument is the kind of source.
- */
-Datum
-crm_grade_source_trigger(PG_FUNCTION_ARGS)
+/* The work of one trigger call, in its scope (named once the table is known). */
+static void
+TriggerWork(CrmScope *scope, void *arg)
 {
-	TriggerData *td = CheckTriggerCall(fcinfo);
+	TriggerData *td = arg;
 	TriggerCall call;
 	CrmIdentity id;
 	bool		row = TRIGGER_FIRED_FOR_ROW(td->tg_event);
@@ -473,25 +482,20 @@ crm_grade_source_trigger(PG_FUNCTION_ARGS)
 	StatementWork now;
 	MemoryContext oldcxt;
 
-	/*
-	 * BEFORE ... FOR EACH STATEMENT (crm_grade_begin) does nothing: calling
-	 * it loaded this library, whose ExecutorFinish hook then collects the
-	 * statement's work, even in a session's first statement.
-	 */
-	if (IsBeginTrigger(td))
-		return PointerGetDatum(NULL);
 	CrmEnter(&id);
-	ResolveCall(&call, td);
+	ResolveCall(&call, td, scope);
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 	{
 		OnTruncate(&call);
 		CrmLeave(&id);
-		return PointerGetDatum(NULL);
+		return;
 	}
 	frame = FrameFor(&call, row);
 	oldcxt = MemoryContextSwitchTo(frame ? frame->cxt : CurrentMemoryContext);
 	if (frame == NULL)
 		WorkInit(&now, call.since == InvalidCommandId ? FirstCommandId : call.since);
+	else if (frame->relname == NULL)
+		frame->relname = pstrdup(call.relname);
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		OnInsert(&call, frame ? &frame->work : &now, row ? td->tg_trigslot : NULL);
 	else
@@ -501,5 +505,24 @@ crm_grade_source_trigger(PG_FUNCTION_ARGS)
 	if (frame == NULL)
 		WorkApply(&now);
 	CrmLeave(&id);
+}
+
+/*
+ * SQL: crm_grade.source_trigger() RETURNS trigger: every trigger crm_grade
+ * places on an attached table.  Its one argument is the kind of source.
+ */
+Datum
+crm_grade_source_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = CheckTriggerCall(fcinfo);
+
+	/*
+	 * BEFORE ... FOR EACH STATEMENT (crm_grade_begin) does nothing: calling
+	 * it loaded this library, whose ExecutorFinish hook then collects the
+	 * statement's work, even in a session's first statement.
+	 */
+	if (IsBeginTrigger(td))
+		return PointerGetDatum(NULL);
+	CrmRunScoped("trigger on", NULL, TriggerWork, td);
 	return PointerGetDatum(NULL);
 }

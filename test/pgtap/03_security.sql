@@ -72,11 +72,13 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedu
 		  NULL, 'every function in crm_grade has an explicit ACL');
 
 -- PUBLIC may execute exactly the functions that only compute (views and
--- verify() call them as the reader); nothing that reads or writes state
+-- verify() call them as the reader), and _raise(), which only raises an
+-- error (the PL/pgSQL functions a granted role calls re-raise through
+-- it); nothing that reads or writes state
 SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname::text COLLATE "C")
 			 FROM pg_proc p, aclexplode(p.proacl) a
 			WHERE p.pronamespace = 'crm_grade'::regnamespace AND a.grantee = 0 AND a.privilege_type = 'EXECUTE'),
-		  ARRAY['_key_cast_sql', '_key_family', '_month_index', '_sample_normal',
+		  ARRAY['_key_cast_sql', '_key_family', '_month_index', '_raise', '_sample_normal',
 				'_sample_uniform', '_sql_condition', '_sql_grade', '_timezone', '_verify_attributes',
 				'_window_start', 'as_of', 'check_policy'],
 		  'pg_proc ACLs: PUBLIC executes only the functions that compute');

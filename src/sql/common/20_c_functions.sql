@@ -44,6 +44,14 @@ CREATE OR REPLACE FUNCTION @extschema@._check_columns(tbl regclass, kind text, c
 CREATE OR REPLACE FUNCTION @extschema@._check_filter(tbl regclass, filter text) RETURNS text
 	AS 'MODULE_PATHNAME', 'crm_grade_check_filter' LANGUAGE C STRICT;
 
+-- Raise an error whose whole context is one line, "crm_grade: ", the
+-- operation and what the caught error's context said crm_grade was doing:
+-- how PL/pgSQL functions re-raise what their generated SQL raised, without
+-- that SQL (RAISE would keep it, and add a line).
+CREATE OR REPLACE FUNCTION @extschema@._raise(sqlstate text, message text, detail text, hint text,
+											 operation text, caught_context text)
+	RETURNS void AS 'MODULE_PATHNAME', 'crm_grade_raise' LANGUAGE C VOLATILE;
+
 -- Place (again) crm_grade's triggers on a table and its partitions; remove them.
 CREATE OR REPLACE FUNCTION @extschema@._place_triggers(tbl regclass, kind text) RETURNS void
 	AS 'MODULE_PATHNAME', 'crm_grade_place_triggers' LANGUAGE C STRICT;
@@ -123,11 +131,12 @@ CREATE OR REPLACE FUNCTION @extschema@._on_ddl_start() RETURNS event_trigger
 DROP EVENT TRIGGER IF EXISTS crm_grade_sql_drop;
 CREATE EVENT TRIGGER crm_grade_sql_drop ON sql_drop EXECUTE FUNCTION @extschema@._on_sql_drop();
 DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_end;
-CREATE EVENT TRIGGER crm_grade_ddl_end ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+CREATE EVENT TRIGGER crm_grade_ddl_end ON ddl_command_end
+	WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'ALTER TYPE', 'ALTER SCHEMA')
 	EXECUTE FUNCTION @extschema@._on_ddl_end();
 DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_start;
 CREATE EVENT TRIGGER crm_grade_ddl_start ON ddl_command_start
-	WHEN TAG IN ('DROP EXTENSION', 'ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+	WHEN TAG IN ('DROP EXTENSION', 'ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'ALTER TYPE', 'ALTER SCHEMA')
 	EXECUTE FUNCTION @extschema@._on_ddl_start();
 -- DDL in a session_replication_role = replica session (a migration run
 -- with foreign keys off, say) must be followed too

@@ -90,6 +90,11 @@ DECLARE
 	typ regtype;
 	cond text;
 	rows_where text := CASE WHEN filter IS NOT NULL THEN format('(%s) AND ', filter) ELSE '' END;
+	st text;
+	msg text;
+	det text;
+	hnt text;
+	ctx text;
 BEGIN
 	FOR role IN SELECT * FROM (VALUES
 			('orders', 'customer', 'customer key', true), ('orders', 'amount', 'amount', true),
@@ -127,6 +132,11 @@ BEGIN
 					  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
 		END IF;
 	END LOOP;
+EXCEPTION WHEN OTHERS THEN
+	-- one line of context naming the table, instead of the generated SQL's
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
+							hnt = PG_EXCEPTION_HINT, ctx = PG_EXCEPTION_CONTEXT;
+	PERFORM @extschema@._raise(st, msg, det, hnt, 'checking the rows of ' || tbl::text, ctx);
 END $$;
 
 -- Warn when a timestamp or date column is read in crm_grade.timezone while
@@ -185,6 +195,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	keytype regtype;
 	current regtype;
+	doc record;
 BEGIN
 	SELECT s.key_type INTO keytype FROM @extschema@.source s
 	 ORDER BY array_position('{bigint,integer,smallint,text,"character varying",uuid}'::regtype[], s.key_type)
@@ -204,8 +215,10 @@ BEGIN
 			   s.first_order_at, s.last_order_at, s.last_contact_at, s.next_follow_up_at,
 			   s.next_follow_up_at < @extschema@.as_of() AS follow_up_overdue,
 			   s.policy, s.graded_at,
-			   s.avg_order_value_12m, s.active_months_12m, s.repurchase_rate,
-			   s.avg_payment_days, s.mean_interorder_days,
+			   round(s.avg_order_value_12m, 2) AS avg_order_value_12m, s.active_months_12m,
+			   round(s.repurchase_rate, 4) AS repurchase_rate,
+			   round(s.avg_payment_days, 1) AS avg_payment_days,
+			   round(s.mean_interorder_days, 1) AS mean_interorder_days,
 			   floor(extract(epoch FROM @extschema@.as_of() - s.first_order_at) / 86400)::integer AS tenure_days,
 			   floor(extract(epoch FROM @extschema@.as_of() - s.last_order_at) / 86400)::integer AS days_since_last_order,
 			   s.grade_rank, s.valid_until
@@ -221,18 +234,54 @@ BEGIN
 			   i ->> 'value' AS value, i ->> 'problem' AS problem, s.graded_at AS seen_at
 		  FROM @extschema@.customer_state s, pg_catalog.jsonb_array_elements(s.data_issues) i
 		 WHERE s.data_issues IS NOT NULL$v$, @extschema@._key_cast_sql('s.customer', keytype, false));
+	-- what \d+ and a BI tool's catalog show for each view and column
 	COMMENT ON VIEW @extschema@.customer_grades IS 'one row per customer: grade, metrics and follow-up, keyed by the application''s customer key';
-	COMMENT ON COLUMN @extschema@.customer_grades.customer IS 'the application''s customer key, with its own type';
-	COMMENT ON COLUMN @extschema@.customer_grades.grade IS 'grade given by the active policy';
-	COMMENT ON COLUMN @extschema@.customer_grades.amount_12m IS 'sum of order amounts (refunds subtracted) in the 12 months up to graded_at';
-	COMMENT ON COLUMN @extschema@.customer_grades.orders_12m IS 'orders (refunds excluded) in the 12 months up to graded_at';
-	COMMENT ON COLUMN @extschema@.customer_grades.total_amount IS 'sum of all order amounts, refunds subtracted';
-	COMMENT ON COLUMN @extschema@.customer_grades.orders_total IS 'number of orders, refunds excluded';
-	COMMENT ON COLUMN @extschema@.customer_grades.follow_up_overdue IS 'next_follow_up_at has passed';
-	COMMENT ON COLUMN @extschema@.customer_grades.graded_at IS 'the moment (crm_grade.as_of) the row was last evaluated';
-	COMMENT ON COLUMN @extschema@.customer_grades.valid_until IS 'earliest moment at which time alone changes the row; crm_grade.regrade() picks it up then';
 	COMMENT ON VIEW @extschema@.grade_history IS 'every grade change with its reason; customer is NULL for keys of a kind no longer attached';
 	COMMENT ON VIEW @extschema@.data_issues IS 'values crm_grade read but could not use: left out of the metrics, never blocking a write';
+	FOR doc IN SELECT * FROM (VALUES
+			('customer_grades', 'customer', 'the application''s customer key, with its own type'),
+			('customer_grades', 'grade', 'grade given by the active policy'),
+			('customer_grades', 'score', 'weighted score of a score policy (NULL under a rule policy)'),
+			('customer_grades', 'lifecycle', 'relationship stage: prospect, intent, active, dormant or churned'),
+			('customer_grades', 'risk', 'churn risk: low, medium or high'),
+			('customer_grades', 'owner', 'the sales rep, from the customer master''s owner column'),
+			('customer_grades', 'amount_12m', 'sum of order amounts (refunds subtracted) in the 12 months up to graded_at'),
+			('customer_grades', 'orders_12m', 'orders (refunds excluded) in the 12 months up to graded_at'),
+			('customer_grades', 'total_amount', 'sum of all order amounts, refunds subtracted'),
+			('customer_grades', 'orders_total', 'number of orders, refunds excluded'),
+			('customer_grades', 'first_order_at', 'time of the first order (refunds excluded)'),
+			('customer_grades', 'last_order_at', 'time of the latest order (refunds excluded)'),
+			('customer_grades', 'last_contact_at', 'time of the latest contact'),
+			('customer_grades', 'next_follow_up_at', 'when the customer is next to be contacted'),
+			('customer_grades', 'follow_up_overdue', 'next_follow_up_at has passed'),
+			('customer_grades', 'policy', 'name of the policy that gave the grade'),
+			('customer_grades', 'graded_at', 'the moment (crm_grade.as_of) the row was last evaluated'),
+			('customer_grades', 'avg_order_value_12m', 'amount_12m / orders_12m, rounded to 2 decimals (exact in crm_grade.customer_state); NULL without an order in the window'),
+			('customer_grades', 'active_months_12m', 'calendar months (in crm_grade.timezone) holding an order in the 12-month window'),
+			('customer_grades', 'repurchase_rate', 'active_months_12m over the calendar months since the first order (at most 12), at most 1; rounded to 4 decimals'),
+			('customer_grades', 'avg_payment_days', 'mean days from order to payment over the window''s paid orders, rounded to 1 decimal'),
+			('customer_grades', 'mean_interorder_days', 'days from the first to the latest order over orders_total - 1, rounded to 1 decimal; NULL under 2 orders'),
+			('customer_grades', 'tenure_days', 'whole days from the first order to now (crm_grade.as_of)'),
+			('customer_grades', 'days_since_last_order', 'whole days from the latest order to now (crm_grade.as_of)'),
+			('customer_grades', 'grade_rank', 'position of the grade in the active policy, 1 = best: sort by it'),
+			('customer_grades', 'valid_until', 'earliest moment at which time alone changes the row; crm_grade.regrade() picks it up then'),
+			('grade_history', 'customer', 'the application''s customer key (NULL for keys of a kind no longer attached)'),
+			('grade_history', 'changed_at', 'the moment (crm_grade.as_of) of the change'),
+			('grade_history', 'old_grade', 'grade before the change (NULL: the customer was new)'),
+			('grade_history', 'new_grade', 'grade after the change (NULL: the customer left)'),
+			('grade_history', 'old_lifecycle', 'lifecycle stage before the change'),
+			('grade_history', 'new_lifecycle', 'lifecycle stage after the change'),
+			('grade_history', 'old_risk', 'churn risk before the change'),
+			('grade_history', 'new_risk', 'churn risk after the change'),
+			('grade_history', 'reason', 'what caused the change: order, order_updated, regrade, policy, attach, ...'),
+			('data_issues', 'source', 'the attached table the value came from'),
+			('data_issues', 'customer', 'the application''s customer key'),
+			('data_issues', 'column_name', 'the column (or attributes key) holding the value'),
+			('data_issues', 'value', 'the value as text'),
+			('data_issues', 'problem', 'why crm_grade could not use it'),
+			('data_issues', 'seen_at', 'the moment (crm_grade.as_of) the customer was last evaluated')) AS d(v, col, text) LOOP
+		EXECUTE format('COMMENT ON COLUMN @extschema@.%I.%I IS %L', doc.v, doc.col, doc.text);
+	END LOOP;
 END $$;
 
 -- A key column changed type (ALTER TABLE ... TYPE): record it and rebuild
@@ -256,6 +305,11 @@ END $$;
 CREATE OR REPLACE FUNCTION @extschema@._attach(tbl regclass, kind text, columns jsonb, filter text) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+	st text;
+	msg text;
+	det text;
+	hnt text;
+	ctx text;
 	keytype regtype;
 	keycol name := columns ->> 'customer';
 BEGIN
@@ -302,6 +356,11 @@ BEGIN
 			(SELECT c.reltuples::bigint FROM pg_class c WHERE c.oid = tbl), tbl;
 	END IF;
 	RETURN (@extschema@._refresh_all('attach')).evaluated;
+EXCEPTION WHEN OTHERS THEN
+	-- one line of context naming the attach, instead of the generated SQL's
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
+							hnt = PG_EXCEPTION_HINT, ctx = PG_EXCEPTION_CONTEXT;
+	PERFORM @extschema@._raise(st, msg, det, hnt, format('attach_%s(%s)', kind, tbl), ctx);
 END $$;
 
 CREATE OR REPLACE FUNCTION @extschema@.attach_orders(orders regclass, customer_column name, amount_column name,
@@ -331,6 +390,12 @@ COMMENT ON FUNCTION @extschema@.attach_customers(regclass, name, name, name, nam
 
 CREATE OR REPLACE FUNCTION @extschema@.detach(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	st text;
+	msg text;
+	det text;
+	hnt text;
+	ctx text;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.tbl = detach.tbl) THEN
 		IF EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.tbl IN (SELECT a.relid FROM pg_partition_ancestors(detach.tbl) a)) THEN
@@ -349,5 +414,10 @@ BEGIN
 	PERFORM @extschema@._build_views();
 	-- what the table contributed leaves every customer's state
 	PERFORM @extschema@._refresh_all('detach');
+EXCEPTION WHEN OTHERS THEN
+	-- one line of context naming the detach, instead of the generated SQL's
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
+							hnt = PG_EXCEPTION_HINT, ctx = PG_EXCEPTION_CONTEXT;
+	PERFORM @extschema@._raise(st, msg, det, hnt, format('detach(%s)', tbl), ctx);
 END $$;
 COMMENT ON FUNCTION @extschema@.detach(regclass) IS 'remove crm_grade''s triggers from a table and its contribution from every customer';

@@ -50,52 +50,74 @@ $$;
 -- rows a trigger would have refused (they got in while triggers were
 -- disabled), which count for nothing, as crm_grade leaves them out.
 -- timestamp and date columns are read as local time in crm_grade.timezone.
-CREATE OR REPLACE FUNCTION @extschema@._verify_rows_sql(kind text) RETURNS text
+CREATE OR REPLACE FUNCTION @extschema@._verify_source_sql(tbl regclass, kind text, columns jsonb, filter text)
+	RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	s record;
-	parts text[] := '{}';
 	tm text;
 	pd text;
 BEGIN
-	FOR s IN SELECT x.tbl, x.columns, coalesce(x.filter, 'true') AS filter
-			   FROM @extschema@.source x WHERE x.kind = _verify_rows_sql.kind ORDER BY x.tbl::oid LOOP
-		IF kind = 'orders' THEN
-			tm := @extschema@._verify_time_sql(s.tbl, s.columns ->> 'ordered_at');
-			pd := @extschema@._verify_time_sql(s.tbl, s.columns ->> 'paid_at');
-			parts := parts || format(
-				'SELECT %1$I::pg_catalog.text AS c, %2$I::pg_catalog.numeric AS a, %3$s AS t, %4$s AS p, '
-				'%6$s AS o, %7$L::pg_catalog.bool AS dd, '
-				'coalesce(pg_catalog.isfinite(%3$s) '
-				'AND %2$I::pg_catalog.numeric::pg_catalog.text NOT IN (''NaN'', ''Infinity'', ''-Infinity'') '
-				'AND (%4$s IS NULL OR pg_catalog.isfinite(%4$s)) AND %6$s IS NOT NULL, false) AS ok '
-				'FROM %5$s WHERE %1$I IS NOT NULL AND (%8$s)',
-				s.columns ->> 'customer', s.columns ->> 'amount', tm, pd, s.tbl,
-				CASE WHEN s.columns ? 'order_id'
-					 THEN format('%L || %I::pg_catalog.text', s.tbl::oid::text || ':', s.columns ->> 'order_id')
-					 ELSE 'tableoid::pg_catalog.text || ctid::pg_catalog.text' END,
-				'date'::regtype IN (@extschema@._base_type(s.tbl, s.columns ->> 'ordered_at'),
-									@extschema@._base_type(s.tbl, s.columns ->> 'paid_at')),
-				s.filter);
-		ELSE
-			tm := @extschema@._verify_time_sql(s.tbl, s.columns ->> 'created_at');
-			parts := parts || format(
-				'SELECT %1$I::pg_catalog.text AS c, %2$s AS owner, %3$s AS created_at, %4$s AS attributes, '
-				'coalesce(pg_catalog.isfinite(%3$s), true) AS ok FROM %5$s WHERE %1$I IS NOT NULL AND (%6$s)',
-				s.columns ->> 'customer',
-				CASE WHEN s.columns ? 'owner' THEN format('%I::pg_catalog.text', s.columns ->> 'owner') ELSE 'NULL::pg_catalog.text' END,
-				tm,
-				CASE WHEN s.columns ? 'attributes' THEN format('%I', s.columns ->> 'attributes') ELSE 'NULL::pg_catalog.jsonb' END,
-				s.tbl, s.filter);
-		END IF;
-	END LOOP;
-	IF cardinality(parts) = 0 THEN
-		RETURN CASE kind
-			WHEN 'orders' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.numeric AS a, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.timestamptz AS p, NULL::pg_catalog.text AS o, false AS dd, true AS ok WHERE false'
-			ELSE 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.text AS owner, NULL::pg_catalog.timestamptz AS created_at, NULL::pg_catalog.jsonb AS attributes, true AS ok WHERE false'
-		END;
+	filter := coalesce(filter, 'true');
+	IF kind = 'orders' THEN
+		tm := @extschema@._verify_time_sql(tbl, columns ->> 'ordered_at');
+		pd := @extschema@._verify_time_sql(tbl, columns ->> 'paid_at');
+		RETURN format(
+			'SELECT %1$I::pg_catalog.text AS c, %2$I::pg_catalog.numeric AS a, %3$s AS t, %4$s AS p, '
+			'%6$s AS o, %7$L::pg_catalog.bool AS dd, '
+			'coalesce(pg_catalog.isfinite(%3$s) '
+			'AND %2$I::pg_catalog.numeric::pg_catalog.text NOT IN (''NaN'', ''Infinity'', ''-Infinity'') '
+			'AND (%4$s IS NULL OR pg_catalog.isfinite(%4$s)) AND %6$s IS NOT NULL, false) AS ok '
+			'FROM %5$s WHERE %1$I IS NOT NULL AND (%8$s)',
+			columns ->> 'customer', columns ->> 'amount', tm, pd, tbl,
+			CASE WHEN columns ? 'order_id'
+				 THEN format('%L || %I::pg_catalog.text', tbl::oid::text || ':', columns ->> 'order_id')
+				 ELSE 'tableoid::pg_catalog.text || ctid::pg_catalog.text' END,
+			'date'::regtype IN (@extschema@._base_type(tbl, columns ->> 'ordered_at'),
+								@extschema@._base_type(tbl, columns ->> 'paid_at')),
+			filter);
 	END IF;
-	RETURN array_to_string(parts, ' UNION ALL ');
+	tm := @extschema@._verify_time_sql(tbl, columns ->> 'created_at');
+	RETURN format(
+		'SELECT %1$I::pg_catalog.text AS c, %2$s AS owner, %3$s AS created_at, %4$s AS attributes, '
+		'coalesce(pg_catalog.isfinite(%3$s), true) AS ok FROM %5$s WHERE %1$I IS NOT NULL AND (%6$s)',
+		columns ->> 'customer',
+		CASE WHEN columns ? 'owner' THEN format('%I::pg_catalog.text', columns ->> 'owner') ELSE 'NULL::pg_catalog.text' END,
+		tm,
+		CASE WHEN columns ? 'attributes' THEN format('%I', columns ->> 'attributes') ELSE 'NULL::pg_catalog.jsonb' END,
+		tbl, filter);
+END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@._verify_rows_sql(kind text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	parts text;
+BEGIN
+	SELECT string_agg(@extschema@._verify_source_sql(x.tbl, x.kind, x.columns, x.filter), ' UNION ALL '
+					  ORDER BY x.tbl::oid)
+	  INTO parts FROM @extschema@.source x WHERE x.kind = _verify_rows_sql.kind;
+	RETURN coalesce(parts, CASE kind
+		WHEN 'orders' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.numeric AS a, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.timestamptz AS p, NULL::pg_catalog.text AS o, false AS dd, true AS ok WHERE false'
+		ELSE 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.text AS owner, NULL::pg_catalog.timestamptz AS created_at, NULL::pg_catalog.jsonb AS attributes, true AS ok WHERE false'
+	END);
+END $$;
+
+-- The first attached table whose rows verify() cannot read (its filter
+-- or a column raises an error), to name it when verify() fails.
+CREATE OR REPLACE FUNCTION @extschema@._unreadable_source() RETURNS regclass
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s record;
+	n bigint;
+BEGIN
+	FOR s IN SELECT x.tbl, x.kind, x.columns, x.filter FROM @extschema@.source x ORDER BY x.tbl::oid LOOP
+		BEGIN
+			EXECUTE format('SELECT count(x.*) FROM (%s) x',
+						   @extschema@._verify_source_sql(s.tbl, s.kind, s.columns, s.filter)) INTO n;
+		EXCEPTION WHEN OTHERS THEN
+			RETURN s.tbl;
+		END;
+	END LOOP;
+	RETURN NULL;
 END $$;
 
 -- A time column as timestamptz, in SQL's own arithmetic.
@@ -139,11 +161,17 @@ DECLARE
 	tz text := @extschema@._timezone();
 	pol jsonb;
 	polname text;
+	st text;
+	msg text;
+	det text;
+	hnt text;
 BEGIN
 	-- the columns' types first: the casts below are then PostgreSQL's own
 	PERFORM @extschema@._check_columns(s.tbl, s.kind, s.columns) FROM @extschema@.source s;
 	polname := coalesce((SELECT ap.name FROM @extschema@.active_policy ap), 'abc');
 	SELECT p.definition INTO pol FROM @extschema@.policy p WHERE p.name = polname;
+	-- an error of the generated SQL leaves with one line of context, not the SQL
+	BEGIN
 	RETURN QUERY EXECUTE format($q$
 WITH everything AS (%1$s),
 r AS (SELECT * FROM everything WHERE ok),
@@ -302,5 +330,11 @@ SELECT x.customer, x.field, x.stored, x.recomputed FROM (
  ORDER BY 1, 2
 $q$, @extschema@._verify_rows_sql('orders'), @extschema@._verify_rows_sql('customers'))
 	USING t, tz, pol, polname;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
+								hnt = PG_EXCEPTION_HINT;
+		PERFORM @extschema@._raise(st, msg, det, hnt,
+								   'verify()' || coalesce(', reading ' || @extschema@._unreadable_source()::text, ''), NULL);
+	END;
 END $$;
 COMMENT ON FUNCTION @extschema@.verify() IS 'recompute every customer with plain SQL, at T and just before its valid_until, and list each disagreement with the stored state; empty means consistent';
