@@ -1347,4 +1347,5 @@ BEGIN
 		END IF;
 	END LOOP;
 END $$;
-SELECT @extschema@._refresh_all('upgrade');
+-- (every customer is re-evaluated by the last script of the update chain,
+-- whose library and catalog match)

@@ -1,8 +1,8 @@
 
--- The views again (their comments and rounded columns), and every customer
--- evaluated by 0.3's definitions (payment days between a date and a time
--- count calendar days): verify() is empty after the update, and each grade
--- that moves is in grade_history as "upgrade".
+-- The views again, and every customer evaluated by 0.4's definitions (this
+-- is the last script of any update chain: the re-evaluation of the scripts
+-- before it is left to it).  verify() is empty after the update, and each
+-- grade that moves is in grade_history as "upgrade".
 SELECT @extschema@._build_views();
 -- made by this script, the views would be extension members, which pg_dump
 -- leaves out: they belong to the attachments, as after a fresh attach_*
