@@ -66,6 +66,8 @@ EvaluateCustomer(CustomerState *st, EvalContext *ctx)
 		StateSetNull(st, SC_FIRST_SEEN_AT);
 	if (!STATE_NULL(st, SC_FIRST_ORDER_AT))
 		StateSetMinTs(st, SC_FIRST_SEEN_AT, STATE_TS(st, SC_FIRST_ORDER_AT));
+	if (!STATE_NULL(st, SC_FIRST_CONTACT_AT))
+		StateSetMinTs(st, SC_FIRST_SEEN_AT, STATE_TS(st, SC_FIRST_CONTACT_AT));
 
 	NoteAttributeIssues(st, ctx);
 	valid_until = MetricsValidUntil(st, ctx->now);

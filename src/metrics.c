@@ -21,8 +21,11 @@ const char *const MetricNames[M_NMETRICS] = {
 	"total_amount", "orders_total", "amount_12m", "orders_12m",
 	"avg_order_value_12m", "tenure_days", "days_since_last_order",
 	"mean_interorder_days", "active_months_12m", "repurchase_rate",
-	"avg_payment_days", "attr"
+	"avg_payment_days", "days_since_last_contact", "contacts_90d", "attr"
 };
+
+/* The contact window is (now - 90 days, now], 90 periods of 24 hours. */
+#define CONTACT_WINDOW_USECS (INT64CONST(90) * USECS_PER_DAY)
 
 Numeric
 NumericFromInt64(int64 v)
@@ -186,15 +189,101 @@ AddMaster(CustomerState *st, const SourceRow *r)
 		StateSet(st, SC_ATTRIBUTES, JsonbPGetDatum(r->attributes));
 }
 
+/* Exclusive start of the contact window ending at now. */
+TimestampTz
+MetricsContactWindowStart(TimestampTz now)
+{
+	return now - CONTACT_WINDOW_USECS;
+}
+
+/* Does an outcome (case-insensitively) say this? */
+static bool
+OutcomeIs(const char *outcome, const char *what)
+{
+	return outcome != NULL && pg_strcasecmp(outcome, what) == 0;
+}
+
+/*
+ * Is contact r later than the latest one so far: by time, then outcome,
+ * then promised action (NULL lowest), so that the order rows are read in
+ * does not matter.  verify() orders them the same way.
+ */
+static bool
+LaterContact(CustomerState *st, const SourceRow *r)
+{
+	TimestampTz last;
+	int			c;
+
+	if (STATE_NULL(st, SC_LAST_CONTACT_AT))
+		return true;
+	last = STATE_TS(st, SC_LAST_CONTACT_AT);
+	if (r->t != last)
+		return r->t > last;
+	if (r->outcome == NULL || STATE_NULL(st, SC_LAST_OUTCOME))
+		c = (r->outcome != NULL) - !STATE_NULL(st, SC_LAST_OUTCOME);
+	else
+		c = strcmp(r->outcome, StateText(st, SC_LAST_OUTCOME));
+	if (c != 0)
+		return c > 0;
+	if (!r->has_next_action || STATE_NULL(st, SC_NEXT_ACTION_AT))
+		return r->has_next_action && STATE_NULL(st, SC_NEXT_ACTION_AT);
+	return r->next_action > STATE_TS(st, SC_NEXT_ACTION_AT);
+}
+
+/*
+ * A contact: the latest one (its outcome and promised next action), the
+ * count in the 90-day window and the oldest contact in it (the count drops
+ * 90 days after), the first contact, and the latest with an intent or a
+ * complaint.  A contact dated after now only sets when it will count.
+ */
+static void
+AddContact(CustomerState *st, const SourceRow *r, TimestampTz now)
+{
+	if (r->t > now)
+	{
+		StateSetMinTs(st, SC_NEXT_CONTACT_AT, r->t);
+		return;
+	}
+	StateSetMinTs(st, SC_FIRST_CONTACT_AT, r->t);
+	if (r->t > MetricsContactWindowStart(now))
+	{
+		StateSet(st, SC_CONTACTS_90D, Int32GetDatum(DatumGetInt32(st->values[SC_CONTACTS_90D]) + 1));
+		StateSetMinTs(st, SC_CONTACTS_WINDOW_AT, r->t);
+	}
+	if (OutcomeIs(r->outcome, "intent"))
+		StateSetMaxTs(st, SC_LAST_INTENT_AT, r->t);
+	if (OutcomeIs(r->outcome, "complaint"))
+		StateSetMaxTs(st, SC_LAST_COMPLAINT_AT, r->t);
+	if (!LaterContact(st, r))
+		return;
+	StateSet(st, SC_LAST_CONTACT_AT, TimestampTzGetDatum(r->t));
+	if (r->outcome)
+		StateSet(st, SC_LAST_OUTCOME, CStringGetTextDatum(r->outcome));
+	else
+		StateSetNull(st, SC_LAST_OUTCOME);
+	if (r->has_next_action)
+		StateSet(st, SC_NEXT_ACTION_AT, TimestampTzGetDatum(r->next_action));
+	else
+		StateSetNull(st, SC_NEXT_ACTION_AT);
+}
+
 /* Add what a row of a source of this kind contributes. */
 void
 MetricsAddRow(CustomerState *st, SourceKindId kind, const SourceRow *row,
 			  TimestampTz now, TimestampTz ws)
 {
-	if (kind == SK_ORDERS)
-		AddOrder(st, row, now, ws);
-	else
-		AddMaster(st, row);
+	switch (kind)
+	{
+		case SK_ORDERS:
+			AddOrder(st, row, now, ws);
+			break;
+		case SK_CONTACTS:
+			AddContact(st, row, now);
+			break;
+		default:
+			AddMaster(st, row);
+			break;
+	}
 }
 
 /* Derived order metrics of SPEC section 4, from the accumulators. */
@@ -273,6 +362,11 @@ MetricsValidUntil(CustomerState *st, TimestampTz now)
 		vu = Min(vu, STATE_TS(st, SC_NEXT_ORDER_AT));
 	if (!STATE_NULL(st, SC_NEXT_PAID_AT))
 		vu = Min(vu, STATE_TS(st, SC_NEXT_PAID_AT));
+	/* a contact leaving the 90-day window, or one dated later coming in */
+	if (!STATE_NULL(st, SC_CONTACTS_WINDOW_AT))
+		vu = Min(vu, STATE_TS(st, SC_CONTACTS_WINDOW_AT) + CONTACT_WINDOW_USECS);
+	if (!STATE_NULL(st, SC_NEXT_CONTACT_AT))
+		vu = Min(vu, STATE_TS(st, SC_NEXT_CONTACT_AT));
 	if (!STATE_NULL(st, SC_FIRST_ORDER_AT) &&
 		CrmMonthIndex(now) - CrmMonthIndex(STATE_TS(st, SC_FIRST_ORDER_AT)) + 1 < 12)
 		vu = Min(vu, CrmNextMonthStart(now));
@@ -289,6 +383,8 @@ MetricDayBase(CustomerState *st, MetricId metric, TimestampTz *base)
 		col = SC_FIRST_ORDER_AT;
 	else if (metric == M_DAYS_SINCE_LAST_ORDER)
 		col = SC_LAST_ORDER_AT;
+	else if (metric == M_DAYS_SINCE_LAST_CONTACT)
+		col = SC_LAST_CONTACT_AT;
 	else
 		return false;
 	if (STATE_NULL(st, col))
@@ -403,13 +499,15 @@ MetricValue(CustomerState *st, MetricId metric, const char *attr, TimestampTz no
 		[M_ACTIVE_MONTHS_12M] = SC_ACTIVE_MONTHS_12M,
 		[M_REPURCHASE_RATE] = SC_REPURCHASE_RATE,
 		[M_AVG_PAYMENT_DAYS] = SC_AVG_PAYMENT_DAYS,
+		[M_CONTACTS_90D] = SC_CONTACTS_90D,
 	};
 	TimestampTz base;
 	StateCol	col;
 
 	if (metric == M_ATTR)
 		return MetricAttribute(st, attr, result, NULL);
-	if (metric == M_TENURE_DAYS || metric == M_DAYS_SINCE_LAST_ORDER)
+	if (metric == M_TENURE_DAYS || metric == M_DAYS_SINCE_LAST_ORDER ||
+		metric == M_DAYS_SINCE_LAST_CONTACT)
 	{
 		if (!MetricDayBase(st, metric, &base))
 			return false;
@@ -426,6 +524,7 @@ MetricValue(CustomerState *st, MetricId metric, const char *attr, TimestampTz no
 			*result = NumericFromInt64(STATE_I64(st, col));
 			break;
 		case SC_ACTIVE_MONTHS_12M:
+		case SC_CONTACTS_90D:
 			*result = NumericFromInt64(DatumGetInt32(st->values[col]));
 			break;
 		default:

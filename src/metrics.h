@@ -32,6 +32,8 @@ typedef enum MetricId
 	M_ACTIVE_MONTHS_12M,
 	M_REPURCHASE_RATE,
 	M_AVG_PAYMENT_DAYS,
+	M_DAYS_SINCE_LAST_CONTACT,
+	M_CONTACTS_90D,
 	M_ATTR,						/* attr.NAME: a number in the attributes */
 	M_NMETRICS
 } MetricId;
@@ -41,6 +43,7 @@ extern const char *const MetricNames[M_NMETRICS];
 extern void MetricsAddRow(CustomerState *st, SourceKindId kind, const SourceRow *row,
 						  TimestampTz now, TimestampTz ws);
 extern bool MetricsIsRefund(const SourceRow *row);
+extern TimestampTz MetricsContactWindowStart(TimestampTz now);
 extern void MetricsMergeLine(SourceRow *order, const SourceRow *line);
 extern void MetricsDerive(CustomerState *st, TimestampTz now);
 extern TimestampTz MetricsValidUntil(CustomerState *st, TimestampTz now);

@@ -40,6 +40,12 @@ const KindDef SourceKinds[SK_NKINDS] = {
 			{"owner", RT_LABEL, false, "owner"},
 			{"created_at", RT_TIME, false, "creation time"},
 			{"attributes", RT_JSONB, false, "attributes"}}},
+	[SK_CONTACTS] = {"contacts", 5, {
+			{"customer", RT_KEY, true, "customer key"},
+			{"contacted_at", RT_TIME, true, "contact time"},
+			{"channel", RT_LABEL, false, "channel"},
+			{"outcome", RT_LABEL, false, "outcome"},
+			{"next_action_at", RT_TIME, false, "next action time"}}},
 };
 
 static const char *const RoleTypeRules[] = {
@@ -47,7 +53,7 @@ static const char *const RoleTypeRules[] = {
 	[RT_AMOUNT] = "An amount must be smallint, integer, bigint, numeric, real or double precision",
 	[RT_TIME] = "A time must be timestamptz, timestamp or date",
 	[RT_JSONB] = "Attributes must be jsonb",
-	[RT_LABEL] = "An owner must be of a built-in type such as text, or an enum",
+	[RT_LABEL] = "An owner, channel or outcome must be of a built-in type such as text, or an enum",
 	[RT_ORDER_ID] = "An order id must be smallint, integer, bigint, text, varchar or uuid",
 };
 
@@ -70,7 +76,7 @@ SourceKindByName(const char *name)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown kind of source \"%s\"", name),
-			 errhint("Known kinds: orders, customers.")));
+			 errhint("Known kinds: orders, customers, contacts.")));
 	return SK_NKINDS;			/* not reached */
 }
 
@@ -512,6 +518,25 @@ ReadMasterRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool
 	return ReadTimeRole(layout, slot, row, strict, CUS_CREATED, false, &row->t, &row->has_t);
 }
 
+/* The contact-specific roles of a row (the channel is not read: no metric uses it). */
+static bool
+ReadContactRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool strict)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (!ReadTimeRole(layout, slot, row, strict, CON_TIME, true, &row->t, &row->has_t))
+		return false;
+	if (layout->att[CON_OUTCOME] != 0)
+	{
+		d = slot_getattr(slot, layout->att[CON_OUTCOME], &isnull);
+		if (!isnull)
+			row->outcome = OutputFunctionCall(&layout->out[CON_OUTCOME], d);
+	}
+	return ReadTimeRole(layout, slot, row, strict, CON_NEXT_ACTION, false, &row->next_action,
+						&row->has_next_action);
+}
+
 /*
  * Read one row.  Strict: any value crm_grade cannot grade is an error
  * naming the table, the column and the customer.  Lenient: returns false
@@ -529,9 +554,15 @@ SourceReadRow(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool s
 		return BadValue(layout, row, strict, ROLE_KEY, ERRCODE_NOT_NULL_VIOLATION, "NULL", NULL);
 	row->key = (layout->type[ROLE_KEY] == TEXTOID) ? TextDatumGetCString(d) :
 		OutputFunctionCall(&layout->out[ROLE_KEY], d);
-	if (layout->src->kind == SK_ORDERS)
-		return ReadOrderRoles(layout, slot, row, strict);
-	return ReadMasterRoles(layout, slot, row, strict);
+	switch (layout->src->kind)
+	{
+		case SK_ORDERS:
+			return ReadOrderRoles(layout, slot, row, strict);
+		case SK_CONTACTS:
+			return ReadContactRoles(layout, slot, row, strict);
+		default:
+			return ReadMasterRoles(layout, slot, row, strict);
+	}
 }
 
 static int
@@ -574,6 +605,12 @@ SourceCompareRows(const SourceRow *a, const SourceRow *b, SourceKindId kind)
 			return c;
 		return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a->amount),
 												 NumericGetDatum(b->amount)));
+	}
+	if (kind == SK_CONTACTS)
+	{
+		if ((c = CompareStrings(a->outcome, b->outcome)) != 0)
+			return c;
+		return CompareTs(a->has_next_action, a->next_action, b->has_next_action, b->next_action);
 	}
 	if ((c = CompareStrings(a->owner, b->owner)) != 0)
 		return c;

@@ -7,7 +7,7 @@
  *
  * A kind is a row of a table, not a copy of code: the checks made at
  * attach time, on every trigger call and on every read all come from
- * SourceKinds.  Contacts and opportunities are further kinds.
+ * SourceKinds.  Opportunities are a further kind.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,6 +48,7 @@ typedef enum SourceKindId
 {
 	SK_ORDERS,
 	SK_CUSTOMERS,
+	SK_CONTACTS,
 	SK_NKINDS
 } SourceKindId;
 
@@ -67,6 +68,10 @@ typedef struct KindDef
 #define CUS_OWNER		1
 #define CUS_CREATED		2
 #define CUS_ATTRS		3
+#define CON_TIME		1
+#define CON_CHANNEL		2
+#define CON_OUTCOME		3
+#define CON_NEXT_ACTION	4
 
 extern const KindDef SourceKinds[SK_NKINDS];
 
@@ -107,7 +112,7 @@ typedef struct SourceRow
 {
 	char	   *key;
 	Numeric		amount;
-	TimestampTz t;				/* order time, creation time */
+	TimestampTz t;				/* order, creation or contact time */
 	bool		has_t;
 	bool		has_paid;
 	TimestampTz paid;
@@ -115,6 +120,9 @@ typedef struct SourceRow
 	char	   *order_id;		/* the order a line belongs to, as text */
 	char	   *owner;
 	Jsonb	   *attributes;
+	char	   *outcome;		/* a contact's outcome, as text */
+	bool		has_next_action;
+	TimestampTz next_action;	/* the next step a contact promised */
 	/* a row a lenient read could not use */
 	const char *problem;
 	const char *problem_column;

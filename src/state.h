@@ -55,7 +55,7 @@ typedef enum StateInit
 	X(AVG_PAYMENT_DAYS, avg_payment_days, NUMERICOID, INIT_NULL) \
 	X(MEAN_INTERORDER_DAYS, mean_interorder_days, NUMERICOID, INIT_NULL) \
 	X(LAST_CONTACT_AT, last_contact_at, TIMESTAMPTZOID, INIT_NULL) \
-	X(CONTACTS_90D, contacts_90d, INT4OID, INIT_NULL) \
+	X(CONTACTS_90D, contacts_90d, INT4OID, INIT_ZERO_INT4) \
 	X(LAST_OUTCOME, last_outcome, TEXTOID, INIT_NULL) \
 	X(NEXT_ACTION_AT, next_action_at, TIMESTAMPTZOID, INIT_NULL) \
 	X(OPEN_OPPORTUNITIES, open_opportunities, INT4OID, INIT_NULL) \
@@ -70,7 +70,12 @@ typedef enum StateInit
 	X(GRADED_AT, graded_at, TIMESTAMPTZOID, INIT_NULL) \
 	X(VALID_UNTIL, valid_until, TIMESTAMPTZOID, INIT_NULL) \
 	X(NEXT_PAID_AT, next_paid_at, TIMESTAMPTZOID, INIT_NULL) \
-	X(DATA_ISSUES, data_issues, JSONBOID, INIT_NULL)
+	X(DATA_ISSUES, data_issues, JSONBOID, INIT_NULL) \
+	X(CONTACTS_WINDOW_AT, contacts_window_at, TIMESTAMPTZOID, INIT_NULL) \
+	X(NEXT_CONTACT_AT, next_contact_at, TIMESTAMPTZOID, INIT_NULL) \
+	X(FIRST_CONTACT_AT, first_contact_at, TIMESTAMPTZOID, INIT_NULL) \
+	X(LAST_INTENT_AT, last_intent_at, TIMESTAMPTZOID, INIT_NULL) \
+	X(LAST_COMPLAINT_AT, last_complaint_at, TIMESTAMPTZOID, INIT_NULL)
 
 #define CRM_STATE_ENUM(id, name, type, init) SC_##id,
 typedef enum StateCol

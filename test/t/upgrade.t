@@ -87,13 +87,19 @@ is "$(q $up "SELECT count(*) FROM crm_grade.verify()")" "0" "verify() is empty a
 # Every field of every customer kept, but for the documented changes and customer 15's new
 # order: 0.2's two, and 0.3's payment days between an order time and a payment date, which
 # count calendar days (customers 4, 5, 13, 20 and 103 pay into the date column paid_on).
-# 0.2's new columns (next_paid_at, data_issues) are checked apart.
+# 0.2's new columns (next_paid_at, data_issues) are checked apart, and so is contacts_90d,
+# a count since 0.4 (0 without contacts, where 0.1 left NULL).
 is "$(q $up "SELECT string_agg(b.customer || ':' || f.key, ',' ORDER BY b.customer COLLATE \"C\", f.key)
 			  FROM snap.state b JOIN crm_grade.customer_state a USING (customer),
 				   jsonb_each(to_jsonb(b)) f
-			 WHERE f.value IS DISTINCT FROM to_jsonb(a) -> f.key AND b.customer <> '15'")" \
+			 WHERE f.value IS DISTINCT FROM to_jsonb(a) -> f.key AND b.customer <> '15'
+			   AND f.key <> 'contacts_90d'")" \
 	"1:repurchase_rate,103:avg_payment_days,103:pay_days_sum,13:avg_payment_days,13:pay_days_sum,2:avg_payment_days,2:pay_count,2:pay_days_sum,2:valid_until,20:avg_payment_days,20:pay_days_sum,4:avg_payment_days,4:pay_days_sum,5:avg_payment_days,5:pay_days_sum" \
 	"every customer's state is kept but for the documented definition changes"
+is "$(q $up "SELECT count(*) FILTER (WHERE b.contacts_90d IS NULL AND a.contacts_90d = 0) = count(*)
+			   AND count(*) FILTER (WHERE a.last_contact_at IS NULL AND a.first_contact_at IS NULL) = count(*)
+			  FROM snap.state b JOIN crm_grade.customer_state a USING (customer)")" \
+	"t" "contacts_90d counts 0 for every customer (no contact log attached); no contact times"
 is "$(q $up "SELECT count(*) FROM snap.state b FULL JOIN crm_grade.customer_state a USING (customer) WHERE a IS NULL OR b IS NULL")" \
 	"0" "the same customers, no more, no fewer"
 # Customer 1: orders in 13 calendar months of the window, 0.1 stored 13/12; 0.2 caps it at 1.

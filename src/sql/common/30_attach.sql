@@ -100,7 +100,9 @@ BEGIN
 			('orders', 'customer', 'customer key', true), ('orders', 'amount', 'amount', true),
 			('orders', 'ordered_at', 'order time', true), ('orders', 'paid_at', 'payment time', false),
 			('orders', 'order_id', 'order id', true),
-			('customers', 'customer', 'customer key', true), ('customers', 'created_at', 'creation time', false))
+			('customers', 'customer', 'customer key', true), ('customers', 'created_at', 'creation time', false),
+			('contacts', 'customer', 'customer key', true), ('contacts', 'contacted_at', 'contact time', true),
+			('contacts', 'next_action_at', 'next action time', false))
 			AS r(kind, role, what, required)
 		WHERE r.kind = _check_rows.kind AND columns ? r.role LOOP
 		IF role.required THEN
@@ -156,7 +158,7 @@ BEGIN
 	END IF;
 	FOR col IN SELECT j.value AS name, @extschema@._base_type(tbl, j.value) AS typ
 				 FROM jsonb_each_text(columns) j
-				WHERE j.key IN ('ordered_at', 'paid_at', 'created_at') LOOP
+				WHERE j.key IN ('ordered_at', 'paid_at', 'created_at', 'contacted_at', 'next_action_at') LOOP
 		CONTINUE WHEN col.typ NOT IN ('timestamp without time zone'::regtype, 'date'::regtype);
 		RAISE WARNING 'crm_grade reads column "%" of % (%) as local time in crm_grade.timezone %, but this session''s TimeZone is %',
 			col.name, tbl, col.typ, tz, session_tz
@@ -221,7 +223,10 @@ BEGIN
 			   round(s.mean_interorder_days, 1) AS mean_interorder_days,
 			   floor(extract(epoch FROM @extschema@.as_of() - s.first_order_at) / 86400)::integer AS tenure_days,
 			   floor(extract(epoch FROM @extschema@.as_of() - s.last_order_at) / 86400)::integer AS days_since_last_order,
-			   s.grade_rank, s.valid_until
+			   s.grade_rank, s.valid_until,
+			   s.contacts_90d,
+			   floor(extract(epoch FROM @extschema@.as_of() - s.last_contact_at) / 86400)::integer AS days_since_last_contact,
+			   s.last_outcome, s.next_action_at
 		  FROM @extschema@.customer_state s$v$, @extschema@._key_cast_sql('s.customer', keytype, false));
 	EXECUTE format($v$
 		CREATE OR REPLACE VIEW @extschema@.grade_history AS
@@ -265,6 +270,10 @@ BEGIN
 			('customer_grades', 'days_since_last_order', 'whole days from the latest order to now (crm_grade.as_of)'),
 			('customer_grades', 'grade_rank', 'position of the grade in the active policy, 1 = best: sort by it'),
 			('customer_grades', 'valid_until', 'earliest moment at which time alone changes the row; crm_grade.regrade() picks it up then'),
+			('customer_grades', 'contacts_90d', 'contacts in the 90 days (of 24 hours) up to graded_at'),
+			('customer_grades', 'days_since_last_contact', 'whole days from the latest contact to now (crm_grade.as_of)'),
+			('customer_grades', 'last_outcome', 'outcome of the latest contact, as the contact log holds it'),
+			('customer_grades', 'next_action_at', 'the next step the latest contact promised (NULL: none)'),
 			('grade_history', 'customer', 'the application''s customer key (NULL for keys of a kind no longer attached)'),
 			('grade_history', 'changed_at', 'the moment (crm_grade.as_of) of the change'),
 			('grade_history', 'old_grade', 'grade before the change (NULL: the customer was new)'),
@@ -387,6 +396,19 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
 		filter)
 $$;
 COMMENT ON FUNCTION @extschema@.attach_customers(regclass, name, name, name, name, text) IS 'register the customer master (prospects, owners, attributes; the rows filter admits); returns customers graded';
+
+CREATE OR REPLACE FUNCTION @extschema@.attach_contacts(contacts regclass, customer_column name, contacted_at_column name,
+													   channel_column name DEFAULT NULL, outcome_column name DEFAULT NULL,
+													   next_action_at_column name DEFAULT NULL, filter text DEFAULT NULL)
+	RETURNS bigint
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	SELECT @extschema@._attach(contacts, 'contacts',
+		jsonb_strip_nulls(jsonb_build_object('customer', customer_column, 'contacted_at', contacted_at_column,
+											 'channel', channel_column, 'outcome', outcome_column,
+											 'next_action_at', next_action_at_column)),
+		filter)
+$$;
+COMMENT ON FUNCTION @extschema@.attach_contacts(regclass, name, name, name, name, name, text) IS 'grade customers from a contact log too (the rows filter admits): last contact, contacts in 90 days, outcomes and promised next actions; returns customers graded';
 
 CREATE OR REPLACE FUNCTION @extschema@.detach(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

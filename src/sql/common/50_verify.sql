@@ -76,6 +76,15 @@ BEGIN
 								@extschema@._base_type(tbl, columns ->> 'paid_at')),
 			filter);
 	END IF;
+	IF kind = 'contacts' THEN
+		RETURN format(
+			'SELECT %1$I::pg_catalog.text AS c, %2$s AS t, %3$s AS outcome, %4$s AS na, '
+			'coalesce(pg_catalog.isfinite(%2$s) AND (%4$s IS NULL OR pg_catalog.isfinite(%4$s)), false) AS ok '
+			'FROM %5$s WHERE %1$I IS NOT NULL AND (%6$s)',
+			columns ->> 'customer', @extschema@._verify_time_sql(tbl, columns ->> 'contacted_at'),
+			CASE WHEN columns ? 'outcome' THEN format('%I::pg_catalog.text', columns ->> 'outcome') ELSE 'NULL::pg_catalog.text' END,
+			@extschema@._verify_time_sql(tbl, columns ->> 'next_action_at'), tbl, filter);
+	END IF;
 	tm := @extschema@._verify_time_sql(tbl, columns ->> 'created_at');
 	RETURN format(
 		'SELECT %1$I::pg_catalog.text AS c, %2$s AS owner, %3$s AS created_at, %4$s AS attributes, '
@@ -97,6 +106,7 @@ BEGIN
 	  INTO parts FROM @extschema@.source x WHERE x.kind = _verify_rows_sql.kind;
 	RETURN coalesce(parts, CASE kind
 		WHEN 'orders' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.numeric AS a, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.timestamptz AS p, NULL::pg_catalog.text AS o, false AS dd, true AS ok WHERE false'
+		WHEN 'contacts' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.text AS outcome, NULL::pg_catalog.timestamptz AS na, true AS ok WHERE false'
 		ELSE 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.text AS owner, NULL::pg_catalog.timestamptz AS created_at, NULL::pg_catalog.jsonb AS attributes, true AS ok WHERE false'
 	END);
 END $$;
@@ -180,7 +190,8 @@ m AS (
 		   (array_agg(attributes ORDER BY attributes) FILTER (WHERE attributes IS NOT NULL))[1] AS attributes
 	  FROM (%2$s) x WHERE ok GROUP BY c
 ),
-keys AS (SELECT c FROM everything UNION SELECT c FROM (%2$s) x),
+keys AS (SELECT c FROM everything UNION SELECT c FROM (%2$s) x UNION SELECT c FROM (%3$s) x),
+con AS (SELECT * FROM (%3$s) x WHERE ok),
 -- each customer at T, and each stored customer just before its valid_until
 -- (ten years on when it has none): the stored row must hold at both
 ev AS (
@@ -222,9 +233,30 @@ agg AS (
 	  LEFT JOIN ord r ON r.c = e.c AND r.pass = e.pass AND r.at = e.at
 	  LEFT JOIN fut f ON f.c = e.c AND f.pass = e.pass AND f.at = e.at
 	 GROUP BY e.c, e.pass, e.at
+),
+-- contacts at each moment: the window is (at - 90 days of 24 hours, at];
+-- the latest contact by time, then outcome, then promised action (C's order)
+cagg AS (
+	SELECT e.c, e.pass, e.at,
+		   count(k.t) FILTER (WHERE k.t <= e.at AND k.t > e.at - interval '2160 hours') AS contacts_90d,
+		   min(k.t) FILTER (WHERE k.t <= e.at AND k.t > e.at - interval '2160 hours') AS contacts_window_at,
+		   min(k.t) FILTER (WHERE k.t > e.at) AS next_contact_at,
+		   min(k.t) FILTER (WHERE k.t <= e.at) AS first_contact_at,
+		   max(k.t) FILTER (WHERE k.t <= e.at AND lower(k.outcome COLLATE "C") = 'intent') AS last_intent_at,
+		   max(k.t) FILTER (WHERE k.t <= e.at AND lower(k.outcome COLLATE "C") = 'complaint') AS last_complaint_at,
+		   (array_agg(k.t ORDER BY k.t DESC, k.outcome COLLATE "C" DESC NULLS LAST, k.na DESC NULLS LAST)
+				FILTER (WHERE k.t <= e.at))[1] AS last_contact_at,
+		   (array_agg(k.outcome ORDER BY k.t DESC, k.outcome COLLATE "C" DESC NULLS LAST, k.na DESC NULLS LAST)
+				FILTER (WHERE k.t <= e.at))[1] AS last_outcome,
+		   (array_agg(k.na ORDER BY k.t DESC, k.outcome COLLATE "C" DESC NULLS LAST, k.na DESC NULLS LAST)
+				FILTER (WHERE k.t <= e.at))[1] AS next_action_at
+	  FROM evw e LEFT JOIN con k ON k.c = e.c
+	 GROUP BY e.c, e.pass, e.at
 ), met AS (
 	SELECT a.*, m.c IS NOT NULL AS in_master, m.owner, m.created_at, m.attributes,
-		   least(m.created_at, a.first_order_at) AS first_seen_at,
+		   ca.contacts_90d, ca.contacts_window_at, ca.next_contact_at, ca.first_contact_at,
+		   ca.last_intent_at, ca.last_complaint_at, ca.last_contact_at, ca.last_outcome, ca.next_action_at,
+		   least(m.created_at, a.first_order_at, ca.first_contact_at) AS first_seen_at,
 		   cardinality(a.order_months) AS active_months_12m,
 		   CASE WHEN a.orders_12m > 0 THEN a.amount_12m / a.orders_12m END AS avg_order_value_12m,
 		   CASE WHEN a.pay_count > 0 THEN a.pay_days_sum::numeric / a.pay_count END AS avg_payment_days,
@@ -238,8 +270,10 @@ agg AS (
 				  + 1))
 		   END AS repurchase_rate,
 		   floor(extract(epoch FROM a.at - a.first_order_at) / 86400) AS tenure_days,
-		   floor(extract(epoch FROM a.at - a.last_order_at) / 86400) AS days_since_last_order
+		   floor(extract(epoch FROM a.at - a.last_order_at) / 86400) AS days_since_last_order,
+		   floor(extract(epoch FROM a.at - ca.last_contact_at) / 86400) AS days_since_last_contact
 	  FROM agg a LEFT JOIN m ON m.c = a.c
+	  JOIN cagg ca ON ca.c = a.c AND ca.pass = a.pass AND ca.at = a.at
 ), graded AS (
 	SELECT met.*,
 		   @extschema@._sql_grade($3, jsonb_build_object(
@@ -249,7 +283,8 @@ agg AS (
 				'days_since_last_order', days_since_last_order,
 				'mean_interorder_days', mean_interorder_days,
 				'active_months_12m', active_months_12m, 'repurchase_rate', repurchase_rate,
-				'avg_payment_days', avg_payment_days)
+				'avg_payment_days', avg_payment_days,
+				'days_since_last_contact', days_since_last_contact, 'contacts_90d', contacts_90d)
 				|| @extschema@._verify_attributes(met.attributes)) AS grade
 	  FROM met
 ), cmp AS (
@@ -285,7 +320,16 @@ agg AS (
 		('created_at', s.created_at::text, g.created_at::text, s.created_at IS DISTINCT FROM g.created_at),
 		('attributes', s.attributes::text, g.attributes::text, s.attributes IS DISTINCT FROM g.attributes),
 		('first_seen_at', s.first_seen_at::text, g.first_seen_at::text, s.first_seen_at IS DISTINCT FROM g.first_seen_at),
-		('policy', s.policy, $4, s.policy IS DISTINCT FROM $4)
+		('policy', s.policy, $4, s.policy IS DISTINCT FROM $4),
+		('contacts_90d', s.contacts_90d::text, g.contacts_90d::text, s.contacts_90d IS DISTINCT FROM g.contacts_90d),
+		('last_contact_at', s.last_contact_at::text, g.last_contact_at::text, s.last_contact_at IS DISTINCT FROM g.last_contact_at),
+		('last_outcome', s.last_outcome, g.last_outcome, s.last_outcome IS DISTINCT FROM g.last_outcome),
+		('next_action_at', s.next_action_at::text, g.next_action_at::text, s.next_action_at IS DISTINCT FROM g.next_action_at),
+		('contacts_window_at', s.contacts_window_at::text, g.contacts_window_at::text, s.contacts_window_at IS DISTINCT FROM g.contacts_window_at),
+		('next_contact_at', s.next_contact_at::text, g.next_contact_at::text, s.next_contact_at IS DISTINCT FROM g.next_contact_at),
+		('first_contact_at', s.first_contact_at::text, g.first_contact_at::text, s.first_contact_at IS DISTINCT FROM g.first_contact_at),
+		('last_intent_at', s.last_intent_at::text, g.last_intent_at::text, s.last_intent_at IS DISTINCT FROM g.last_intent_at),
+		('last_complaint_at', s.last_complaint_at::text, g.last_complaint_at::text, s.last_complaint_at IS DISTINCT FROM g.last_complaint_at)
 	) AS d(field, stored, recomputed, differs)
 ), later AS (
 	-- the stored row against the customer recomputed just before valid_until
@@ -302,7 +346,12 @@ agg AS (
 		('active_months_12m', g.active_months_12m::text, s.active_months_12m IS DISTINCT FROM g.active_months_12m),
 		('repurchase_rate', g.repurchase_rate::text, s.repurchase_rate IS DISTINCT FROM g.repurchase_rate),
 		('avg_payment_days', g.avg_payment_days::text, s.avg_payment_days IS DISTINCT FROM g.avg_payment_days),
-		('grade', g.grade, s.grade IS DISTINCT FROM g.grade)
+		('grade', g.grade, s.grade IS DISTINCT FROM g.grade),
+		('contacts_90d', g.contacts_90d::text, s.contacts_90d IS DISTINCT FROM g.contacts_90d),
+		('last_contact_at', g.last_contact_at::text, s.last_contact_at IS DISTINCT FROM g.last_contact_at),
+		('last_outcome', g.last_outcome, s.last_outcome IS DISTINCT FROM g.last_outcome),
+		('next_action_at', g.next_action_at::text, s.next_action_at IS DISTINCT FROM g.next_action_at),
+		('first_contact_at', g.first_contact_at::text, s.first_contact_at IS DISTINCT FROM g.first_contact_at)
 	) AS d(field, recomputed, differs)
 	 WHERE g.pass = 'valid_until' AND d.differs
 )
@@ -328,7 +377,8 @@ SELECT x.customer, x.field, x.stored, x.recomputed FROM (
 	 GROUP BY l.c, l.at, s.valid_until
 ) x
  ORDER BY 1, 2
-$q$, @extschema@._verify_rows_sql('orders'), @extschema@._verify_rows_sql('customers'))
+$q$, @extschema@._verify_rows_sql('orders'), @extschema@._verify_rows_sql('customers'),
+	   @extschema@._verify_rows_sql('contacts'))
 	USING t, tz, pol, polname;
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,

@@ -216,9 +216,9 @@ BEGIN
 
 	PERFORM @extschema@.attach_customers(format('%I.customers', schema)::regclass, 'id', 'owner', 'created_at', 'attributes');
 	PERFORM @extschema@.attach_orders(format('%I.orders', schema)::regclass, 'customer_id', 'amount', 'ordered_at', 'paid_at');
-	-- contact_logs and opportunities are attached here once attach_contacts()
-	-- and attach_opportunities() exist (after 0.1):
-	--   attach_contacts(contact_logs, 'customer_id', 'contacted_at', 'channel', 'outcome', 'next_action_at')
+	PERFORM @extschema@.attach_contacts(format('%I.contact_logs', schema)::regclass, 'customer_id', 'contacted_at',
+										'channel', 'outcome', 'next_action_at');
+	-- opportunities are attached here once attach_opportunities() exists:
 	--   attach_opportunities(opportunities, 'customer_id', 'stage', 'amount', 'stage_changed_at', 'is_open')
 END $$;
 COMMENT ON FUNCTION @extschema@.create_sample_schema(name) IS 'create the sample CRM tables customers, orders, contact_logs and opportunities in a schema (default crm) and attach them';

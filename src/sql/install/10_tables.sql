@@ -29,7 +29,7 @@ CREATE TABLE @extschema@.active_policy (
 -- resolved again on restore.
 CREATE TABLE @extschema@.source (
 	tbl			regclass PRIMARY KEY,
-	kind		text NOT NULL CHECK (kind IN ('orders', 'customers')),
+	kind		text NOT NULL CONSTRAINT source_kind_check CHECK (kind IN ('orders', 'customers', 'contacts')),
 	key_type	regtype NOT NULL,
 	columns		jsonb NOT NULL CHECK (jsonb_typeof(columns) = 'object' AND columns ? 'customer'),
 	attached_at	timestamptz NOT NULL DEFAULT now(),
@@ -87,7 +87,13 @@ CREATE TABLE @extschema@.customer_state (
 	valid_until			timestamptz,
 	-- since 0.2
 	next_paid_at		timestamptz,
-	data_issues			jsonb
+	data_issues			jsonb,
+	-- since 0.4: contact accumulators
+	contacts_window_at	timestamptz,
+	next_contact_at		timestamptz,
+	first_contact_at	timestamptz,
+	last_intent_at		timestamptz,
+	last_complaint_at	timestamptz
 ) WITH (fillfactor = 80);
 CREATE INDEX customer_state_valid_until ON @extschema@.customer_state (valid_until);
 CREATE INDEX customer_state_owner ON @extschema@.customer_state (owner);

@@ -3,6 +3,18 @@
 -- src/sql/upgrade/0.3--0.4-post.sql.
 \echo Use "ALTER EXTENSION crm_grade UPDATE TO '0.4'" to load this file. \quit
 
+-- Contact logs are a kind of source.
+ALTER TABLE @extschema@.source DROP CONSTRAINT source_kind_check;
+ALTER TABLE @extschema@.source ADD CONSTRAINT source_kind_check CHECK (kind IN ('orders', 'customers', 'contacts'));
+
+-- Contact accumulators (every customer is re-evaluated by the post part).
+ALTER TABLE @extschema@.customer_state
+	ADD COLUMN contacts_window_at timestamptz,
+	ADD COLUMN next_contact_at timestamptz,
+	ADD COLUMN first_contact_at timestamptz,
+	ADD COLUMN last_intent_at timestamptz,
+	ADD COLUMN last_complaint_at timestamptz;
+
 -- The typed views are built again by the post part.  (A view of your own
 -- depending on them makes the update fail with the name of that view: drop
 -- it first and create it again afterwards.)
