@@ -56,6 +56,9 @@ extern TimestampTz CrmNow(void);
 extern bool CrmAsOfIsSet(void);
 extern const char *CrmTimezoneName(void);
 extern pg_tz *CrmTz(void);
+extern int	crm_dormant_days;
+extern int	crm_churned_days;
+extern int	crm_intent_days;
 
 /* ---------- calendar (calendar.c) ---------- */
 

@@ -23,6 +23,7 @@ EvalContextLoad(EvalContext *ctx)
 	ctx->now = CrmNow();
 	ctx->ws = CrmWindowStart(ctx->now);
 	ctx->master = SourceMaster();
+	LifecycleRulesLoad(&ctx->lifecycle);
 }
 
 /* List the attributes the policy reads that hold something other than a number. */
@@ -72,6 +73,7 @@ EvaluateCustomer(CustomerState *st, EvalContext *ctx)
 	NoteAttributeIssues(st, ctx);
 	valid_until = MetricsValidUntil(st, ctx->now);
 	PolicyGrade(ctx->policy, st, ctx->now, &valid_until);
+	LifecycleEvaluate(st, &ctx->lifecycle, ctx->now, &valid_until);
 
 	/*
 	 * Every candidate lies after now by construction; should one not, a
@@ -124,10 +126,13 @@ StateGradeChanged(CustomerState *old, CustomerState *new)
 const char *
 ChangeReason(CustomerState *old, CustomerState *new, const char *event)
 {
+	const char *reason;
 	int64		old_orders;
 
 	if (new == NULL)
 		return event;
+	if ((reason = LifecycleChangeReason(old, new, event)) != NULL)
+		return reason;
 	old_orders = (old == NULL) ? 0 : STATE_I64(old, SC_ORDERS_TOTAL);
 	if (old_orders == 0 && STATE_I64(new, SC_ORDERS_TOTAL) > 0 &&
 		(strcmp(event, "order") == 0 || strcmp(event, "order_updated") == 0 ||

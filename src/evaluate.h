@@ -10,6 +10,7 @@
 #ifndef CRM_EVALUATE_H
 #define CRM_EVALUATE_H
 
+#include "lifecycle.h"
 #include "policy.h"
 #include "source.h"
 #include "state.h"
@@ -26,6 +27,7 @@ typedef struct EvalContext
 	TimestampTz ws;				/* exclusive start of the 12-month window */
 	Policy	   *policy;
 	Source	   *master;			/* the customer master, for data_issues */
+	LifecycleRules lifecycle;	/* the stage thresholds */
 } EvalContext;
 
 extern void EvalContextLoad(EvalContext *ctx);

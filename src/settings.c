@@ -45,6 +45,11 @@ static pg_tz *crm_tz = NULL;
  */
 static char *rejected_as_of = NULL;
 
+/* The lifecycle thresholds (SPEC 6), in days. */
+int			crm_dormant_days = 180;
+int			crm_churned_days = 365;
+int			crm_intent_days = 90;
+
 static bool ParseAsOf(const char *str, TimestampTz *result);
 static bool CheckAsOf(char **newval, void **extra, GucSource source);
 static void AssignAsOf(const char *newval, void *extra);
@@ -75,6 +80,21 @@ _PG_init(void)
 							   PGC_SUSET,
 							   0,
 							   CheckTimezone, AssignTimezone, NULL);
+	DefineCustomIntVariable("crm_grade.dormant_days",
+							"Days without an order after which a customer is dormant.",
+							"SPEC 6: dormant when days_since_last_order exceeds it.  Set it once per "
+							"database; after a change, run crm_grade.regrade_all().",
+							&crm_dormant_days, 180, 1, 36500, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("crm_grade.churned_days",
+							"Days without an order after which a customer is churned.",
+							"SPEC 6: churned when days_since_last_order exceeds it.  Set it once per "
+							"database; after a change, run crm_grade.regrade_all().",
+							&crm_churned_days, 365, 1, 36500, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("crm_grade.intent_days",
+							"Days a contact with outcome intent keeps a customer without orders in stage intent.",
+							"SPEC 6: the window (T - N days, T].  Set it once per database; after a "
+							"change, run crm_grade.regrade_all().",
+							&crm_intent_days, 90, 1, 36500, PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("crm_grade");
 	if (early_copy && !as_of_set)
 		rejected_as_of = early_copy;

@@ -156,7 +156,7 @@ caught_up "INSERT"
 verify_empty "INSERT"
 is "$(grades)" "1:A 2:B 3:B 4:C 5:A 6:C 7:A 9:C 11:B" "INSERT: grades as computed by hand"
 is "$(q $sub "SELECT string_agg(customer || ':' || reason, ' ' ORDER BY customer) FROM crm_grade.history WHERE id > $h0")" \
-	"3:order 6:first_order 7:first_order" "INSERT: replicated orders are in the history with their reasons"
+	"3:reactivated 6:first_order 7:first_order" "INSERT: replicated orders are in the history with their reasons"
 
 # UPDATE: 1's 300000 order becomes 10000 (260000: B); orders2's order of 5 moves to customer 8
 # (from partition orders2_low to orders2_high on the subscriber): 5 C, 8 A.

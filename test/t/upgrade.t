@@ -87,14 +87,15 @@ is "$(q $up "SELECT count(*) FROM crm_grade.verify()")" "0" "verify() is empty a
 # Every field of every customer kept, but for the documented changes and customer 15's new
 # order: 0.2's two, and 0.3's payment days between an order time and a payment date, which
 # count calendar days (customers 4, 5, 13, 20 and 103 pay into the date column paid_on).
-# 0.2's new columns (next_paid_at, data_issues) are checked apart, and so is contacts_90d,
-# a count since 0.4 (0 without contacts, where 0.1 left NULL).
+# 0.2's new columns (next_paid_at, data_issues) are checked apart, and so are contacts_90d,
+# a count since 0.4 (0 without contacts, where 0.1 left NULL), and lifecycle and risk, which
+# 0.4 computes (NULL before), with the valid_until their thresholds move (verify() checks it).
 is "$(q $up "SELECT string_agg(b.customer || ':' || f.key, ',' ORDER BY b.customer COLLATE \"C\", f.key)
 			  FROM snap.state b JOIN crm_grade.customer_state a USING (customer),
 				   jsonb_each(to_jsonb(b)) f
 			 WHERE f.value IS DISTINCT FROM to_jsonb(a) -> f.key AND b.customer <> '15'
-			   AND f.key <> 'contacts_90d'")" \
-	"1:repurchase_rate,103:avg_payment_days,103:pay_days_sum,13:avg_payment_days,13:pay_days_sum,2:avg_payment_days,2:pay_count,2:pay_days_sum,2:valid_until,20:avg_payment_days,20:pay_days_sum,4:avg_payment_days,4:pay_days_sum,5:avg_payment_days,5:pay_days_sum" \
+			   AND f.key NOT IN ('contacts_90d', 'lifecycle', 'risk', 'valid_until')")" \
+	"1:repurchase_rate,103:avg_payment_days,103:pay_days_sum,13:avg_payment_days,13:pay_days_sum,2:avg_payment_days,2:pay_count,2:pay_days_sum,20:avg_payment_days,20:pay_days_sum,4:avg_payment_days,4:pay_days_sum,5:avg_payment_days,5:pay_days_sum" \
 	"every customer's state is kept but for the documented definition changes"
 is "$(q $up "SELECT count(*) FILTER (WHERE b.contacts_90d IS NULL AND a.contacts_90d = 0) = count(*)
 			   AND count(*) FILTER (WHERE a.last_contact_at IS NULL AND a.first_contact_at IS NULL) = count(*)
@@ -119,14 +120,23 @@ is "$(q $up "SELECT count(*) FILTER (WHERE next_paid_at IS NOT NULL) || ' ' || c
 is "$(q $up "SELECT grade || ' ' || orders_total || ' ' || amount_12m::float8 || ' ' || policy FROM crm_grade.customer_state WHERE customer = '15'")" \
 	"key 1 60000 four_class" "the order written between library update and ALTER EXTENSION is graded"
 
-# History: every 0.1 row as it was; new rows only 'upgrade', only where a grade moved.
+is "$(q $up "SELECT count(*) FILTER (WHERE b.lifecycle IS NULL AND b.risk IS NULL
+									AND a.lifecycle IS NOT NULL AND a.risk IS NOT NULL) = count(*)
+			  FROM snap.state b JOIN crm_grade.customer_state a USING (customer)")" \
+	"t" "every customer gets a lifecycle stage and a churn risk (0.1 had none)"
+
+# History: every 0.1 row as it was; new rows only 'upgrade', one per customer (each gets a
+# stage and a risk), the grade moving only where the definitions move it.
 is "$(q $up "SELECT count(*) FROM snap.history b FULL JOIN crm_grade.history a USING (id)
 			  WHERE (b.id IS NULL AND (a.reason = 'upgrade') IS NOT TRUE) OR a.id IS NULL
 				 OR (b.id IS NOT NULL AND to_jsonb(a) IS DISTINCT FROM to_jsonb(b))")" \
 	"0" "every history row is kept; every new one has reason 'upgrade'"
 is "$(q $up "SELECT string_agg(customer || ':' || old_grade || '->' || new_grade || '@' || changed_at, ',' ORDER BY customer)
-			   FROM crm_grade.history WHERE id > (SELECT max(id) FROM snap.history)")" \
-	"15:potential->key@2026-06-15 12:00:00+00" "an 'upgrade' history row where, and only where, a grade moved"
+			   FROM crm_grade.history WHERE id > (SELECT max(id) FROM snap.history) AND old_grade IS DISTINCT FROM new_grade")
+$(q $up "SELECT count(DISTINCT customer) || ' ' || count(*) || ' ' || bool_and(old_lifecycle IS NULL AND new_lifecycle IS NOT NULL)
+		   FROM crm_grade.history WHERE id > (SELECT max(id) FROM snap.history)")" \
+	"15:potential->key@2026-06-15 12:00:00+00
+$n_customers $n_customers true" "one 'upgrade' history row per customer (its new stage and risk), a grade moving only where the definitions move it"
 is "$(q $up "SELECT string_agg(a.customer, ',') FROM snap.state b JOIN crm_grade.customer_state a USING (customer)
 			  WHERE a.grade IS DISTINCT FROM b.grade")" \
 	"15" "no other grade moved"
@@ -164,7 +174,7 @@ is "$(q $up "SELECT count(*) FROM pg_proc WHERE pronamespace = 'crm_grade'::regn
 is "$(q $up "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'crm_grade.customer_grades'::regclass AND attname = 'customer'")
 $(q $up "SELECT count(*) FROM crm_grade.customer_grades") $(q $up "SELECT count(*) FROM crm_grade.grade_history")" \
 	"bigint
-$n_customers $((n_history + 1))" "the views are rebuilt with the widest attached key (bigint)"
+$n_customers $((n_history + n_customers))" "the views are rebuilt with the widest attached key (bigint)"
 
 # ---------------------------------------------------------------------------------------------
 # A fresh 0.2 install with the same application tables and data, attached the same way, with
@@ -388,7 +398,7 @@ is "$(q $probe "SELECT field || ' ' || count(*) FROM crm_grade.verify() GROUP BY
 out=$(psql -X -q -v ON_ERROR_STOP=1 -d $probe -c "ALTER EXTENSION crm_grade UPDATE" 2>&1); rc=$?
 ok $rc "ALTER EXTENSION crm_grade UPDATE with the probe policy active" "$out"
 is "$(q $probe "SELECT string_agg(customer || ':' || old_grade || '->' || new_grade || ':' || reason, ',' ORDER BY customer)
-				 FROM crm_grade.history WHERE id > $n_history")/$(q $probe "SELECT count(*) FROM crm_grade.verify()")" \
+				 FROM crm_grade.history WHERE id > $n_history AND old_grade IS DISTINCT FROM new_grade")/$(q $probe "SELECT count(*) FROM crm_grade.verify()")" \
 	"1:core->full:upgrade,2:key->ten:upgrade/0" \
 	"grades moved by the new definitions are logged as 'upgrade', and only those; verify() is empty"
 

@@ -287,10 +287,34 @@ cagg AS (
 				'days_since_last_contact', days_since_last_contact, 'contacts_90d', contacts_90d)
 				|| @extschema@._verify_attributes(met.attributes)) AS grade
 	  FROM met
+), staged AS (
+	-- SPEC 6, in order; "within N days" is (at - N days of 24 hours, at]
+	SELECT met.c, met.pass, met.at,
+		   CASE
+			WHEN (lower(met.last_outcome COLLATE "C") = 'lost'
+				  AND (met.last_order_at IS NULL OR met.last_contact_at > met.last_order_at))
+				 OR (met.orders_total > 0 AND met.days_since_last_order > $5) THEN 'churned'
+			WHEN met.orders_total > 0 AND met.days_since_last_order > $6 THEN 'dormant'
+			WHEN met.orders_total > 0 THEN 'active'
+			WHEN met.last_intent_at > met.at - $7 * interval '24 hours' THEN 'intent'
+			ELSE 'prospect'
+		   END AS lifecycle
+	  FROM met
+), lived AS (
+	-- SPEC 7
+	SELECT g.*, st.lifecycle,
+		   CASE
+			WHEN st.lifecycle IN ('dormant', 'churned')
+				 OR g.last_complaint_at > g.at - interval '720 hours'
+				 OR (g.orders_total >= 2 AND g.days_since_last_order > 2 * g.mean_interorder_days) THEN 'high'
+			WHEN g.orders_total >= 2 AND g.days_since_last_order > 1.5 * g.mean_interorder_days THEN 'medium'
+			ELSE 'low'
+		   END AS risk
+	  FROM graded g JOIN staged st ON st.c = g.c AND st.pass = g.pass AND st.at = g.at
 ), cmp AS (
 	SELECT s.customer AS sc, g.c AS gc, g.pass, g.at, s.valid_until, s.graded_at, s.customer IS NOT NULL AS stored_exists,
 		   d.field, d.stored, d.recomputed, d.differs
-	  FROM (SELECT * FROM graded WHERE pass = 'now') g
+	  FROM (SELECT * FROM lived WHERE pass = 'now') g
 	  FULL JOIN @extschema@.customer_state s ON s.customer = g.c
 	 CROSS JOIN LATERAL (VALUES
 		('total_amount', s.total_amount::text, g.total_amount::text, s.total_amount IS DISTINCT FROM g.total_amount),
@@ -321,6 +345,8 @@ cagg AS (
 		('attributes', s.attributes::text, g.attributes::text, s.attributes IS DISTINCT FROM g.attributes),
 		('first_seen_at', s.first_seen_at::text, g.first_seen_at::text, s.first_seen_at IS DISTINCT FROM g.first_seen_at),
 		('policy', s.policy, $4, s.policy IS DISTINCT FROM $4),
+		('lifecycle', s.lifecycle, g.lifecycle, s.lifecycle IS DISTINCT FROM g.lifecycle),
+		('risk', s.risk, g.risk, s.risk IS DISTINCT FROM g.risk),
 		('contacts_90d', s.contacts_90d::text, g.contacts_90d::text, s.contacts_90d IS DISTINCT FROM g.contacts_90d),
 		('last_contact_at', s.last_contact_at::text, g.last_contact_at::text, s.last_contact_at IS DISTINCT FROM g.last_contact_at),
 		('last_outcome', s.last_outcome, g.last_outcome, s.last_outcome IS DISTINCT FROM g.last_outcome),
@@ -334,7 +360,7 @@ cagg AS (
 ), later AS (
 	-- the stored row against the customer recomputed just before valid_until
 	SELECT g.c, g.at, d.field, d.recomputed
-	  FROM graded g
+	  FROM lived g
 	  JOIN @extschema@.customer_state s ON s.customer = g.c
 	 CROSS JOIN LATERAL (VALUES
 		('total_amount', g.total_amount::text, s.total_amount IS DISTINCT FROM g.total_amount),
@@ -347,6 +373,8 @@ cagg AS (
 		('repurchase_rate', g.repurchase_rate::text, s.repurchase_rate IS DISTINCT FROM g.repurchase_rate),
 		('avg_payment_days', g.avg_payment_days::text, s.avg_payment_days IS DISTINCT FROM g.avg_payment_days),
 		('grade', g.grade, s.grade IS DISTINCT FROM g.grade),
+		('lifecycle', g.lifecycle, s.lifecycle IS DISTINCT FROM g.lifecycle),
+		('risk', g.risk, s.risk IS DISTINCT FROM g.risk),
 		('contacts_90d', g.contacts_90d::text, s.contacts_90d IS DISTINCT FROM g.contacts_90d),
 		('last_contact_at', g.last_contact_at::text, s.last_contact_at IS DISTINCT FROM g.last_contact_at),
 		('last_outcome', g.last_outcome, s.last_outcome IS DISTINCT FROM g.last_outcome),
@@ -379,7 +407,8 @@ SELECT x.customer, x.field, x.stored, x.recomputed FROM (
  ORDER BY 1, 2
 $q$, @extschema@._verify_rows_sql('orders'), @extschema@._verify_rows_sql('customers'),
 	   @extschema@._verify_rows_sql('contacts'))
-	USING t, tz, pol, polname;
+	USING t, tz, pol, polname, current_setting('crm_grade.churned_days')::int,
+		  current_setting('crm_grade.dormant_days')::int, current_setting('crm_grade.intent_days')::int;
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
 								hnt = PG_EXCEPTION_HINT;
