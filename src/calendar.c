@@ -18,9 +18,12 @@
 PG_FUNCTION_INFO_V1(crm_grade_window_start);
 PG_FUNCTION_INFO_V1(crm_grade_month_index);
 
-/* Break a moment into local calendar fields in crm_grade.timezone. */
-static void
-ToLocal(TimestampTz t, struct pg_tm *tm, fsec_t *fsec)
+/*
+ * Break a moment into local calendar fields in crm_grade.timezone; tm_gmtoff
+ * is the offset in effect at that moment.
+ */
+void
+CrmToLocal(TimestampTz t, struct pg_tm *tm, fsec_t *fsec)
 {
 	int			tz;
 
@@ -65,7 +68,7 @@ CrmWindowStart(TimestampTz t)
 
 	if (TIMESTAMP_NOT_FINITE(t))
 		return t;
-	ToLocal(t, &tm, &fsec);
+	CrmToLocal(t, &tm, &fsec);
 	AddMonths(&tm, -12);
 	return FromLocal(&tm, fsec);
 }
@@ -185,7 +188,7 @@ ComputeWindowSteps(TimestampTz now, TimestampTz *steps)
 		from = boundary;
 	}
 	/* the day clamp of 29 February */
-	ToLocal(now, &tm, &fsec);
+	CrmToLocal(now, &tm, &fsec);
 	for (year = tm.tm_year; year <= tm.tm_year + 1; year++)
 	{
 		if (isleap(year))
@@ -266,7 +269,7 @@ CrmMonthIndex(TimestampTz t)
 	struct pg_tm tm;
 	fsec_t		fsec;
 
-	ToLocal(t, &tm, &fsec);
+	CrmToLocal(t, &tm, &fsec);
 	return tm.tm_year * 12 + tm.tm_mon - 1;
 }
 
@@ -282,8 +285,8 @@ CrmCalendarDaysBetween(TimestampTz from, TimestampTz to)
 				b;
 	fsec_t		fsec;
 
-	ToLocal(from, &a, &fsec);
-	ToLocal(to, &b, &fsec);
+	CrmToLocal(from, &a, &fsec);
+	CrmToLocal(to, &b, &fsec);
 	return (int64) date2j(b.tm_year, b.tm_mon, b.tm_mday) - date2j(a.tm_year, a.tm_mon, a.tm_mday);
 }
 
@@ -294,7 +297,7 @@ CrmNextMonthStart(TimestampTz t)
 	struct pg_tm tm;
 	fsec_t		fsec;
 
-	ToLocal(t, &tm, &fsec);
+	CrmToLocal(t, &tm, &fsec);
 	tm.tm_mday = 1;
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	AddMonths(&tm, 1);

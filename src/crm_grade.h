@@ -62,6 +62,7 @@ extern int	crm_intent_days;
 
 /* ---------- calendar (calendar.c) ---------- */
 
+extern void CrmToLocal(TimestampTz t, struct pg_tm *tm, fsec_t *fsec);
 extern TimestampTz CrmWindowStart(TimestampTz t);
 extern TimestampTz CrmWindowExit(TimestampTz t, TimestampTz now);
 extern TimestampTz CrmWindowReentry(TimestampTz now);
