@@ -4,9 +4,9 @@
  *		Declarations shared by every part of crm_grade: the extension's own
  *		objects, whose rights code runs with, settings and the calendar.
  *
- * Each concern has a header of its own (state.h, source.h, metrics.h,
- * policy.h, evaluate.h, store.h, refresh.h); this one holds what all of
- * them need.
+ * Each concern has a header of its own (state.h, source.h, filter.h,
+ * metrics.h, policy.h, lifecycle.h, business_hours.h, evaluate.h, store.h,
+ * refresh.h, errors.h); this one holds what all of them need.
  *
  *-------------------------------------------------------------------------
  */

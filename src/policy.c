@@ -627,8 +627,8 @@ crm_grade_check_policy(PG_FUNCTION_ARGS)
 
 /*
  * SQL: crm_grade._invalidate() RETURNS trigger, AFTER ... FOR EACH
- * STATEMENT on crm_grade.policy, crm_grade.active_policy and
- * crm_grade.source: tell every backend (this one at its next command, the
+ * STATEMENT on crm_grade.policy, crm_grade.active_policy, crm_grade.source
+ * and crm_grade.holiday: tell every backend (this one at its next command, the
  * others at commit) to reload what it cached of that table.
  */
 Datum
