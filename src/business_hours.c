@@ -34,6 +34,7 @@
 #include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(crm_grade_next_allowed_moment);
+PG_FUNCTION_INFO_V1(crm_grade_holidays_forget);
 
 /* Opening and closing times, in microseconds after local midnight. */
 #define OPENS			(9 * USECS_PER_HOUR)
@@ -317,4 +318,17 @@ Datum
 crm_grade_next_allowed_moment(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TIMESTAMPTZ(CrmNextAllowedMoment(PG_GETARG_TIMESTAMPTZ(0)));
+}
+
+/*
+ * SQL: crm_grade._holidays_forget() RETURNS void: read the holidays again
+ * at the next use, even within the statement that changed them (whose
+ * relcache invalidation this backend only takes at its next command): the
+ * trigger that re-schedules every follow-up calls it first.
+ */
+Datum
+crm_grade_holidays_forget(PG_FUNCTION_ARGS)
+{
+	holiday_changes++;
+	PG_RETURN_VOID();
 }

@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "evaluate.h"
+#include "followup.h"
 
 #include "utils/builtins.h"
 
@@ -65,8 +66,8 @@ EvaluateCustomer(CustomerState *st, EvalContext *ctx)
 		StateSet(st, SC_FIRST_SEEN_AT, st->values[SC_CREATED_AT]);
 	else
 		StateSetNull(st, SC_FIRST_SEEN_AT);
-	if (!STATE_NULL(st, SC_FIRST_ORDER_AT))
-		StateSetMinTs(st, SC_FIRST_SEEN_AT, STATE_TS(st, SC_FIRST_ORDER_AT));
+	if (!STATE_NULL(st, SC_FIRST_ROW_AT))
+		StateSetMinTs(st, SC_FIRST_SEEN_AT, STATE_TS(st, SC_FIRST_ROW_AT));
 	if (!STATE_NULL(st, SC_FIRST_CONTACT_AT))
 		StateSetMinTs(st, SC_FIRST_SEEN_AT, STATE_TS(st, SC_FIRST_CONTACT_AT));
 
@@ -74,6 +75,7 @@ EvaluateCustomer(CustomerState *st, EvalContext *ctx)
 	valid_until = MetricsValidUntil(st, ctx->now);
 	PolicyGrade(ctx->policy, st, ctx->now, &valid_until);
 	LifecycleEvaluate(st, &ctx->lifecycle, ctx->now, &valid_until);
+	FollowUpEvaluate(st, ctx->policy, &ctx->lifecycle, ctx->now, &valid_until);
 
 	/*
 	 * Every candidate lies after now by construction; should one not, a

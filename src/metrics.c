@@ -118,6 +118,7 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
 		return;
 	}
 	StateSet(st, SC_TOTAL_AMOUNT, AddNumeric(st->values[SC_TOTAL_AMOUNT], r->amount));
+	StateSetMinTs(st, SC_FIRST_ROW_AT, r->t);
 	if (in_window)
 	{
 		StateSet(st, SC_AMOUNT_12M, AddNumeric(st->values[SC_AMOUNT_12M], r->amount));

@@ -644,6 +644,18 @@ crm_grade_policy_invalidate(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/* The follow-up interval of a grade; NULL when the policy gives none. */
+Interval *
+PolicyCadence(Policy *policy, const char *grade)
+{
+	int			i;
+
+	for (i = 0; i < policy->ncadence; i++)
+		if (strcmp(policy->cadence_grade[i], grade) == 0)
+			return policy->cadence[i];
+	return NULL;
+}
+
 const char *
 PolicyName(Policy *policy)
 {

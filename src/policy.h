@@ -12,6 +12,8 @@
 #include "metrics.h"
 #include "state.h"
 
+#include "datatype/timestamp.h"
+
 typedef struct Policy Policy;
 
 extern Policy *PolicyParse(Jsonb *definition, const char *name);
@@ -20,6 +22,7 @@ extern void PolicyFree(Policy *policy);
 extern Policy *PolicyLoadActive(void);
 extern const char *PolicyName(Policy *policy);
 extern int	PolicyAttributes(Policy *policy, char ***names);
+extern Interval *PolicyCadence(Policy *policy, const char *grade);
 extern void PolicyGrade(Policy *policy, CustomerState *st, TimestampTz now,
 						TimestampTz *valid_until);
 

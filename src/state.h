@@ -75,7 +75,9 @@ typedef enum StateInit
 	X(NEXT_CONTACT_AT, next_contact_at, TIMESTAMPTZOID, INIT_NULL) \
 	X(FIRST_CONTACT_AT, first_contact_at, TIMESTAMPTZOID, INIT_NULL) \
 	X(LAST_INTENT_AT, last_intent_at, TIMESTAMPTZOID, INIT_NULL) \
-	X(LAST_COMPLAINT_AT, last_complaint_at, TIMESTAMPTZOID, INIT_NULL)
+	X(LAST_COMPLAINT_AT, last_complaint_at, TIMESTAMPTZOID, INIT_NULL) \
+	X(FIRST_ROW_AT, first_row_at, TIMESTAMPTZOID, INIT_NULL) \
+	X(FOLLOW_UP_DUE, follow_up_due, TIMESTAMPTZOID, INIT_NULL)
 
 #define CRM_STATE_ENUM(id, name, type, init) SC_##id,
 typedef enum StateCol

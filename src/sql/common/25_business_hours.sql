@@ -12,7 +12,28 @@ CREATE OR REPLACE FUNCTION @extschema@.next_allowed_moment(due timestamptz) RETU
 COMMENT ON FUNCTION @extschema@.next_allowed_moment(timestamptz) IS 'the first moment at or after due on a working day (Monday to Friday, not a holiday) within working hours (09:00-18:00, Monday from 12:00, Friday until 12:00) in crm_grade.timezone';
 
 -- The holidays are cached by every backend that reads them: tell it when
--- they change.
+-- they change; and move every follow-up the new calendar moves, at once.
+-- Each customer keeps the moment it is due before the calendar applies
+-- (follow_up_due), so no attached table is read: the follow-ups whose
+-- allowed moment is the same stay as they are, which also makes a restore
+-- of crm_grade.holiday (with the states it was computed with) change none.
+CREATE OR REPLACE FUNCTION @extschema@._holidays_forget() RETURNS void
+	AS 'MODULE_PATHNAME', 'crm_grade_holidays_forget' LANGUAGE C VOLATILE;
+CREATE OR REPLACE FUNCTION @extschema@._holidays_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM @extschema@._holidays_forget();
+	-- as writers lock customers: the table first, then the rows
+	LOCK TABLE @extschema@.customer_state IN SHARE ROW EXCLUSIVE MODE;
+	UPDATE @extschema@.customer_state s
+	   SET next_follow_up_at = @extschema@.next_allowed_moment(s.follow_up_due)
+	 WHERE s.follow_up_due IS NOT NULL
+	   AND s.next_follow_up_at IS DISTINCT FROM @extschema@.next_allowed_moment(s.follow_up_due);
+	RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS holiday_reschedule ON @extschema@.holiday;
+CREATE TRIGGER holiday_reschedule AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.holiday
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._holidays_changed();
 DROP TRIGGER IF EXISTS holiday_invalidate ON @extschema@.holiday;
 CREATE TRIGGER holiday_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.holiday
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate();

@@ -209,13 +209,36 @@ BEGIN
 	 WHERE a.attrelid = to_regclass('@extschema@.customer_grades') AND a.attname = 'customer';
 	IF current IS DISTINCT FROM keytype AND current IS NOT NULL THEN
 		DROP VIEW IF EXISTS @extschema@.customer_grades, @extschema@.grade_history, @extschema@.data_issues;
+		DROP FUNCTION IF EXISTS @extschema@.followups_due(timestamptz, text);
 	END IF;
+	-- the day's work list, keyed like the views (SPEC 8.6): due before the
+	-- end of as_of's day in crm_grade.timezone, the best grade first, then
+	-- the highest risk, then the longest overdue
+	EXECUTE format($v$
+		CREATE OR REPLACE FUNCTION @extschema@.followups_due(as_of timestamptz DEFAULT NULL, owner text DEFAULT NULL)
+			RETURNS TABLE (customer %1$s, owner text, grade text, lifecycle text, risk text,
+						   next_follow_up_at timestamptz, overdue_by interval, last_contact_at timestamptz,
+						   last_outcome text, next_action_at timestamptz, amount_12m numeric)
+		LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $f$
+			WITH t AS (SELECT coalesce(followups_due.as_of, @extschema@.as_of()) AS at)
+			SELECT %2$s, s.owner, s.grade, s.lifecycle, s.risk, s.next_follow_up_at,
+				   greatest(t.at - s.next_follow_up_at, interval '0'), s.last_contact_at,
+				   s.last_outcome, s.next_action_at, s.amount_12m
+			  FROM t, @extschema@.customer_state s
+			 WHERE s.next_follow_up_at < ((pg_catalog.date_trunc('day', t.at AT TIME ZONE @extschema@._timezone())
+										  + interval '1 day') AT TIME ZONE @extschema@._timezone())
+			   AND (followups_due.owner IS NULL OR s.owner = followups_due.owner)
+			 ORDER BY s.grade_rank, CASE s.risk WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
+					  s.next_follow_up_at, s.customer
+		$f$
+	$v$, keytype, @extschema@._key_cast_sql('s.customer', keytype, false));
+	COMMENT ON FUNCTION @extschema@.followups_due(timestamptz, text) IS 'whom to call on as_of''s day (default now), for one owner or all: due or overdue follow-ups, best grade first, then highest risk, then longest overdue';
 	EXECUTE format($v$
 		CREATE OR REPLACE VIEW @extschema@.customer_grades AS
 		SELECT %1$s AS customer, s.grade, s.score, s.lifecycle, s.risk, s.owner,
 			   s.amount_12m, s.orders_12m, s.total_amount, s.orders_total,
 			   s.first_order_at, s.last_order_at, s.last_contact_at, s.next_follow_up_at,
-			   s.next_follow_up_at < @extschema@.as_of() AS follow_up_overdue,
+			   coalesce(s.next_follow_up_at < @extschema@.as_of(), false) AS follow_up_overdue,
 			   s.policy, s.graded_at,
 			   round(s.avg_order_value_12m, 2) AS avg_order_value_12m, s.active_months_12m,
 			   round(s.repurchase_rate, 4) AS repurchase_rate,
@@ -257,8 +280,8 @@ BEGIN
 			('customer_grades', 'first_order_at', 'time of the first order (refunds excluded)'),
 			('customer_grades', 'last_order_at', 'time of the latest order (refunds excluded)'),
 			('customer_grades', 'last_contact_at', 'time of the latest contact'),
-			('customer_grades', 'next_follow_up_at', 'when the customer is next to be contacted'),
-			('customer_grades', 'follow_up_overdue', 'next_follow_up_at has passed'),
+			('customer_grades', 'next_follow_up_at', 'when the customer is next to be contacted: the cadence of its grade and stage after the last contact, or a promised next action, on the business calendar; NULL when churned'),
+			('customer_grades', 'follow_up_overdue', 'next_follow_up_at has passed (false without one: churned customers)'),
 			('customer_grades', 'policy', 'name of the policy that gave the grade'),
 			('customer_grades', 'graded_at', 'the moment (crm_grade.as_of) the row was last evaluated'),
 			('customer_grades', 'avg_order_value_12m', 'amount_12m / orders_12m, rounded to 2 decimals (exact in crm_grade.customer_state); NULL without an order in the window'),

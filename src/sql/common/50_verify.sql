@@ -130,6 +130,39 @@ BEGIN
 	RETURN NULL;
 END $$;
 
+-- The business calendar again, in plain SQL (SPEC 8 step 4), for verify():
+-- the first moment at or after due on a working day (Monday to Friday, not
+-- a holiday) between 09:00 (Monday 12:00) and 18:00 (Friday 12:00) on the
+-- wall clock of tz.  (Where a zone changes its clock inside working hours
+-- on a weekday, which no zone in use does, the C calendar is the finer.)
+CREATE OR REPLACE FUNCTION @extschema@._verify_next_allowed(due timestamptz, tz text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	l timestamp := due AT TIME ZONE tz;
+	d date := l::date;
+	dow int;
+	opens time;
+	closes time;
+BEGIN
+	IF due IS NULL OR NOT isfinite(due) THEN
+		RETURN due;
+	END IF;
+	FOR i IN 0..366 LOOP
+		dow := extract(isodow FROM d);
+		opens := CASE dow WHEN 1 THEN time '12:00' ELSE time '09:00' END;
+		closes := CASE dow WHEN 5 THEN time '12:00' ELSE time '18:00' END;
+		IF dow <= 5 AND NOT EXISTS (SELECT 1 FROM @extschema@.holiday h WHERE h.day = d) THEN
+			IF i > 0 THEN
+				RETURN (d + opens) AT TIME ZONE tz;
+			ELSIF l::time <= closes THEN
+				RETURN greatest(due, (d + opens) AT TIME ZONE tz);
+			END IF;
+		END IF;
+		d := d + 1;
+	END LOOP;
+	RETURN NULL;
+END $$;
+
 -- A time column as timestamptz, in SQL's own arithmetic.
 CREATE OR REPLACE FUNCTION @extschema@._verify_time_sql(tbl regclass, col text) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -228,7 +261,8 @@ agg AS (
 		   count(*) FILTER (WHERE r.t > e.ws AND r.a >= 0 AND r.p <= e.at) AS pay_count,
 		   min(r.p) FILTER (WHERE r.t > e.ws AND r.a >= 0 AND r.p > e.at) AS next_paid_at,
 		   min(r.t) FILTER (WHERE r.t > e.ws) AS oldest_window_at,
-		   min(f.next_order_at) AS next_order_at
+		   min(f.next_order_at) AS next_order_at,
+		   min(r.t) AS first_row_at
 	  FROM evw e
 	  LEFT JOIN ord r ON r.c = e.c AND r.pass = e.pass AND r.at = e.at
 	  LEFT JOIN fut f ON f.c = e.c AND f.pass = e.pass AND f.at = e.at
@@ -256,7 +290,7 @@ cagg AS (
 	SELECT a.*, m.c IS NOT NULL AS in_master, m.owner, m.created_at, m.attributes,
 		   ca.contacts_90d, ca.contacts_window_at, ca.next_contact_at, ca.first_contact_at,
 		   ca.last_intent_at, ca.last_complaint_at, ca.last_contact_at, ca.last_outcome, ca.next_action_at,
-		   least(m.created_at, a.first_order_at, ca.first_contact_at) AS first_seen_at,
+		   least(m.created_at, a.first_row_at, ca.first_contact_at) AS first_seen_at,
 		   cardinality(a.order_months) AS active_months_12m,
 		   CASE WHEN a.orders_12m > 0 THEN a.amount_12m / a.orders_12m END AS avg_order_value_12m,
 		   CASE WHEN a.pay_count > 0 THEN a.pay_days_sum::numeric / a.pay_count END AS avg_payment_days,
@@ -311,10 +345,37 @@ cagg AS (
 			ELSE 'low'
 		   END AS risk
 	  FROM graded g JOIN staged st ON st.c = g.c AND st.pass = g.pass AND st.at = g.at
+), cadenced AS (
+	-- SPEC 8 step 1: the interval by grade and stage
+	SELECT lv.*,
+		   CASE
+			WHEN lv.lifecycle = 'prospect' THEN interval '7 days'
+			WHEN lv.lifecycle = 'intent' THEN interval '3 days'
+			WHEN lv.lifecycle = 'dormant' AND lv.at < lv.last_order_at + ($6 + 91) * interval '24 hours'
+				THEN interval '30 days'
+			WHEN lv.lifecycle = 'active' AND lv.risk = 'high'
+				 AND ((($3 -> 'cadence') ->> lv.grade)::interval IS NULL
+					  OR (($3 -> 'cadence') ->> lv.grade)::interval > interval '7 days')
+				THEN interval '7 days'
+			ELSE (($3 -> 'cadence') ->> lv.grade)::interval
+		   END AS iv
+	  FROM lived lv
+), followed AS (
+	-- steps 2 to 4: from the last contact (or the first sight), on the local
+	-- clock; an earlier promise wins; then the business calendar
+	SELECT cd.*,
+		   @extschema@._verify_next_allowed(cd.follow_up_due, $2) AS next_follow_up_at
+	  FROM (SELECT cd.*,
+				   CASE WHEN cd.lifecycle <> 'churned' AND cd.iv IS NOT NULL
+							 AND coalesce(cd.last_contact_at, cd.first_seen_at) IS NOT NULL THEN
+					least(((coalesce(cd.last_contact_at, cd.first_seen_at) AT TIME ZONE $2) + cd.iv) AT TIME ZONE $2,
+						  cd.next_action_at)
+				   END AS follow_up_due
+			  FROM cadenced cd) cd
 ), cmp AS (
 	SELECT s.customer AS sc, g.c AS gc, g.pass, g.at, s.valid_until, s.graded_at, s.customer IS NOT NULL AS stored_exists,
 		   d.field, d.stored, d.recomputed, d.differs
-	  FROM (SELECT * FROM lived WHERE pass = 'now') g
+	  FROM (SELECT * FROM followed WHERE pass = 'now') g
 	  FULL JOIN @extschema@.customer_state s ON s.customer = g.c
 	 CROSS JOIN LATERAL (VALUES
 		('total_amount', s.total_amount::text, g.total_amount::text, s.total_amount IS DISTINCT FROM g.total_amount),
@@ -347,6 +408,10 @@ cagg AS (
 		('policy', s.policy, $4, s.policy IS DISTINCT FROM $4),
 		('lifecycle', s.lifecycle, g.lifecycle, s.lifecycle IS DISTINCT FROM g.lifecycle),
 		('risk', s.risk, g.risk, s.risk IS DISTINCT FROM g.risk),
+		('next_follow_up_at', s.next_follow_up_at::text, g.next_follow_up_at::text,
+		 s.next_follow_up_at IS DISTINCT FROM g.next_follow_up_at),
+		('follow_up_due', s.follow_up_due::text, g.follow_up_due::text, s.follow_up_due IS DISTINCT FROM g.follow_up_due),
+		('first_row_at', s.first_row_at::text, g.first_row_at::text, s.first_row_at IS DISTINCT FROM g.first_row_at),
 		('contacts_90d', s.contacts_90d::text, g.contacts_90d::text, s.contacts_90d IS DISTINCT FROM g.contacts_90d),
 		('last_contact_at', s.last_contact_at::text, g.last_contact_at::text, s.last_contact_at IS DISTINCT FROM g.last_contact_at),
 		('last_outcome', s.last_outcome, g.last_outcome, s.last_outcome IS DISTINCT FROM g.last_outcome),
@@ -360,7 +425,7 @@ cagg AS (
 ), later AS (
 	-- the stored row against the customer recomputed just before valid_until
 	SELECT g.c, g.at, d.field, d.recomputed
-	  FROM lived g
+	  FROM followed g
 	  JOIN @extschema@.customer_state s ON s.customer = g.c
 	 CROSS JOIN LATERAL (VALUES
 		('total_amount', g.total_amount::text, s.total_amount IS DISTINCT FROM g.total_amount),
@@ -375,6 +440,7 @@ cagg AS (
 		('grade', g.grade, s.grade IS DISTINCT FROM g.grade),
 		('lifecycle', g.lifecycle, s.lifecycle IS DISTINCT FROM g.lifecycle),
 		('risk', g.risk, s.risk IS DISTINCT FROM g.risk),
+		('next_follow_up_at', g.next_follow_up_at::text, s.next_follow_up_at IS DISTINCT FROM g.next_follow_up_at),
 		('contacts_90d', g.contacts_90d::text, s.contacts_90d IS DISTINCT FROM g.contacts_90d),
 		('last_contact_at', g.last_contact_at::text, s.last_contact_at IS DISTINCT FROM g.last_contact_at),
 		('last_outcome', g.last_outcome, s.last_outcome IS DISTINCT FROM g.last_outcome),

@@ -93,10 +93,14 @@ CREATE TABLE @extschema@.customer_state (
 	next_contact_at		timestamptz,
 	first_contact_at	timestamptz,
 	last_intent_at		timestamptz,
-	last_complaint_at	timestamptz
+	last_complaint_at	timestamptz,
+	first_row_at		timestamptz,	-- the first order row, refunds included
+	follow_up_due		timestamptz		-- next_follow_up_at before the business calendar
 ) WITH (fillfactor = 80);
 CREATE INDEX customer_state_valid_until ON @extschema@.customer_state (valid_until);
-CREATE INDEX customer_state_owner ON @extschema@.customer_state (owner);
+-- followups_due(): one owner's due follow-ups, or everyone's
+CREATE INDEX customer_state_owner ON @extschema@.customer_state (owner, next_follow_up_at);
+CREATE INDEX customer_state_follow_up ON @extschema@.customer_state (next_follow_up_at);
 
 -- Every grade (and later lifecycle and risk) change, with its reason.
 CREATE TABLE @extschema@.history (

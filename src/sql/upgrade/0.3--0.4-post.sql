@@ -15,5 +15,8 @@ BEGIN
 			EXECUTE format('ALTER EXTENSION crm_grade DROP VIEW @extschema@.%I', v);
 		END IF;
 	END LOOP;
+	IF to_regprocedure('@extschema@.followups_due(timestamptz, text)') IS NOT NULL THEN
+		ALTER EXTENSION crm_grade DROP FUNCTION @extschema@.followups_due(timestamptz, text);
+	END IF;
 END $$;
 SELECT @extschema@._refresh_all('upgrade');

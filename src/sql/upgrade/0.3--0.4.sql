@@ -13,7 +13,14 @@ ALTER TABLE @extschema@.customer_state
 	ADD COLUMN next_contact_at timestamptz,
 	ADD COLUMN first_contact_at timestamptz,
 	ADD COLUMN last_intent_at timestamptz,
-	ADD COLUMN last_complaint_at timestamptz;
+	ADD COLUMN last_complaint_at timestamptz,
+	ADD COLUMN first_row_at timestamptz,
+	ADD COLUMN follow_up_due timestamptz;
+
+-- followups_due(): one owner's due follow-ups, or everyone's.
+DROP INDEX @extschema@.customer_state_owner;
+CREATE INDEX customer_state_owner ON @extschema@.customer_state (owner, next_follow_up_at);
+CREATE INDEX customer_state_follow_up ON @extschema@.customer_state (next_follow_up_at);
 
 -- The typed views are built again by the post part.  (A view of your own
 -- depending on them makes the update fail with the name of that view: drop
