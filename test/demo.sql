@@ -49,5 +49,27 @@ SELECT crm_grade.use_policy('four_class') AS grades_changed;
 :top15;
 
 \echo
+\echo '== Relationship stages and churn risk =='
+SELECT lifecycle, count(*) AS customers,
+       count(*) FILTER (WHERE risk = 'high') AS high_risk,
+       count(*) FILTER (WHERE risk = 'medium') AS medium_risk,
+       count(*) FILTER (WHERE follow_up_overdue) AS follow_up_overdue
+  FROM crm_grade.customer_grades
+ GROUP BY lifecycle
+ ORDER BY array_position(ARRAY['prospect', 'intent', 'active', 'dormant', 'churned'], lifecycle);
+
+\echo
+\echo '== Whom to call today: the first 15 of the follow-up list of the busiest sales rep =='
+\echo '   (crm_grade.followups_due(): due or overdue by the end of today on the business calendar,'
+\echo '    best grade first, then highest risk, then longest overdue)'
+SELECT owner AS rep FROM crm_grade.followups_due() GROUP BY owner ORDER BY count(*) DESC, owner LIMIT 1 \gset
+\echo 'rep:' :rep
+SELECT customer, grade, lifecycle, risk, next_follow_up_at, date_trunc('hour', overdue_by) AS overdue_by,
+       last_outcome, amount_12m
+  FROM crm_grade.followups_due(owner => :'rep')
+ LIMIT 15;
+SELECT count(*) AS due_today_for_rep FROM crm_grade.followups_due(owner => :'rep');
+
+\echo
 \echo '== Stored state against a from-scratch recomputation (0 = consistent) =='
 SELECT count(*) AS disagreements FROM crm_grade.verify();
