@@ -94,8 +94,10 @@ static const char *const StatementTriggers[] = {
 
 #define REPLICA_TRIGGER "crm_grade_replica"
 
-/* The views attach_*() creates with the application's key type. */
-static const char *const TypedViews[] = {"customer_grades", "grade_history", "data_issues"};
+/* The views attach_*() creates with the application's key type (and followups_due()). */
+static const char *const TypedViews[] = {
+	"customer_grades", "grade_history", "data_issues", "stalled_opportunities"
+};
 
 /* Run one of crm_grade's own DDL statements. */
 static void
@@ -995,6 +997,8 @@ BeforeDropExtension(DropBehavior behavior)
 		if (OidIsValid(get_relname_relid(TypedViews[i], CrmSchemaOid())))
 			OwnDdl(psprintf("DROP VIEW crm_grade.%s %s", TypedViews[i],
 							behavior == DROP_CASCADE ? "CASCADE" : "RESTRICT"));
+	OwnDdl(psprintf("DROP FUNCTION IF EXISTS crm_grade.followups_due(timestamptz, text) %s",
+					behavior == DROP_CASCADE ? "CASCADE" : "RESTRICT"));
 	CrmLeave(&id);
 }
 

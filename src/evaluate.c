@@ -70,6 +70,8 @@ EvaluateCustomer(CustomerState *st, EvalContext *ctx)
 		StateSetMinTs(st, SC_FIRST_SEEN_AT, STATE_TS(st, SC_FIRST_ROW_AT));
 	if (!STATE_NULL(st, SC_FIRST_CONTACT_AT))
 		StateSetMinTs(st, SC_FIRST_SEEN_AT, STATE_TS(st, SC_FIRST_CONTACT_AT));
+	if (!STATE_NULL(st, SC_FIRST_OPPORTUNITY_AT))
+		StateSetMinTs(st, SC_FIRST_SEEN_AT, STATE_TS(st, SC_FIRST_OPPORTUNITY_AT));
 
 	NoteAttributeIssues(st, ctx);
 	valid_until = MetricsValidUntil(st, ctx->now);

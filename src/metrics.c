@@ -268,6 +268,25 @@ AddContact(CustomerState *st, const SourceRow *r, TimestampTz now)
 		StateSetNull(st, SC_NEXT_ACTION_AT);
 }
 
+/*
+ * An opportunity row, counted from the moment its stage last changed: the
+ * open ones, and the first of all (first sight).  One whose stage changes
+ * after now only sets when it will count.
+ */
+static void
+AddOpportunity(CustomerState *st, const SourceRow *r, TimestampTz now)
+{
+	if (r->t > now)
+	{
+		StateSetMinTs(st, SC_NEXT_OPPORTUNITY_AT, r->t);
+		return;
+	}
+	StateSetMinTs(st, SC_FIRST_OPPORTUNITY_AT, r->t);
+	if (r->is_open)
+		StateSet(st, SC_OPEN_OPPORTUNITIES,
+				 Int32GetDatum(DatumGetInt32(st->values[SC_OPEN_OPPORTUNITIES]) + 1));
+}
+
 /* Add what a row of a source of this kind contributes. */
 void
 MetricsAddRow(CustomerState *st, SourceKindId kind, const SourceRow *row,
@@ -280,6 +299,9 @@ MetricsAddRow(CustomerState *st, SourceKindId kind, const SourceRow *row,
 			break;
 		case SK_CONTACTS:
 			AddContact(st, row, now);
+			break;
+		case SK_OPPORTUNITIES:
+			AddOpportunity(st, row, now);
 			break;
 		default:
 			AddMaster(st, row);
@@ -368,6 +390,8 @@ MetricsValidUntil(CustomerState *st, TimestampTz now)
 		vu = Min(vu, STATE_TS(st, SC_CONTACTS_WINDOW_AT) + CONTACT_WINDOW_USECS);
 	if (!STATE_NULL(st, SC_NEXT_CONTACT_AT))
 		vu = Min(vu, STATE_TS(st, SC_NEXT_CONTACT_AT));
+	if (!STATE_NULL(st, SC_NEXT_OPPORTUNITY_AT))
+		vu = Min(vu, STATE_TS(st, SC_NEXT_OPPORTUNITY_AT));
 	if (!STATE_NULL(st, SC_FIRST_ORDER_AT) &&
 		CrmMonthIndex(now) - CrmMonthIndex(STATE_TS(st, SC_FIRST_ORDER_AT)) + 1 < 12)
 		vu = Min(vu, CrmNextMonthStart(now));

@@ -46,6 +46,12 @@ const KindDef SourceKinds[SK_NKINDS] = {
 			{"channel", RT_LABEL, false, "channel"},
 			{"outcome", RT_LABEL, false, "outcome"},
 			{"next_action_at", RT_TIME, false, "next action time"}}},
+	[SK_OPPORTUNITIES] = {"opportunities", 5, {
+			{"customer", RT_KEY, true, "customer key"},
+			{"stage", RT_LABEL, true, "stage"},
+			{"amount", RT_AMOUNT, true, "amount"},
+			{"stage_changed_at", RT_TIME, true, "stage change time"},
+			{"is_open", RT_BOOL, true, "open flag"}}},
 };
 
 static const char *const RoleTypeRules[] = {
@@ -55,6 +61,7 @@ static const char *const RoleTypeRules[] = {
 	[RT_JSONB] = "Attributes must be jsonb",
 	[RT_LABEL] = "An owner, channel or outcome must be of a built-in type such as text, or an enum",
 	[RT_ORDER_ID] = "An order id must be smallint, integer, bigint, text, varchar or uuid",
+	[RT_BOOL] = "An open flag must be boolean",
 };
 
 /* The cached attachments, and the crm_grade.source they were read from. */
@@ -76,7 +83,7 @@ SourceKindByName(const char *name)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown kind of source \"%s\"", name),
-			 errhint("Known kinds: orders, customers, contacts.")));
+			 errhint("Known kinds: orders, customers, contacts, opportunities.")));
 	return SK_NKINDS;			/* not reached */
 }
 
@@ -115,6 +122,8 @@ RoleAccepts(RoleType type, Oid t)
 			return t == TIMESTAMPTZOID || t == TIMESTAMPOID || t == DATEOID;
 		case RT_JSONB:
 			return t == JSONBOID;
+		case RT_BOOL:
+			return t == BOOLOID;
 		case RT_LABEL:
 			/* its output function is PostgreSQL's own, never a role's */
 			return (t < FirstNormalObjectId && get_typtype(t) == TYPTYPE_BASE) ||
@@ -538,6 +547,25 @@ ReadContactRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, boo
 }
 
 /*
+ * The opportunity-specific roles of a row: when its stage last changed and
+ * whether it is open (stage and amount are for stalled_opportunities only).
+ */
+static bool
+ReadOpportunityRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool strict)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (!ReadTimeRole(layout, slot, row, strict, OPP_CHANGED, true, &row->t, &row->has_t))
+		return false;
+	d = slot_getattr(slot, layout->att[OPP_OPEN], &isnull);
+	if (isnull)
+		return BadValue(layout, row, strict, OPP_OPEN, ERRCODE_NOT_NULL_VIOLATION, "NULL", NULL);
+	row->is_open = DatumGetBool(d);
+	return true;
+}
+
+/*
  * Read one row.  Strict: any value crm_grade cannot grade is an error
  * naming the table, the column and the customer.  Lenient: returns false
  * and leaves the reason in row->problem.
@@ -560,6 +588,8 @@ SourceReadRow(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool s
 			return ReadOrderRoles(layout, slot, row, strict);
 		case SK_CONTACTS:
 			return ReadContactRoles(layout, slot, row, strict);
+		case SK_OPPORTUNITIES:
+			return ReadOpportunityRoles(layout, slot, row, strict);
 		default:
 			return ReadMasterRoles(layout, slot, row, strict);
 	}
@@ -606,6 +636,8 @@ SourceCompareRows(const SourceRow *a, const SourceRow *b, SourceKindId kind)
 		return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a->amount),
 												 NumericGetDatum(b->amount)));
 	}
+	if (kind == SK_OPPORTUNITIES)
+		return (int) a->is_open - (int) b->is_open;
 	if (kind == SK_CONTACTS)
 	{
 		if ((c = CompareStrings(a->outcome, b->outcome)) != 0)

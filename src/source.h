@@ -7,7 +7,7 @@
  *
  * A kind is a row of a table, not a copy of code: the checks made at
  * attach time, on every trigger call and on every read all come from
- * SourceKinds.  Opportunities are a further kind.
+ * SourceKinds.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,7 +31,8 @@ typedef enum RoleType
 	RT_TIME,					/* timestamptz, timestamp, date */
 	RT_JSONB,					/* jsonb */
 	RT_LABEL,					/* any built-in type or enum, read as text */
-	RT_ORDER_ID					/* smallint, integer, bigint, text, varchar, uuid */
+	RT_ORDER_ID,				/* smallint, integer, bigint, text, varchar, uuid */
+	RT_BOOL						/* boolean */
 } RoleType;
 
 typedef struct RoleDef
@@ -49,6 +50,7 @@ typedef enum SourceKindId
 	SK_ORDERS,
 	SK_CUSTOMERS,
 	SK_CONTACTS,
+	SK_OPPORTUNITIES,
 	SK_NKINDS
 } SourceKindId;
 
@@ -72,6 +74,10 @@ typedef struct KindDef
 #define CON_CHANNEL		2
 #define CON_OUTCOME		3
 #define CON_NEXT_ACTION	4
+#define OPP_STAGE		1
+#define OPP_AMOUNT		2
+#define OPP_CHANGED		3
+#define OPP_OPEN		4
 
 extern const KindDef SourceKinds[SK_NKINDS];
 
@@ -123,6 +129,7 @@ typedef struct SourceRow
 	char	   *outcome;		/* a contact's outcome, as text */
 	bool		has_next_action;
 	TimestampTz next_action;	/* the next step a contact promised */
+	bool		is_open;		/* an opportunity still open */
 	/* a row a lenient read could not use */
 	const char *problem;
 	const char *problem_column;

@@ -58,7 +58,7 @@ typedef enum StateInit
 	X(CONTACTS_90D, contacts_90d, INT4OID, INIT_ZERO_INT4) \
 	X(LAST_OUTCOME, last_outcome, TEXTOID, INIT_NULL) \
 	X(NEXT_ACTION_AT, next_action_at, TIMESTAMPTZOID, INIT_NULL) \
-	X(OPEN_OPPORTUNITIES, open_opportunities, INT4OID, INIT_NULL) \
+	X(OPEN_OPPORTUNITIES, open_opportunities, INT4OID, INIT_ZERO_INT4) \
 	X(FIRST_SEEN_AT, first_seen_at, TIMESTAMPTZOID, INIT_NULL) \
 	X(GRADE, grade, TEXTOID, INIT_NULL) \
 	X(GRADE_RANK, grade_rank, INT4OID, INIT_NULL) \
@@ -77,7 +77,9 @@ typedef enum StateInit
 	X(LAST_INTENT_AT, last_intent_at, TIMESTAMPTZOID, INIT_NULL) \
 	X(LAST_COMPLAINT_AT, last_complaint_at, TIMESTAMPTZOID, INIT_NULL) \
 	X(FIRST_ROW_AT, first_row_at, TIMESTAMPTZOID, INIT_NULL) \
-	X(FOLLOW_UP_DUE, follow_up_due, TIMESTAMPTZOID, INIT_NULL)
+	X(FOLLOW_UP_DUE, follow_up_due, TIMESTAMPTZOID, INIT_NULL) \
+	X(FIRST_OPPORTUNITY_AT, first_opportunity_at, TIMESTAMPTZOID, INIT_NULL) \
+	X(NEXT_OPPORTUNITY_AT, next_opportunity_at, TIMESTAMPTZOID, INIT_NULL)
 
 #define CRM_STATE_ENUM(id, name, type, init) SC_##id,
 typedef enum StateCol

@@ -46,6 +46,7 @@ static const KindEvents Events[SK_NKINDS] = {
 	[SK_ORDERS] = {"order", "order_updated", "order_deleted", "orders_truncated"},
 	[SK_CUSTOMERS] = {"customer_created", "customer_updated", "customer_deleted", "customers_truncated"},
 	[SK_CONTACTS] = {"contact", "contact_updated", "contact_deleted", "contacts_truncated"},
+	[SK_OPPORTUNITIES] = {"opportunity", "opportunity_updated", "opportunity_deleted", "opportunities_truncated"},
 };
 
 /* The full refresh a TRUNCATE made last: its transaction and command. */

@@ -102,7 +102,10 @@ BEGIN
 			('orders', 'order_id', 'order id', true),
 			('customers', 'customer', 'customer key', true), ('customers', 'created_at', 'creation time', false),
 			('contacts', 'customer', 'customer key', true), ('contacts', 'contacted_at', 'contact time', true),
-			('contacts', 'next_action_at', 'next action time', false))
+			('contacts', 'next_action_at', 'next action time', false),
+			('opportunities', 'customer', 'customer key', true),
+			('opportunities', 'stage_changed_at', 'stage change time', true),
+			('opportunities', 'is_open', 'open flag', true))
 			AS r(kind, role, what, required)
 		WHERE r.kind = _check_rows.kind AND columns ? r.role LOOP
 		IF role.required THEN
@@ -158,7 +161,8 @@ BEGIN
 	END IF;
 	FOR col IN SELECT j.value AS name, @extschema@._base_type(tbl, j.value) AS typ
 				 FROM jsonb_each_text(columns) j
-				WHERE j.key IN ('ordered_at', 'paid_at', 'created_at', 'contacted_at', 'next_action_at') LOOP
+				WHERE j.key IN ('ordered_at', 'paid_at', 'created_at', 'contacted_at', 'next_action_at',
+								'stage_changed_at') LOOP
 		CONTINUE WHEN col.typ NOT IN ('timestamp without time zone'::regtype, 'date'::regtype);
 		RAISE WARNING 'crm_grade reads column "%" of % (%) as local time in crm_grade.timezone %, but this session''s TimeZone is %',
 			col.name, tbl, col.typ, tz, session_tz
@@ -198,6 +202,7 @@ DECLARE
 	keytype regtype;
 	current regtype;
 	doc record;
+	opps text;
 BEGIN
 	SELECT s.key_type INTO keytype FROM @extschema@.source s
 	 ORDER BY array_position('{bigint,integer,smallint,text,"character varying",uuid}'::regtype[], s.key_type)
@@ -208,7 +213,8 @@ BEGIN
 	SELECT a.atttypid::regtype INTO current FROM pg_attribute a
 	 WHERE a.attrelid = to_regclass('@extschema@.customer_grades') AND a.attname = 'customer';
 	IF current IS DISTINCT FROM keytype AND current IS NOT NULL THEN
-		DROP VIEW IF EXISTS @extschema@.customer_grades, @extschema@.grade_history, @extschema@.data_issues;
+		DROP VIEW IF EXISTS @extschema@.customer_grades, @extschema@.grade_history, @extschema@.data_issues,
+			@extschema@.stalled_opportunities;
 		DROP FUNCTION IF EXISTS @extschema@.followups_due(timestamptz, text);
 	END IF;
 	-- the day's work list, keyed like the views (SPEC 8.6): due before the
@@ -232,6 +238,26 @@ BEGIN
 					  s.next_follow_up_at, s.customer
 		$f$
 	$v$, keytype, @extschema@._key_cast_sql('s.customer', keytype, false));
+	-- open opportunities whose stage has not changed for more than 14 days,
+	-- read from the attached tables (their filters applied)
+	SELECT string_agg(format(
+			'SELECT %1$I::pg_catalog.text AS c, %2$I::pg_catalog.text AS stage, %3$I::pg_catalog.numeric AS amount, '
+			'%4$s AS stage_changed_at, %5$L::pg_catalog.regclass AS source FROM %5$s WHERE %6$I AND (%7$s)',
+			x.columns ->> 'customer', x.columns ->> 'stage', x.columns ->> 'amount',
+			@extschema@._verify_time_sql(x.tbl, x.columns ->> 'stage_changed_at'), x.tbl,
+			x.columns ->> 'is_open', coalesce(x.filter, 'true')), ' UNION ALL ' ORDER BY x.tbl::oid)
+	  INTO opps FROM @extschema@.source x WHERE x.kind = 'opportunities';
+	EXECUTE format($v$
+		CREATE OR REPLACE VIEW @extschema@.stalled_opportunities AS
+		SELECT %1$s AS customer, s.owner, o.stage, o.amount, o.stage_changed_at,
+			   floor(extract(epoch FROM @extschema@.as_of() - o.stage_changed_at) / 86400)::integer AS days_in_stage,
+			   o.source
+		  FROM (%2$s) o
+		  LEFT JOIN @extschema@.customer_state s ON s.customer = o.c
+		 WHERE floor(extract(epoch FROM @extschema@.as_of() - o.stage_changed_at) / 86400) > 14$v$,
+		@extschema@._key_cast_sql('o.c', keytype, false),
+		coalesce(opps, 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.text AS stage, NULL::pg_catalog.numeric AS amount, '
+					   'NULL::pg_catalog.timestamptz AS stage_changed_at, NULL::pg_catalog.regclass AS source WHERE false'));
 	COMMENT ON FUNCTION @extschema@.followups_due(timestamptz, text) IS 'whom to call on as_of''s day (default now), for one owner or all: due or overdue follow-ups, best grade first, then highest risk, then longest overdue';
 	EXECUTE format($v$
 		CREATE OR REPLACE VIEW @extschema@.customer_grades AS
@@ -265,6 +291,7 @@ BEGIN
 	-- what \d+ and a BI tool's catalog show for each view and column
 	COMMENT ON VIEW @extschema@.customer_grades IS 'one row per customer: grade, metrics and follow-up, keyed by the application''s customer key';
 	COMMENT ON VIEW @extschema@.grade_history IS 'every grade change with its reason; customer is NULL for keys of a kind no longer attached';
+	COMMENT ON VIEW @extschema@.stalled_opportunities IS 'open opportunities whose stage has not changed for more than 14 days (read from the attached opportunity tables)';
 	COMMENT ON VIEW @extschema@.data_issues IS 'values crm_grade read but could not use: left out of the metrics, never blocking a write';
 	FOR doc IN SELECT * FROM (VALUES
 			('customer_grades', 'customer', 'the application''s customer key, with its own type'),
@@ -306,6 +333,13 @@ BEGIN
 			('grade_history', 'old_risk', 'churn risk before the change'),
 			('grade_history', 'new_risk', 'churn risk after the change'),
 			('grade_history', 'reason', 'what caused the change: order, order_updated, regrade, policy, attach, ...'),
+			('stalled_opportunities', 'customer', 'the application''s customer key'),
+			('stalled_opportunities', 'owner', 'the customer''s owner, from the customer master'),
+			('stalled_opportunities', 'stage', 'the opportunity''s stage, as its table holds it'),
+			('stalled_opportunities', 'amount', 'the opportunity''s amount'),
+			('stalled_opportunities', 'stage_changed_at', 'when its stage last changed'),
+			('stalled_opportunities', 'days_in_stage', 'whole days since then, up to now (crm_grade.as_of); more than 14'),
+			('stalled_opportunities', 'source', 'the attached table the opportunity is in'),
 			('data_issues', 'source', 'the attached table the value came from'),
 			('data_issues', 'customer', 'the application''s customer key'),
 			('data_issues', 'column_name', 'the column (or attributes key) holding the value'),
@@ -432,6 +466,20 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
 		filter)
 $$;
 COMMENT ON FUNCTION @extschema@.attach_contacts(regclass, name, name, name, name, name, text) IS 'grade customers from a contact log too (the rows filter admits): last contact, contacts in 90 days, outcomes and promised next actions; returns customers graded';
+
+CREATE OR REPLACE FUNCTION @extschema@.attach_opportunities(opportunities regclass, customer_column name,
+															stage_column name, amount_column name,
+															stage_changed_at_column name, is_open_column name,
+															filter text DEFAULT NULL)
+	RETURNS bigint
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	SELECT @extschema@._attach(opportunities, 'opportunities',
+		jsonb_strip_nulls(jsonb_build_object('customer', customer_column, 'stage', stage_column,
+											 'amount', amount_column, 'stage_changed_at', stage_changed_at_column,
+											 'is_open', is_open_column)),
+		filter)
+$$;
+COMMENT ON FUNCTION @extschema@.attach_opportunities(regclass, name, name, name, name, name, text) IS 'grade customers from an opportunity table too (the rows filter admits): open deals make a customer without orders one with intent; stalled ones are listed in crm_grade.stalled_opportunities; returns customers graded';
 
 CREATE OR REPLACE FUNCTION @extschema@.detach(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

@@ -76,6 +76,14 @@ BEGIN
 								@extschema@._base_type(tbl, columns ->> 'paid_at')),
 			filter);
 	END IF;
+	IF kind = 'opportunities' THEN
+		RETURN format(
+			'SELECT %1$I::pg_catalog.text AS c, %2$s AS t, %3$I AS open, '
+			'coalesce(pg_catalog.isfinite(%2$s) AND %3$I IS NOT NULL, false) AS ok '
+			'FROM %4$s WHERE %1$I IS NOT NULL AND (%5$s)',
+			columns ->> 'customer', @extschema@._verify_time_sql(tbl, columns ->> 'stage_changed_at'),
+			columns ->> 'is_open', tbl, filter);
+	END IF;
 	IF kind = 'contacts' THEN
 		RETURN format(
 			'SELECT %1$I::pg_catalog.text AS c, %2$s AS t, %3$s AS outcome, %4$s AS na, '
@@ -107,6 +115,7 @@ BEGIN
 	RETURN coalesce(parts, CASE kind
 		WHEN 'orders' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.numeric AS a, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.timestamptz AS p, NULL::pg_catalog.text AS o, false AS dd, true AS ok WHERE false'
 		WHEN 'contacts' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.text AS outcome, NULL::pg_catalog.timestamptz AS na, true AS ok WHERE false'
+		WHEN 'opportunities' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.bool AS open, true AS ok WHERE false'
 		ELSE 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.text AS owner, NULL::pg_catalog.timestamptz AS created_at, NULL::pg_catalog.jsonb AS attributes, true AS ok WHERE false'
 	END);
 END $$;
@@ -223,8 +232,10 @@ m AS (
 		   (array_agg(attributes ORDER BY attributes) FILTER (WHERE attributes IS NOT NULL))[1] AS attributes
 	  FROM (%2$s) x WHERE ok GROUP BY c
 ),
-keys AS (SELECT c FROM everything UNION SELECT c FROM (%2$s) x UNION SELECT c FROM (%3$s) x),
+keys AS (SELECT c FROM everything UNION SELECT c FROM (%2$s) x UNION SELECT c FROM (%3$s) x
+		 UNION SELECT c FROM (%4$s) x),
 con AS (SELECT * FROM (%3$s) x WHERE ok),
+opp AS (SELECT * FROM (%4$s) x WHERE ok),
 -- each customer at T, and each stored customer just before its valid_until
 -- (ten years on when it has none): the stored row must hold at both
 ev AS (
@@ -286,11 +297,21 @@ cagg AS (
 				FILTER (WHERE k.t <= e.at))[1] AS next_action_at
 	  FROM evw e LEFT JOIN con k ON k.c = e.c
 	 GROUP BY e.c, e.pass, e.at
+),
+-- opportunities at each moment, from the time their stage last changed
+oagg AS (
+	SELECT e.c, e.pass, e.at,
+		   count(o.t) FILTER (WHERE o.t <= e.at AND o.open) AS open_opportunities,
+		   min(o.t) FILTER (WHERE o.t <= e.at) AS first_opportunity_at,
+		   min(o.t) FILTER (WHERE o.t > e.at) AS next_opportunity_at
+	  FROM evw e LEFT JOIN opp o ON o.c = e.c
+	 GROUP BY e.c, e.pass, e.at
 ), met AS (
 	SELECT a.*, m.c IS NOT NULL AS in_master, m.owner, m.created_at, m.attributes,
 		   ca.contacts_90d, ca.contacts_window_at, ca.next_contact_at, ca.first_contact_at,
 		   ca.last_intent_at, ca.last_complaint_at, ca.last_contact_at, ca.last_outcome, ca.next_action_at,
-		   least(m.created_at, a.first_row_at, ca.first_contact_at) AS first_seen_at,
+		   oa.open_opportunities, oa.first_opportunity_at, oa.next_opportunity_at,
+		   least(m.created_at, a.first_row_at, ca.first_contact_at, oa.first_opportunity_at) AS first_seen_at,
 		   cardinality(a.order_months) AS active_months_12m,
 		   CASE WHEN a.orders_12m > 0 THEN a.amount_12m / a.orders_12m END AS avg_order_value_12m,
 		   CASE WHEN a.pay_count > 0 THEN a.pay_days_sum::numeric / a.pay_count END AS avg_payment_days,
@@ -308,6 +329,7 @@ cagg AS (
 		   floor(extract(epoch FROM a.at - ca.last_contact_at) / 86400) AS days_since_last_contact
 	  FROM agg a LEFT JOIN m ON m.c = a.c
 	  JOIN cagg ca ON ca.c = a.c AND ca.pass = a.pass AND ca.at = a.at
+	  JOIN oagg oa ON oa.c = a.c AND oa.pass = a.pass AND oa.at = a.at
 ), graded AS (
 	SELECT met.*,
 		   @extschema@._sql_grade($3, jsonb_build_object(
@@ -330,7 +352,7 @@ cagg AS (
 				 OR (met.orders_total > 0 AND met.days_since_last_order > $5) THEN 'churned'
 			WHEN met.orders_total > 0 AND met.days_since_last_order > $6 THEN 'dormant'
 			WHEN met.orders_total > 0 THEN 'active'
-			WHEN met.last_intent_at > met.at - $7 * interval '24 hours' THEN 'intent'
+			WHEN met.open_opportunities > 0 OR met.last_intent_at > met.at - $7 * interval '24 hours' THEN 'intent'
 			ELSE 'prospect'
 		   END AS lifecycle
 	  FROM met
@@ -412,6 +434,12 @@ cagg AS (
 		 s.next_follow_up_at IS DISTINCT FROM g.next_follow_up_at),
 		('follow_up_due', s.follow_up_due::text, g.follow_up_due::text, s.follow_up_due IS DISTINCT FROM g.follow_up_due),
 		('first_row_at', s.first_row_at::text, g.first_row_at::text, s.first_row_at IS DISTINCT FROM g.first_row_at),
+		('open_opportunities', s.open_opportunities::text, g.open_opportunities::text,
+		 s.open_opportunities IS DISTINCT FROM g.open_opportunities),
+		('first_opportunity_at', s.first_opportunity_at::text, g.first_opportunity_at::text,
+		 s.first_opportunity_at IS DISTINCT FROM g.first_opportunity_at),
+		('next_opportunity_at', s.next_opportunity_at::text, g.next_opportunity_at::text,
+		 s.next_opportunity_at IS DISTINCT FROM g.next_opportunity_at),
 		('contacts_90d', s.contacts_90d::text, g.contacts_90d::text, s.contacts_90d IS DISTINCT FROM g.contacts_90d),
 		('last_contact_at', s.last_contact_at::text, g.last_contact_at::text, s.last_contact_at IS DISTINCT FROM g.last_contact_at),
 		('last_outcome', s.last_outcome, g.last_outcome, s.last_outcome IS DISTINCT FROM g.last_outcome),
@@ -441,6 +469,7 @@ cagg AS (
 		('lifecycle', g.lifecycle, s.lifecycle IS DISTINCT FROM g.lifecycle),
 		('risk', g.risk, s.risk IS DISTINCT FROM g.risk),
 		('next_follow_up_at', g.next_follow_up_at::text, s.next_follow_up_at IS DISTINCT FROM g.next_follow_up_at),
+		('open_opportunities', g.open_opportunities::text, s.open_opportunities IS DISTINCT FROM g.open_opportunities),
 		('contacts_90d', g.contacts_90d::text, s.contacts_90d IS DISTINCT FROM g.contacts_90d),
 		('last_contact_at', g.last_contact_at::text, s.last_contact_at IS DISTINCT FROM g.last_contact_at),
 		('last_outcome', g.last_outcome, s.last_outcome IS DISTINCT FROM g.last_outcome),
@@ -472,7 +501,7 @@ SELECT x.customer, x.field, x.stored, x.recomputed FROM (
 ) x
  ORDER BY 1, 2
 $q$, @extschema@._verify_rows_sql('orders'), @extschema@._verify_rows_sql('customers'),
-	   @extschema@._verify_rows_sql('contacts'))
+	   @extschema@._verify_rows_sql('contacts'), @extschema@._verify_rows_sql('opportunities'))
 	USING t, tz, pol, polname, current_setting('crm_grade.churned_days')::int,
 		  current_setting('crm_grade.dormant_days')::int, current_setting('crm_grade.intent_days')::int;
 	EXCEPTION WHEN OTHERS THEN

@@ -25,3 +25,63 @@ COMMENT ON COLUMN @extschema@.grade_summary.customers IS 'customers with this gr
 COMMENT ON COLUMN @extschema@.grade_summary.amount_12m IS 'their 12-month revenue, refunds subtracted';
 COMMENT ON COLUMN @extschema@.grade_summary.share_12m IS 'share of all customers'' 12-month revenue';
 COMMENT ON COLUMN @extschema@.grade_summary.cumulative_share_12m IS 'share of this grade and every better one';
+
+-- The lifecycle funnel: per calendar month (in crm_grade.timezone) of
+-- grade_history, the customers entering each stage, the conversions of
+-- prospects and customers with intent into active ones, and the rate of
+-- those among everyone who was in the pipeline (prospect or intent) at the
+-- start of the month or entered it during the month.  As complete as the
+-- history: it starts with the first attach.
+CREATE OR REPLACE VIEW @extschema@.lifecycle_funnel AS
+WITH h AS (
+	SELECT h.customer, h.changed_at, h.old_lifecycle, h.new_lifecycle,
+		   pg_catalog.date_trunc('month', h.changed_at AT TIME ZONE @extschema@._timezone())::date AS month,
+		   lead(h.changed_at) OVER (PARTITION BY h.customer ORDER BY h.changed_at, h.id) AS until
+	  FROM @extschema@.history h
+), months AS (
+	SELECT m::date AS month, (m::timestamp AT TIME ZONE @extschema@._timezone()) AS starts
+	  FROM generate_series((SELECT min(h.month) FROM h),
+						   pg_catalog.date_trunc('month', @extschema@.as_of() AT TIME ZONE @extschema@._timezone()),
+						   interval '1 month') m
+), moves AS (
+	SELECT h.month,
+		   count(*) FILTER (WHERE h.new_lifecycle = 'prospect' AND h.old_lifecycle IS DISTINCT FROM 'prospect') AS prospects,
+		   count(*) FILTER (WHERE h.new_lifecycle = 'intent' AND h.old_lifecycle IS DISTINCT FROM 'intent') AS intent,
+		   count(*) FILTER (WHERE h.new_lifecycle = 'active' AND h.old_lifecycle IS NULL) AS first_seen_active,
+		   count(*) FILTER (WHERE h.new_lifecycle = 'active' AND h.old_lifecycle IN ('prospect', 'intent')) AS conversions,
+		   count(*) FILTER (WHERE h.new_lifecycle = 'dormant' AND h.old_lifecycle IS DISTINCT FROM 'dormant') AS dormant,
+		   count(*) FILTER (WHERE h.new_lifecycle = 'churned' AND h.old_lifecycle IS DISTINCT FROM 'churned') AS churned,
+		   count(*) FILTER (WHERE h.new_lifecycle = 'active' AND h.old_lifecycle IN ('dormant', 'churned')) AS reactivations
+	  FROM h GROUP BY h.month
+), pipeline AS (
+	SELECT m.month, count(DISTINCT h.customer) AS at_start
+	  FROM months m JOIN h ON h.changed_at < m.starts AND (h.until IS NULL OR h.until >= m.starts)
+	 WHERE h.new_lifecycle IN ('prospect', 'intent')
+	 GROUP BY m.month
+)
+SELECT m.month,
+	   coalesce(p.at_start, 0) AS pipeline_at_start,
+	   coalesce(v.prospects, 0) AS prospects,
+	   coalesce(v.intent, 0) AS intent,
+	   coalesce(v.conversions, 0) + coalesce(v.first_seen_active, 0) AS first_orders,
+	   coalesce(v.conversions, 0) AS conversions,
+	   round(coalesce(v.conversions, 0)::numeric
+			 / nullif(coalesce(p.at_start, 0) + coalesce(v.prospects, 0) + coalesce(v.intent, 0), 0), 4) AS conversion_rate,
+	   coalesce(v.dormant, 0) AS dormant,
+	   coalesce(v.churned, 0) AS churned,
+	   coalesce(v.reactivations, 0) AS reactivations
+  FROM months m
+  LEFT JOIN moves v ON v.month = m.month
+  LEFT JOIN pipeline p ON p.month = m.month
+ ORDER BY m.month;
+COMMENT ON VIEW @extschema@.lifecycle_funnel IS 'per month of grade_history: customers entering each stage, conversions of prospects and customers with intent, the conversion rate, dormancy, churn and reactivations';
+COMMENT ON COLUMN @extschema@.lifecycle_funnel.month IS 'the calendar month, in crm_grade.timezone';
+COMMENT ON COLUMN @extschema@.lifecycle_funnel.pipeline_at_start IS 'customers who were prospects or had intent when the month began';
+COMMENT ON COLUMN @extschema@.lifecycle_funnel.prospects IS 'customers who became prospects (new ones, mostly)';
+COMMENT ON COLUMN @extschema@.lifecycle_funnel.intent IS 'customers who entered the intent stage (an intent contact or an open opportunity, no order)';
+COMMENT ON COLUMN @extschema@.lifecycle_funnel.first_orders IS 'customers who became active for the first time: conversions, and customers first seen with an order';
+COMMENT ON COLUMN @extschema@.lifecycle_funnel.conversions IS 'prospects and customers with intent who became active';
+COMMENT ON COLUMN @extschema@.lifecycle_funnel.conversion_rate IS 'conversions over the pipeline at the start of the month plus those who entered it during the month, 4 decimals';
+COMMENT ON COLUMN @extschema@.lifecycle_funnel.dormant IS 'customers who became dormant';
+COMMENT ON COLUMN @extschema@.lifecycle_funnel.churned IS 'customers who churned';
+COMMENT ON COLUMN @extschema@.lifecycle_funnel.reactivations IS 'dormant or churned customers who ordered again';

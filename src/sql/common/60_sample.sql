@@ -218,8 +218,8 @@ BEGIN
 	PERFORM @extschema@.attach_orders(format('%I.orders', schema)::regclass, 'customer_id', 'amount', 'ordered_at', 'paid_at');
 	PERFORM @extschema@.attach_contacts(format('%I.contact_logs', schema)::regclass, 'customer_id', 'contacted_at',
 										'channel', 'outcome', 'next_action_at');
-	-- opportunities are attached here once attach_opportunities() exists:
-	--   attach_opportunities(opportunities, 'customer_id', 'stage', 'amount', 'stage_changed_at', 'is_open')
+	PERFORM @extschema@.attach_opportunities(format('%I.opportunities', schema)::regclass, 'customer_id', 'stage',
+											 'amount', 'stage_changed_at', 'is_open');
 END $$;
 COMMENT ON FUNCTION @extschema@.create_sample_schema(name) IS 'create the sample CRM tables customers, orders, contact_logs and opportunities in a schema (default crm) and attach them';
 

@@ -29,7 +29,7 @@ CREATE TABLE @extschema@.active_policy (
 -- resolved again on restore.
 CREATE TABLE @extschema@.source (
 	tbl			regclass PRIMARY KEY,
-	kind		text NOT NULL CONSTRAINT source_kind_check CHECK (kind IN ('orders', 'customers', 'contacts')),
+	kind		text NOT NULL CONSTRAINT source_kind_check CHECK (kind IN ('orders', 'customers', 'contacts', 'opportunities')),
 	key_type	regtype NOT NULL,
 	columns		jsonb NOT NULL CHECK (jsonb_typeof(columns) = 'object' AND columns ? 'customer'),
 	attached_at	timestamptz NOT NULL DEFAULT now(),
@@ -95,7 +95,9 @@ CREATE TABLE @extschema@.customer_state (
 	last_intent_at		timestamptz,
 	last_complaint_at	timestamptz,
 	first_row_at		timestamptz,	-- the first order row, refunds included
-	follow_up_due		timestamptz		-- next_follow_up_at before the business calendar
+	follow_up_due		timestamptz,	-- next_follow_up_at before the business calendar
+	first_opportunity_at timestamptz,
+	next_opportunity_at	timestamptz
 ) WITH (fillfactor = 80);
 CREATE INDEX customer_state_valid_until ON @extschema@.customer_state (valid_until);
 -- followups_due(): one owner's due follow-ups, or everyone's

@@ -10,7 +10,7 @@ DO $$
 DECLARE
 	v text;
 BEGIN
-	FOREACH v IN ARRAY ARRAY['customer_grades', 'grade_history', 'data_issues'] LOOP
+	FOREACH v IN ARRAY ARRAY['customer_grades', 'grade_history', 'data_issues', 'stalled_opportunities'] LOOP
 		IF to_regclass('@extschema@.' || v) IS NOT NULL THEN
 			EXECUTE format('ALTER EXTENSION crm_grade DROP VIEW @extschema@.%I', v);
 		END IF;
