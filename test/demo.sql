@@ -71,5 +71,14 @@ SELECT customer, grade, lifecycle, risk, next_follow_up_at, date_trunc('hour', o
 SELECT count(*) AS due_today_for_rep FROM crm_grade.followups_due(owner => :'rep');
 
 \echo
+\echo '== Stalled deals: open, stage unchanged for more than 14 days (the 10 largest) =='
+SELECT customer, owner, stage, amount, stage_changed_at::date, days_in_stage
+  FROM crm_grade.stalled_opportunities ORDER BY amount DESC NULLS LAST, customer LIMIT 10;
+
+\echo
+\echo '== The lifecycle funnel (grade_history starts when the sample was attached: one month) =='
+SELECT * FROM crm_grade.lifecycle_funnel;
+
+\echo
 \echo '== Stored state against a from-scratch recomputation (0 = consistent) =='
 SELECT count(*) AS disagreements FROM crm_grade.verify();
