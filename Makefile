@@ -5,6 +5,7 @@
 #   make test       install Debian packages if missing, build, install, and run
 #                   every pg_regress, pgTAP and isolation test on a throw-away cluster
 #   make demo       the same set-up, then a sample CRM graded and printed
+#   make bench-lifecycle  followups_due() among a million customers, contact INSERT cost
 #   make memcheck   the pg_regress suite and generated workloads under valgrind
 #   make sanitize   the same with crm_grade built with UBSan
 
@@ -54,7 +55,7 @@ sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: src/sql/upgrade/$(UPGRADE_
 		$(SQL_COMMON) src/sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION)-post.sql
 	cat $^ > $@
 
-.PHONY: test demo deps bench memcheck sanitize
+.PHONY: test demo deps bench bench-lifecycle memcheck sanitize
 deps:
 	bash test/install-deps.sh
 
@@ -66,6 +67,9 @@ demo:
 
 bench:
 	bash test/bench/run.sh
+
+bench-lifecycle:
+	bash test/bench/lifecycle.sh
 
 memcheck:
 	bash test/memcheck.sh valgrind

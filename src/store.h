@@ -40,6 +40,7 @@ extern void StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId si
 extern int	StoreLockExpired(TimestampTz now, int limit, LockedState *out);
 extern Portal StoreOpenAll(void);
 extern void StoreCheckNoneUnseen(void);
+extern void StoreCheckNoneChanged(void);
 extern void StoreBatchInit(StoreBatch *b, int cap);
 extern void StoreBatchUpdate(StoreBatch *b, CustomerState *st);
 extern void StoreBatchInsert(StoreBatch *b, CustomerState *st);

@@ -19,12 +19,17 @@ COMMENT ON FUNCTION @extschema@.next_allowed_moment(timestamptz) IS 'the first m
 -- of crm_grade.holiday (with the states it was computed with) change none.
 CREATE OR REPLACE FUNCTION @extschema@._holidays_forget() RETURNS void
 	AS 'MODULE_PATHNAME', 'crm_grade_holidays_forget' LANGUAGE C VOLATILE;
+CREATE OR REPLACE FUNCTION @extschema@._check_states_unchanged() RETURNS void
+	AS 'MODULE_PATHNAME', 'crm_grade_check_states_unchanged' LANGUAGE C VOLATILE;
 CREATE OR REPLACE FUNCTION @extschema@._holidays_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM @extschema@._holidays_forget();
 	-- as writers lock customers: the table first, then the rows
 	LOCK TABLE @extschema@.customer_state IN SHARE ROW EXCLUSIVE MODE;
+	-- (in REPEATABLE READ, a customer a writer changed after the snapshot
+	-- would be judged by its old row: fail, to be retried, instead)
+	PERFORM @extschema@._check_states_unchanged();
 	UPDATE @extschema@.customer_state s
 	   SET next_follow_up_at = @extschema@.next_allowed_moment(s.follow_up_due)
 	 WHERE s.follow_up_due IS NOT NULL
