@@ -1,6 +1,8 @@
--- Generated workload over contacts, lifecycle stages, churn risk and
+-- Generated workload over contacts, deals, lifecycle stages, churn risk and
 -- follow-ups: a customer master with owners, creation times and soft
--- deletes (its filter), an order table with refunds, and a contact log with
+-- deletes (its filter), an order table with refunds, deals (opened, closed,
+-- reopened, moved on, archived by their filter, moved between customers,
+-- deleted; some dated later, some stalled), and a contact log with
 -- a soft-delete filter, outcomes in any case (intent, lost, complaint and
 -- ordinary ones, NULL included) and promised next actions (a local
 -- timestamp; some already passed, some later, some on the calendar's
@@ -22,7 +24,7 @@
 -- expired customers; verify() is empty; nothing is left expired.  And, in
 -- this file's own SQL (not crm_grade's functions): churned customers have
 -- no follow-up; every other customer seen at or before T (a contact, an
--- order row, a master row) has one, on a working day that is not a
+-- order row, a deal, a master row) has one, on a working day that is not a
 -- holiday, within the day's hours; followups_due(T, owner) lists exactly
 -- each owner's customers due before the end of T's local day, in grade,
 -- risk and due order; the overdue flags; the stage and risk from the rows.
@@ -33,7 +35,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS crm_grade;
 SET LOCAL client_min_messages = warning;
 
-SELECT plan(177);
+SELECT plan(179);
 
 SET LOCAL statement_timeout = '60s';
 SET LOCAL jit = off;
@@ -67,6 +69,18 @@ CREATE TABLE lc.contacts (
 	deleted_at		timestamptz
 );
 CREATE INDEX ON lc.contacts (customer_id);
+
+-- deals: open ones make a customer without orders one with intent
+CREATE TABLE lc.opps (
+	id					bigserial PRIMARY KEY,
+	customer_id			integer NOT NULL,
+	stage				text NOT NULL,
+	amount				numeric(12,2),
+	stage_changed_at	timestamptz NOT NULL,
+	is_open				boolean NOT NULL,
+	archived			boolean NOT NULL DEFAULT false
+);
+CREATE INDEX ON lc.opps (customer_id);
 
 \ir include/generators.sql
 
@@ -163,6 +177,51 @@ $$ SELECT day FROM crm_grade.holiday ORDER BY random() LIMIT 1 $$;
 
 -- ---------------------------------------------------------------- operations
 
+-- One write to the deals, chosen at random.
+CREATE FUNCTION lc.opp_write(c int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	r float8 := random();
+	pick bigint;
+	n bigint;
+BEGIN
+	IF r < 0.35 THEN
+		-- a deal opened (some dated later, some weeks back: stalled)
+		INSERT INTO lc.opps (customer_id, stage, amount, stage_changed_at, is_open)
+		VALUES (c, (ARRAY['lead', 'qualified', 'proposal'])[gen.rnd_int(1, 3)],
+				CASE WHEN random() < 0.8 THEN round((random() * 50000)::numeric, 2) END,
+				lc.t() + (random() * 50 - 40) * interval '1 day', true);
+		PERFORM lc.did('deal opened', 1);
+	ELSIF r < 0.55 THEN
+		-- won or lost: closed now; or reopened
+		pick := lc.any_id('lc.opps');
+		UPDATE lc.opps SET is_open = NOT is_open, stage = CASE WHEN is_open THEN 'closed' ELSE 'lead' END,
+						   stage_changed_at = lc.t() - random() * interval '2 days'
+		 WHERE id = pick;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		PERFORM lc.did('deal closed or reopened', n);
+	ELSIF r < 0.70 THEN
+		pick := lc.any_id('lc.opps', 'is_open');
+		UPDATE lc.opps SET stage = 'proposal', stage_changed_at = lc.t() - random() * interval '20 days' WHERE id = pick;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		PERFORM lc.did('deal moved on', n);
+	ELSIF r < 0.80 THEN
+		pick := lc.any_id('lc.opps');
+		UPDATE lc.opps SET archived = NOT archived WHERE id = pick;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		PERFORM lc.did('deal archived or restored', n);
+	ELSIF r < 0.90 THEN
+		pick := lc.any_id('lc.opps');
+		UPDATE lc.opps SET customer_id = c WHERE id = pick;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		PERFORM lc.did('deal moved to another customer', n);
+	ELSE
+		pick := lc.any_id('lc.opps');
+		DELETE FROM lc.opps WHERE id = pick;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		PERFORM lc.did('deal deleted', n);
+	END IF;
+END $$;
+
 CREATE FUNCTION lc.run(nops int, ticks boolean) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	r float8;
@@ -175,6 +234,10 @@ BEGIN
 	FOR i IN 1 .. nops LOOP
 		r := random();
 		c := lc.rnd_customer();
+		IF random() < 0.12 THEN
+			PERFORM lc.opp_write(c);
+			CONTINUE;
+		END IF;
 		IF r < 0.17 THEN
 			t := lc.rnd_contact_time();
 			INSERT INTO lc.contacts (customer_id, contacted_at, channel, outcome, next_action_at)
@@ -383,6 +446,7 @@ BEGIN
 		SELECT seen.c || ' ' || coalesce(s.lifecycle, 'no state row')
 		  FROM (SELECT customer_id::text AS c FROM lc.contacts WHERE deleted_at IS NULL AND contacted_at <= t
 				UNION SELECT customer_id::text FROM lc.orders WHERE ordered_at <= t
+				UNION SELECT customer_id::text FROM lc.opps WHERE NOT archived AND stage_changed_at <= t
 				UNION SELECT id::text FROM lc.customers WHERE deleted_at IS NULL AND created_at <= t) seen
 		  LEFT JOIN crm_grade.customer_state s ON s.customer = seen.c
 		 WHERE s.customer IS NULL OR (s.lifecycle IS DISTINCT FROM 'churned' AND s.next_follow_up_at IS NULL)
@@ -468,6 +532,8 @@ BEGIN
 					WHEN o.n > 0 THEN 'active'
 					WHEN EXISTS (SELECT 1 FROM con WHERE con.c::text = s.customer AND con.outcome = 'intent'
 									AND con.at > t - current_setting('crm_grade.intent_days')::int * interval '24 hours')
+						 OR EXISTS (SELECT 1 FROM lc.opps p WHERE p.customer_id::text = s.customer AND p.is_open
+									AND NOT p.archived AND p.stage_changed_at <= t)
 						THEN 'intent'
 					ELSE 'prospect'
 				   END AS stage,
@@ -578,6 +644,8 @@ SELECT ok(crm_grade.attach_customers('lc.customers', 'id', owner_column => 'rep'
 SELECT ok(crm_grade.attach_orders('lc.orders', 'customer_id', 'amount', 'ordered_at') > 0, 'attach the orders');
 SELECT ok(crm_grade.attach_contacts('lc.contacts', 'customer_id', 'contacted_at', 'channel', 'outcome', 'next_action_at',
 									filter => 'deleted_at IS NULL') > 0, 'attach the contacts with a filter');
+SELECT ok(crm_grade.attach_opportunities('lc.opps', 'customer_id', 'stage', 'amount', 'stage_changed_at', 'is_open',
+										 filter => 'NOT archived') > 0, 'attach the deals with a filter');
 SELECT * FROM lc.check('after attach');
 
 -- promises in the hour skipped in spring and the hour repeated in autumn
@@ -625,14 +693,16 @@ SELECT is((SELECT array_agg(x.op ORDER BY x.op)
 							   'contacts of a customer', 'contact after orders', 'order', 'refund', 'orders loaded',
 							   'order delete', 'master upsert', 'master soft delete or restore', 'master created_at',
 							   'holiday', 'holidays', 'holiday delete', 'holiday moved', 'holiday rolled back',
-							   'contact promised on an undone holiday', 'holidays truncated']) x(op)
+							   'contact promised on an undone holiday', 'holidays truncated', 'deal opened',
+							   'deal closed or reopened', 'deal moved on', 'deal archived or restored',
+							   'deal moved to another customer', 'deal deleted']) x(op)
 			 LEFT JOIN lc.ops o USING (op)
 			WHERE coalesce(o.n, 0) < 1),
 		  NULL, 'every kind of write ran and changed something');
 SELECT cmp_ok((SELECT sum(n) FROM lc.ops), '>', 3000::bigint, 'thousands of writes');
 SELECT is((SELECT array_agg(x.r ORDER BY x.r)
 			 FROM unnest(ARRAY['first_order', 'reactivated', 'no_order_180d', 'no_order_365d', 'contact_intent',
-							   'contact_lost', 'contact_complaint', 'order_overdue']) x(r)
+							   'contact_lost', 'contact_complaint', 'order_overdue', 'opportunity_opened']) x(r)
 			WHERE NOT EXISTS (SELECT 1 FROM crm_grade.history h WHERE h.reason = x.r)),
 		  NULL, 'every lifecycle and risk reason occurred');
 SELECT is((SELECT array_agg(x.what ORDER BY x.what)
@@ -644,6 +714,13 @@ SELECT is((SELECT array_agg(x.what ORDER BY x.what)
 			 LEFT JOIN lc.seen USING (what)
 			WHERE coalesce(lc.seen.n, 0) < 1),
 		  NULL, 'the checks saw every stage and risk, calendar moves, kept promises and every owner''s list');
+
+-- stalled_opportunities, against the deals themselves
+SELECT set_eq($$SELECT customer::text, stage, stage_changed_at FROM crm_grade.stalled_opportunities$$,
+			  $$SELECT customer_id::text, stage, stage_changed_at FROM lc.opps
+				 WHERE is_open AND NOT archived
+				   AND floor(extract(epoch FROM crm_grade.as_of() - stage_changed_at) / 86400) > 14$$,
+			  'stalled_opportunities lists exactly the open deals unchanged for more than 14 days');
 
 SELECT * FROM finish();
 ROLLBACK;
