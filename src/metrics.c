@@ -190,6 +190,24 @@ AddMaster(CustomerState *st, const SourceRow *r)
 		StateSet(st, SC_ATTRIBUTES, JsonbPGetDatum(r->attributes));
 }
 
+/*
+ * A row dated after now only says when it will count (the earliest such
+ * moment goes into next_col); one at or before now counts, the earliest
+ * going into first_col.
+ */
+static bool
+CountsNow(CustomerState *st, const SourceRow *r, TimestampTz now, StateCol next_col,
+		  StateCol first_col)
+{
+	if (r->t > now)
+	{
+		StateSetMinTs(st, next_col, r->t);
+		return false;
+	}
+	StateSetMinTs(st, first_col, r->t);
+	return true;
+}
+
 /* Exclusive start of the contact window ending at now. */
 TimestampTz
 MetricsContactWindowStart(TimestampTz now)
@@ -240,12 +258,8 @@ LaterContact(CustomerState *st, const SourceRow *r)
 static void
 AddContact(CustomerState *st, const SourceRow *r, TimestampTz now)
 {
-	if (r->t > now)
-	{
-		StateSetMinTs(st, SC_NEXT_CONTACT_AT, r->t);
+	if (!CountsNow(st, r, now, SC_NEXT_CONTACT_AT, SC_FIRST_CONTACT_AT))
 		return;
-	}
-	StateSetMinTs(st, SC_FIRST_CONTACT_AT, r->t);
 	if (r->t > MetricsContactWindowStart(now))
 	{
 		StateSet(st, SC_CONTACTS_90D, Int32GetDatum(DatumGetInt32(st->values[SC_CONTACTS_90D]) + 1));
@@ -276,12 +290,8 @@ AddContact(CustomerState *st, const SourceRow *r, TimestampTz now)
 static void
 AddOpportunity(CustomerState *st, const SourceRow *r, TimestampTz now)
 {
-	if (r->t > now)
-	{
-		StateSetMinTs(st, SC_NEXT_OPPORTUNITY_AT, r->t);
+	if (!CountsNow(st, r, now, SC_NEXT_OPPORTUNITY_AT, SC_FIRST_OPPORTUNITY_AT))
 		return;
-	}
-	StateSetMinTs(st, SC_FIRST_OPPORTUNITY_AT, r->t);
 	if (r->is_open)
 		StateSet(st, SC_OPEN_OPPORTUNITIES,
 				 Int32GetDatum(DatumGetInt32(st->values[SC_OPEN_OPPORTUNITIES]) + 1));
