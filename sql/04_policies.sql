@@ -236,6 +236,19 @@ SELECT crm_grade.use_policy('t04_nulls');
 SELECT customer, avg_payment_days, mean_interorder_days, grade FROM crm_grade.customer_grades ORDER BY customer;
 SELECT * FROM crm_grade.verify();
 
+-- orders_per_month_12m = orders_12m / 12, exact (a seed's "4 orders a month
+-- or more"): 408 and 409 have 10 orders in the window, 10/12 =
+-- 0.83333333333333333333 as numeric division gives it: the threshold at
+-- exactly that is reached; above it ("more"), it is not.
+INSERT INTO crm_grade.policy (name, definition) VALUES ('t04_frequency', '{
+	"kind": "rules", "default": "rare",
+	"grades": [{"grade": "more", "when": {"metric": "orders_per_month_12m", "op": ">", "value": 0.83333333333333333333}},
+			   {"grade": "monthly", "when": {"metric": "orders_per_month_12m", "op": ">=", "value": 0.83333333333333333333}}],
+	"cadence": {"more": "7 days", "monthly": "7 days", "rare": "30 days"}}');
+SELECT crm_grade.use_policy('t04_frequency');
+SELECT customer, orders_12m, grade FROM crm_grade.customer_grades WHERE orders_12m > 0 ORDER BY customer;
+SELECT * FROM crm_grade.verify();
+
 -- cleanup
 SELECT crm_grade.use_policy('abc');
 DELETE FROM crm_grade.policy WHERE name LIKE 't04\_%';

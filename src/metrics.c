@@ -21,7 +21,7 @@ const char *const MetricNames[M_NMETRICS] = {
 	"total_amount", "orders_total", "amount_12m", "orders_12m",
 	"avg_order_value_12m", "tenure_days", "days_since_last_order",
 	"mean_interorder_days", "active_months_12m", "repurchase_rate",
-	"avg_payment_days", "days_since_last_contact", "contacts_90d", "attr"
+	"avg_payment_days", "days_since_last_contact", "contacts_90d", "orders_per_month_12m", "attr"
 };
 
 /* The contact window is (now - 90 days, now], 90 periods of 24 hours. */
@@ -541,6 +541,13 @@ MetricValue(CustomerState *st, MetricId metric, const char *attr, TimestampTz no
 
 	if (metric == M_ATTR)
 		return MetricAttribute(st, attr, result, NULL);
+	if (metric == M_ORDERS_PER_MONTH_12M)
+	{
+		/* orders_12m / 12, exact (a seed's "at least 4 orders a month") */
+		*result = DatumGetNumeric(NumericDiv(NumericFromInt64(STATE_I64(st, SC_ORDERS_12M)),
+											 NumericFromInt64(12)));
+		return true;
+	}
 	if (metric == M_TENURE_DAYS || metric == M_DAYS_SINCE_LAST_ORDER ||
 		metric == M_DAYS_SINCE_LAST_CONTACT)
 	{

@@ -34,6 +34,7 @@ typedef enum MetricId
 	M_AVG_PAYMENT_DAYS,
 	M_DAYS_SINCE_LAST_CONTACT,
 	M_CONTACTS_90D,
+	M_ORDERS_PER_MONTH_12M,
 	M_ATTR,						/* attr.NAME: a number in the attributes */
 	M_NMETRICS
 } MetricId;

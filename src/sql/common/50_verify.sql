@@ -340,7 +340,8 @@ oagg AS (
 				'mean_interorder_days', mean_interorder_days,
 				'active_months_12m', active_months_12m, 'repurchase_rate', repurchase_rate,
 				'avg_payment_days', avg_payment_days,
-				'days_since_last_contact', days_since_last_contact, 'contacts_90d', contacts_90d)
+				'days_since_last_contact', days_since_last_contact, 'contacts_90d', contacts_90d,
+				'orders_per_month_12m', orders_12m::numeric / 12)
 				|| @extschema@._verify_attributes(met.attributes)) AS grade
 	  FROM met
 ), staged AS (
