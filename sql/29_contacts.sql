@@ -44,7 +44,7 @@ INSERT INTO t29.calls (cust, called_at, channel, outcome, follow_up, deleted_at)
 	(2901, '2026-03-17 12:00:00+00', 'email', NULL, NULL, NULL),		-- exactly 90 days before T: outside
 	(2902, '2026-03-17 12:00:00.000001+00', 'email', 'reached', NULL, NULL),	-- just inside
 	(2903, '2026-06-10 08:00+00', 'visit', 'COMPLAINT', NULL, NULL),	-- a customer known only from calls
-	(2903, '2026-06-10 08:00+00', 'visit', 'a note', '2026-06-30 09:00', NULL),	-- same moment: 'a note' sorts after 'COMPLAINT' (bytes), so it is the latest
+	(2903, '2026-06-10 08:00+00', 'visit', 'a note', '2026-06-30 09:00', NULL),	-- same moment: 'COMPLAINT' sorts after 'a note' in any case, so it is the latest
 	(2904, '2026-07-01 10:00+00', 'phone', 'intent', NULL, NULL),		-- dated after T
 	(2905, '2026-06-05 10:00+00', 'phone', 'lost', NULL, '2026-06-06');	-- deleted: outside the filter
 

@@ -266,8 +266,8 @@ RefreshKeysOf(Oid relid, Source *src, const char *event)
 static bool
 EnterIfAttached(FunctionCallInfo fcinfo, CrmIdentity *id)
 {
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo) || crm_own_ddl_depth > 0)
-		return false;
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo) || crm_own_ddl_depth > 0 || !StateCatalogCurrent())
+		return false;			/* (not updated yet: the update re-reads everything) */
 	CrmEnter(id);
 	if (SourcesLoad()->n > 0)
 		return true;
@@ -932,7 +932,7 @@ crm_grade_on_ddl_end(PG_FUNCTION_ARGS)
 	CrmIdentity id;
 	List	   *actions;
 
-	if (!CALLED_AS_EVENT_TRIGGER(fcinfo) || crm_own_ddl_depth > 0)
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo) || crm_own_ddl_depth > 0 || !StateCatalogCurrent())
 		PG_RETURN_VOID();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crm_grade: SPI_connect failed");

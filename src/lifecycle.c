@@ -96,27 +96,25 @@ Stage(CustomerState *st, const LifecycleRules *rules, TimestampTz now, Timestamp
 }
 
 /*
- * Does the time since the last order exceed factor (2 or 1.5) times the
- * mean interval?  *vu is lowered to the day it starts to: the whole-day
- * count must reach floor(factor * mean) + 1.
+ * Does the time since the last order exceed num/den (2, or 3/2) times the
+ * mean interval, span / (orders - 1) days?  Compared in whole numbers, as
+ * days * (orders - 1) * den > num * span, so that a mean like 10/3 does not
+ * round into the comparison.  *vu is lowered to the day it starts to: the
+ * whole-day count must reach floor(num * span / (den * (orders - 1))) + 1.
  */
 static bool
-Overdue(CustomerState *st, const char *factor, TimestampTz now, TimestampTz *vu)
+Overdue(CustomerState *st, int64 num, int64 den, TimestampTz now, TimestampTz *vu)
 {
-	Numeric		limit;
-	int64		first_day;
+	int64		intervals = STATE_I64(st, SC_ORDERS_TOTAL) - 1;
+	int64		span,
+				first_day;
 	TimestampTz last;
 
-	if (STATE_I64(st, SC_ORDERS_TOTAL) < 2 || STATE_NULL(st, SC_MEAN_INTERORDER_DAYS))
+	if (intervals < 1)
 		return false;
 	last = STATE_TS(st, SC_LAST_ORDER_AT);
-	limit = DatumGetNumeric(DirectFunctionCall2(numeric_mul,
-												DirectFunctionCall3(numeric_in, CStringGetDatum(factor),
-																	ObjectIdGetDatum(InvalidOid),
-																	Int32GetDatum(-1)),
-												st->values[SC_MEAN_INTERORDER_DAYS]));
-	first_day = DatumGetInt64(DirectFunctionCall1(numeric_int8,
-												  DirectFunctionCall1(numeric_floor, NumericGetDatum(limit)))) + 1;
+	span = CrmDaysBetween(STATE_TS(st, SC_FIRST_ORDER_AT), last);
+	first_day = (num * span) / (den * intervals) + 1;
 	Candidate(vu, last + first_day * USECS_PER_DAY, now);
 	return CrmDaysBetween(last, now) >= first_day;
 }
@@ -124,8 +122,8 @@ Overdue(CustomerState *st, const char *factor, TimestampTz now, TimestampTz *vu)
 static const char *
 Risk(CustomerState *st, const char *stage, TimestampTz now, TimestampTz *vu)
 {
-	bool		high_overdue = Overdue(st, "2", now, vu);
-	bool		medium_overdue = Overdue(st, "1.5", now, vu);
+	bool		high_overdue = Overdue(st, 2, 1, now, vu);
+	bool		medium_overdue = Overdue(st, 3, 2, now, vu);
 
 	if (!STATE_NULL(st, SC_LAST_COMPLAINT_AT))
 		Candidate(vu, STATE_TS(st, SC_LAST_COMPLAINT_AT) + (int64) COMPLAINT_DAYS * USECS_PER_DAY, now);

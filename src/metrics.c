@@ -223,9 +223,28 @@ OutcomeIs(const char *outcome, const char *what)
 }
 
 /*
- * Is contact r later than the latest one so far: by time, then outcome,
- * then promised action (NULL lowest), so that the order rows are read in
- * does not matter.  verify() orders them the same way.
+ * Outcomes in order: case-insensitively first (outcomes mean the same in
+ * any case), then byte by byte; ASCII folding only, as lower() in the "C"
+ * collation that verify() sorts with.
+ */
+static int
+CompareOutcomes(const char *a, const char *b)
+{
+	const unsigned char *x = (const unsigned char *) a;
+	const unsigned char *y = (const unsigned char *) b;
+
+	for (; *x && *y; x++, y++)
+		if (pg_ascii_tolower(*x) != pg_ascii_tolower(*y))
+			return pg_ascii_tolower(*x) < pg_ascii_tolower(*y) ? -1 : 1;
+	if (*x || *y)
+		return *x ? 1 : -1;
+	return strcmp(a, b);
+}
+
+/*
+ * Is contact r later than the latest one so far: by time, then outcome
+ * (CompareOutcomes), then promised action (NULL lowest), so that the order
+ * rows are read in does not matter.  verify() orders them the same way.
  */
 static bool
 LaterContact(CustomerState *st, const SourceRow *r)
@@ -241,7 +260,7 @@ LaterContact(CustomerState *st, const SourceRow *r)
 	if (r->outcome == NULL || STATE_NULL(st, SC_LAST_OUTCOME))
 		c = (r->outcome != NULL) - !STATE_NULL(st, SC_LAST_OUTCOME);
 	else
-		c = strcmp(r->outcome, StateText(st, SC_LAST_OUTCOME));
+		c = CompareOutcomes(r->outcome, StateText(st, SC_LAST_OUTCOME));
 	if (c != 0)
 		return c > 0;
 	if (!r->has_next_action || STATE_NULL(st, SC_NEXT_ACTION_AT))

@@ -387,6 +387,7 @@ RefreshAll(const char *event)
 	bool		have_fresh,
 				have_stored;
 
+	StoreLockHolidays();
 	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
 	EvalContextLoad(&ctx);
 	g = GatherBegin(NULL, -1);
@@ -476,6 +477,7 @@ RefreshAllWork(CrmScope *scope, void *arg)
 	CrmIdentity id;
 
 	CrmEnter(&id);
+	StateRequireCurrentCatalog();
 	call->counts = RefreshAll(call->event);
 	CrmLeave(&id);
 }
@@ -537,6 +539,7 @@ RegradeWork(CrmScope *scope, void *arg)
 	TimestampTz now;
 
 	CrmEnter(&id);
+	StateRequireCurrentCatalog();
 	StoreLockForWriting();
 	now = CrmNow();
 	batchcxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade regrade",

@@ -505,6 +505,25 @@ ReadOrderRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool 
 	return ReadTimeRole(layout, slot, row, strict, ORD_PAID, false, &row->paid, &row->has_paid);
 }
 
+/*
+ * A label (owner, outcome) as text, as a cast to text gives it: a char(n)
+ * value without its trailing blanks.
+ */
+static char *
+LabelText(SourceLayout *layout, int role, Datum d)
+{
+	char	   *s = OutputFunctionCall(&layout->out[role], d);
+
+	if (layout->type[role] == BPCHAROID)
+	{
+		size_t		n = strlen(s);
+
+		while (n > 0 && s[n - 1] == ' ')
+			s[--n] = '\0';
+	}
+	return s;
+}
+
 /* The customer-master roles of a row. */
 static bool
 ReadMasterRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool strict)
@@ -516,7 +535,7 @@ ReadMasterRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool
 	{
 		d = slot_getattr(slot, layout->att[CUS_OWNER], &isnull);
 		if (!isnull)
-			row->owner = OutputFunctionCall(&layout->out[CUS_OWNER], d);
+			row->owner = LabelText(layout, CUS_OWNER, d);
 	}
 	if (layout->att[CUS_ATTRS] != 0)
 	{
@@ -540,7 +559,7 @@ ReadContactRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, boo
 	{
 		d = slot_getattr(slot, layout->att[CON_OUTCOME], &isnull);
 		if (!isnull)
-			row->outcome = OutputFunctionCall(&layout->out[CON_OUTCOME], d);
+			row->outcome = LabelText(layout, CON_OUTCOME, d);
 	}
 	return ReadTimeRole(layout, slot, row, strict, CON_NEXT_ACTION, false, &row->next_action,
 						&row->has_next_action);

@@ -21,6 +21,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -346,6 +347,59 @@ char *
 StateText(CustomerState *st, StateCol col)
 {
 	return st->isnull[col] ? NULL : TextDatumGetCString(st->values[col]);
+}
+
+/* Which customer_state was checked, and whether it had every column. */
+static Oid	checked_relid = InvalidOid;
+static bool checked_current = false;
+
+static void
+ForgetCatalogCheck(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == checked_relid)
+		checked_relid = InvalidOid;
+}
+
+/*
+ * Does crm_grade.customer_state have every column this library reads and
+ * writes?  Not in a database whose extension has not been updated to the
+ * library's version yet (ALTER EXTENSION crm_grade UPDATE adds them).
+ */
+bool
+StateCatalogCurrent(void)
+{
+	static bool callback_registered = false;
+	Oid			relid = CrmRelid("customer_state");
+	int			c;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(ForgetCatalogCheck, (Datum) 0);
+		callback_registered = true;
+	}
+	if (relid == checked_relid)
+		return checked_current;
+	checked_current = true;
+	for (c = 0; c < SC_NCOLS; c++)
+		if (get_attnum(relid, StateColumnName((StateCol) c)) == InvalidAttrNumber)
+			checked_current = false;
+	checked_relid = relid;
+	return checked_current;
+}
+
+/*
+ * Refuse to grade with this library's definitions in a database not yet
+ * updated to them: for entry points a user calls.  Triggers warn instead
+ * (see trigger.c), so that the application's writes go through.
+ */
+void
+StateRequireCurrentCatalog(void)
+{
+	if (!StateCatalogCurrent())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("crm_grade's library has been updated, but this database's crm_grade has not"),
+				 errhint("Run ALTER EXTENSION crm_grade UPDATE in this database.")));
 }
 
 /* The row type of crm_grade.customer_state. */

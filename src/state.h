@@ -115,6 +115,8 @@ extern bool StateTextEquals(CustomerState *a, CustomerState *b, StateCol col);
 extern char *StateKey(CustomerState *st);
 extern char *StateText(CustomerState *st, StateCol col);
 extern Oid	StateRowType(void);
+extern bool StateCatalogCurrent(void);
+extern void StateRequireCurrentCatalog(void);
 extern char *StateColumnList(const char *prefix, bool with_key);
 
 #endif							/* CRM_STATE_H */

@@ -222,12 +222,22 @@ ReadLocked(HeapTuple tup, TupleDesc desc, LockedState *ls, CommandId since, bool
 /*
  * Writers take ROW EXCLUSIVE on customer_state before any row lock: a full
  * refresh (SHARE ROW EXCLUSIVE) then waits for them, or they for it, and
- * the two never deadlock over a row.
+ * the two never deadlock over a row.  The holidays they read (to schedule
+ * follow-ups) are locked first, as the holiday trigger locks them (a
+ * TRUNCATE of crm_grade.holiday holds them before it locks customer_state).
  */
 void
 StoreLockForWriting(void)
 {
+	StoreLockHolidays();
 	LockRelationOid(CrmRelid("customer_state"), RowExclusiveLock);
+}
+
+/* crm_grade.holiday, in the one order every locker takes: before customer_state. */
+void
+StoreLockHolidays(void)
+{
+	LockRelationOid(CrmRelid("holiday"), AccessShareLock);
 }
 
 /*

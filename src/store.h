@@ -41,6 +41,7 @@ extern int	StoreLockExpired(TimestampTz now, int limit, LockedState *out);
 extern Portal StoreOpenAll(void);
 extern void StoreCheckNoneUnseen(void);
 extern void StoreCheckNoneChanged(void);
+extern void StoreLockHolidays(void);
 extern void StoreBatchInit(StoreBatch *b, int cap);
 extern void StoreBatchUpdate(StoreBatch *b, CustomerState *st);
 extern void StoreBatchInsert(StoreBatch *b, CustomerState *st);

@@ -525,6 +525,16 @@ crm_grade_source_trigger(PG_FUNCTION_ARGS)
 	 */
 	if (IsBeginTrigger(td))
 		return PointerGetDatum(NULL);
+	if (!StateCatalogCurrent())
+	{
+		/* the update re-evaluates every customer, this write's included */
+		ereport(WARNING,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("crm_grade's library has been updated, but this database's crm_grade has not"),
+				 errdetail("The write is kept; its customers are graded when the extension is updated."),
+				 errhint("Run ALTER EXTENSION crm_grade UPDATE in this database.")));
+		return PointerGetDatum(NULL);
+	}
 	CrmRunScoped("trigger on", NULL, TriggerWork, td);
 	return PointerGetDatum(NULL);
 }

@@ -522,7 +522,7 @@ BEGIN
 		), cust AS (
 			SELECT s.customer, s.lifecycle, s.risk, lo.tie,
 				   o.n, floor(extract(epoch FROM t - o.last_at) / 86400) AS since,
-				   CASE WHEN o.n >= 2 THEN floor(extract(epoch FROM o.last_at - o.first_at) / 86400) / (o.n - 1) END AS mean,
+				   floor(extract(epoch FROM o.last_at - o.first_at) / 86400) AS span,
 				   CASE
 					WHEN (lo.outcome = 'lost' AND (o.last_at IS NULL OR lo.at > o.last_at))
 						 OR floor(extract(epoch FROM t - o.last_at) / 86400) > current_setting('crm_grade.churned_days')::int
@@ -545,8 +545,9 @@ BEGIN
 		)
 		SELECT x.customer || ': stored ' || x.lifecycle || '/' || x.risk || ', expected ' || x.stage || '/' || x.expected_risk
 		  FROM (SELECT cust.*,
-					   CASE WHEN stage IN ('dormant', 'churned') OR complained OR (n >= 2 AND since > 2 * mean) THEN 'high'
-							WHEN n >= 2 AND since > 1.5 * mean THEN 'medium'
+					   -- since > k * span / (n - 1), in whole numbers
+					   CASE WHEN stage IN ('dormant', 'churned') OR complained OR (n >= 2 AND since * (n - 1) > 2 * span) THEN 'high'
+							WHEN n >= 2 AND 2 * since * (n - 1) > 3 * span THEN 'medium'
 							ELSE 'low' END AS expected_risk
 				  FROM cust WHERE NOT coalesce(tie, false)) x
 		 WHERE x.lifecycle IS DISTINCT FROM x.stage OR x.risk IS DISTINCT FROM x.expected_risk

@@ -196,13 +196,32 @@ $$;
 -- created here, not by CREATE EXTENSION, so they are not extension members:
 -- pg_dump writes them out with their casts, and a restore brings back the
 -- same column types.
+-- The open deals of every attached opportunity table (its filter applied),
+-- read at call time with the caller's rights: behind stalled_opportunities.
+CREATE OR REPLACE FUNCTION @extschema@._stalled_opportunities()
+	RETURNS TABLE (c text, stage text, amount numeric, stage_changed_at timestamptz, source regclass)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	q text;
+BEGIN
+	SELECT string_agg(format(
+			'SELECT %1$I::pg_catalog.text, %2$I::pg_catalog.text, %3$I::pg_catalog.numeric, %4$s, '
+			'%5$L::pg_catalog.regclass FROM %5$s WHERE %6$I AND (%7$s)',
+			x.columns ->> 'customer', x.columns ->> 'stage', x.columns ->> 'amount',
+			@extschema@._verify_time_sql(x.tbl, x.columns ->> 'stage_changed_at'), x.tbl,
+			x.columns ->> 'is_open', coalesce(x.filter, 'true')), ' UNION ALL ' ORDER BY x.tbl::oid)
+	  INTO q FROM @extschema@.source x WHERE x.kind = 'opportunities';
+	IF q IS NOT NULL THEN
+		RETURN QUERY EXECUTE q;
+	END IF;
+END $$;
+
 CREATE OR REPLACE FUNCTION @extschema@._build_views() RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	keytype regtype;
 	current regtype;
 	doc record;
-	opps text;
 BEGIN
 	SELECT s.key_type INTO keytype FROM @extschema@.source s
 	 ORDER BY array_position('{bigint,integer,smallint,text,"character varying",uuid}'::regtype[], s.key_type)
@@ -238,26 +257,20 @@ BEGIN
 					  s.next_follow_up_at, s.customer
 		$f$
 	$v$, keytype, @extschema@._key_cast_sql('s.customer', keytype, false));
-	-- open opportunities whose stage has not changed for more than 14 days,
-	-- read from the attached tables (their filters applied)
-	SELECT string_agg(format(
-			'SELECT %1$I::pg_catalog.text AS c, %2$I::pg_catalog.text AS stage, %3$I::pg_catalog.numeric AS amount, '
-			'%4$s AS stage_changed_at, %5$L::pg_catalog.regclass AS source FROM %5$s WHERE %6$I AND (%7$s)',
-			x.columns ->> 'customer', x.columns ->> 'stage', x.columns ->> 'amount',
-			@extschema@._verify_time_sql(x.tbl, x.columns ->> 'stage_changed_at'), x.tbl,
-			x.columns ->> 'is_open', coalesce(x.filter, 'true')), ' UNION ALL ' ORDER BY x.tbl::oid)
-	  INTO opps FROM @extschema@.source x WHERE x.kind = 'opportunities';
+	-- open opportunities whose stage has not changed for more than 14 days:
+	-- the deals are read when the view is read (_stalled_opportunities()),
+	-- so that the view depends on no application table
 	EXECUTE format($v$
 		CREATE OR REPLACE VIEW @extschema@.stalled_opportunities AS
 		SELECT %1$s AS customer, s.owner, o.stage, o.amount, o.stage_changed_at,
 			   floor(extract(epoch FROM @extschema@.as_of() - o.stage_changed_at) / 86400)::integer AS days_in_stage,
 			   o.source
-		  FROM (%2$s) o
+		  FROM @extschema@._stalled_opportunities() o
 		  LEFT JOIN @extschema@.customer_state s ON s.customer = o.c
 		 WHERE floor(extract(epoch FROM @extschema@.as_of() - o.stage_changed_at) / 86400) > 14$v$,
-		@extschema@._key_cast_sql('o.c', keytype, false),
-		coalesce(opps, 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.text AS stage, NULL::pg_catalog.numeric AS amount, '
-					   'NULL::pg_catalog.timestamptz AS stage_changed_at, NULL::pg_catalog.regclass AS source WHERE false'));
+		@extschema@._key_cast_sql('o.c', keytype, false));
+	-- it reads customers' states: like every such function, not PUBLIC's
+	REVOKE ALL ON FUNCTION @extschema@.followups_due(timestamptz, text) FROM PUBLIC;
 	COMMENT ON FUNCTION @extschema@.followups_due(timestamptz, text) IS 'whom to call on as_of''s day (default now), for one owner or all: due or overdue follow-ups, best grade first, then highest risk, then longest overdue';
 	EXECUTE format($v$
 		CREATE OR REPLACE VIEW @extschema@.customer_grades AS

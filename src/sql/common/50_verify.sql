@@ -289,11 +289,14 @@ cagg AS (
 		   min(k.t) FILTER (WHERE k.t <= e.at) AS first_contact_at,
 		   max(k.t) FILTER (WHERE k.t <= e.at AND lower(k.outcome COLLATE "C") = 'intent') AS last_intent_at,
 		   max(k.t) FILTER (WHERE k.t <= e.at AND lower(k.outcome COLLATE "C") = 'complaint') AS last_complaint_at,
-		   (array_agg(k.t ORDER BY k.t DESC, k.outcome COLLATE "C" DESC NULLS LAST, k.na DESC NULLS LAST)
+		   (array_agg(k.t ORDER BY k.t DESC, lower(k.outcome COLLATE "C") DESC NULLS LAST, k.outcome COLLATE "C" DESC NULLS LAST,
+						 k.na DESC NULLS LAST)
 				FILTER (WHERE k.t <= e.at))[1] AS last_contact_at,
-		   (array_agg(k.outcome ORDER BY k.t DESC, k.outcome COLLATE "C" DESC NULLS LAST, k.na DESC NULLS LAST)
+		   (array_agg(k.outcome ORDER BY k.t DESC, lower(k.outcome COLLATE "C") DESC NULLS LAST, k.outcome COLLATE "C" DESC NULLS LAST,
+						 k.na DESC NULLS LAST)
 				FILTER (WHERE k.t <= e.at))[1] AS last_outcome,
-		   (array_agg(k.na ORDER BY k.t DESC, k.outcome COLLATE "C" DESC NULLS LAST, k.na DESC NULLS LAST)
+		   (array_agg(k.na ORDER BY k.t DESC, lower(k.outcome COLLATE "C") DESC NULLS LAST, k.outcome COLLATE "C" DESC NULLS LAST,
+						 k.na DESC NULLS LAST)
 				FILTER (WHERE k.t <= e.at))[1] AS next_action_at
 	  FROM evw e LEFT JOIN con k ON k.c = e.c
 	 GROUP BY e.c, e.pass, e.at
@@ -326,6 +329,7 @@ oagg AS (
 		   END AS repurchase_rate,
 		   floor(extract(epoch FROM a.at - a.first_order_at) / 86400) AS tenure_days,
 		   floor(extract(epoch FROM a.at - a.last_order_at) / 86400) AS days_since_last_order,
+		   floor(extract(epoch FROM a.last_order_at - a.first_order_at) / 86400) AS span_days,
 		   floor(extract(epoch FROM a.at - ca.last_contact_at) / 86400) AS days_since_last_contact
 	  FROM agg a LEFT JOIN m ON m.c = a.c
 	  JOIN cagg ca ON ca.c = a.c AND ca.pass = a.pass AND ca.at = a.at
@@ -363,8 +367,11 @@ oagg AS (
 		   CASE
 			WHEN st.lifecycle IN ('dormant', 'churned')
 				 OR g.last_complaint_at > g.at - interval '720 hours'
-				 OR (g.orders_total >= 2 AND g.days_since_last_order > 2 * g.mean_interorder_days) THEN 'high'
-			WHEN g.orders_total >= 2 AND g.days_since_last_order > 1.5 * g.mean_interorder_days THEN 'medium'
+				 OR (g.orders_total >= 2
+					 AND g.days_since_last_order * (g.orders_total - 1) > 2 * g.span_days) THEN 'high'
+			-- (in whole numbers: the mean span / (orders - 1) is not rounded into it)
+			WHEN g.orders_total >= 2
+				 AND 2 * g.days_since_last_order * (g.orders_total - 1) > 3 * g.span_days THEN 'medium'
 			ELSE 'low'
 		   END AS risk
 	  FROM graded g JOIN staged st ON st.c = g.c AND st.pass = g.pass AND st.at = g.at

@@ -34,7 +34,7 @@ COMMENT ON COLUMN @extschema@.grade_summary.cumulative_share_12m IS 'share of th
 -- history: it starts with the first attach.
 CREATE OR REPLACE VIEW @extschema@.lifecycle_funnel AS
 WITH h AS (
-	SELECT h.customer, h.changed_at, h.old_lifecycle, h.new_lifecycle,
+	SELECT h.customer, h.changed_at, h.old_lifecycle, h.new_lifecycle, h.reason,
 		   pg_catalog.date_trunc('month', h.changed_at AT TIME ZONE @extschema@._timezone())::date AS month,
 		   lead(h.changed_at) OVER (PARTITION BY h.customer ORDER BY h.changed_at, h.id) AS until
 	  FROM @extschema@.history h
@@ -52,7 +52,11 @@ WITH h AS (
 		   count(*) FILTER (WHERE h.new_lifecycle = 'dormant' AND h.old_lifecycle IS DISTINCT FROM 'dormant') AS dormant,
 		   count(*) FILTER (WHERE h.new_lifecycle = 'churned' AND h.old_lifecycle IS DISTINCT FROM 'churned') AS churned,
 		   count(*) FILTER (WHERE h.new_lifecycle = 'active' AND h.old_lifecycle IN ('dormant', 'churned')) AS reactivations
-	  FROM h GROUP BY h.month
+	  FROM h
+	 -- a customer's first evaluation by an attach, an update or a full
+	 -- re-grade is when crm_grade started to follow it, not a move
+	 WHERE NOT (h.old_lifecycle IS NULL AND h.reason IN ('attach', 'upgrade', 'regrade_all', 'policy'))
+	 GROUP BY h.month
 ), pipeline AS (
 	SELECT m.month, count(DISTINCT h.customer) AS at_start
 	  FROM months m JOIN h ON h.changed_at < m.starts AND (h.until IS NULL OR h.until >= m.starts)
