@@ -220,7 +220,7 @@ WorkCustomers(StatementWork *work, char ***keys, const char ***events, bool **re
 		if (n == 0 || strcmp((*keys)[n - 1], key) != 0)
 		{
 			(*keys)[n] = (char *) key;
-			(*events)[n] = "order";
+			(*events)[n] = c <= 0 ? work->rows[i].event : "order";
 			(*reread)[n] = false;
 			n++;
 		}
@@ -288,7 +288,7 @@ ApplyChunk(StatementWork *work, char **keys, const char **events, bool *reread, 
 		else
 			st = ls->st;
 		for (; first < *row; first++)
-			MetricsAddRow(&st, SK_ORDERS, &work->rows[first], ctx.now, ctx.ws);
+			MetricsAddRow(&st, work->rows[first].kind, &work->rows[first], ctx.now, ctx.ws);
 		EvaluateCustomer(&st, &ctx);
 		KeepState(&batch, ls, &st, events[c0 + g], &counts);
 	}

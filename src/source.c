@@ -596,6 +596,7 @@ SourceReadRow(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool s
 	Datum		d;
 
 	memset(row, 0, sizeof(SourceRow));
+	row->kind = layout->src->kind;
 	d = slot_getattr(slot, layout->att[ROLE_KEY], &isnull);
 	if (isnull)
 		return BadValue(layout, row, strict, ROLE_KEY, ERRCODE_NOT_NULL_VIOLATION, "NULL", NULL);

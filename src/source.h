@@ -116,6 +116,8 @@ typedef struct SourceLayout
 /* A source row, reduced to what the metrics need. */
 typedef struct SourceRow
 {
+	SourceKindId kind;			/* the kind of source it was read from */
+	const char *event;			/* an inserted row: its history reason */
 	char	   *key;
 	Numeric		amount;
 	TimestampTz t;				/* order, creation or contact time */

@@ -296,8 +296,10 @@ ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nne
 }
 
 /*
- * INSERT: orders extend the stored states; master rows, and lines that may
- * belong to an order already counted, re-read the customers.
+ * INSERT: orders, contacts and deals extend the stored states (each adds
+ * to its customer's accumulators whatever the order rows come in); master
+ * rows, and lines that may belong to an order already counted, re-read the
+ * customers.
  */
 static void
 OnInsert(TriggerCall *call, StatementWork *work, TupleTableSlot *one)
@@ -307,8 +309,15 @@ OnInsert(TriggerCall *call, StatementWork *work, TupleTableSlot *one)
 	SourceRow  *rows = ReadRows(call, call->td->tg_newtable, one, true, &n);
 	const char *event = Events[call->src->kind].insert;
 
-	if (call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src))
+	if ((call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src)) ||
+		call->src->kind == SK_CONTACTS || call->src->kind == SK_OPPORTUNITIES)
+	{
+		int			i;
+
+		for (i = 0; i < n; i++)
+			rows[i].event = event;
 		WorkAddRows(work, rows, n);
+	}
 	else
 	{
 		char	  **keys = RowKeys(rows, n, &nkeys);
