@@ -23,12 +23,6 @@
 
 #define DORMANT_CADENCE_PERIOD_DAYS 90
 
-static bool
-StageIs(CustomerState *st, const char *stage)
-{
-	return !STATE_NULL(st, SC_LIFECYCLE) && strcmp(StateText(st, SC_LIFECYCLE), stage) == 0;
-}
-
 static Interval *
 Days(int days)
 {
@@ -58,23 +52,21 @@ FollowUpInterval(CustomerState *st, Policy *policy, const LifecycleRules *rules,
 		PolicyCadence(policy, StateText(st, SC_GRADE));
 	Interval   *cap = Days(7);
 
-	if (StageIs(st, "prospect"))
+	if (StateTextIs(st, SC_LIFECYCLE, "prospect"))
 		return Days(7);
-	if (StageIs(st, "intent"))
+	if (StateTextIs(st, SC_LIFECYCLE, "intent"))
 		return Days(3);
-	if (StageIs(st, "dormant"))
+	if (StateTextIs(st, SC_LIFECYCLE, "dormant"))
 	{
 		TimestampTz end = STATE_TS(st, SC_LAST_ORDER_AT) +
 			(int64) (rules->dormant_days + DORMANT_CADENCE_PERIOD_DAYS + 1) * USECS_PER_DAY;
 
-		if (end > now && end < *vu)
-			*vu = end;
+		StateLowerValidUntil(vu, end, now);
 		if (now < end)
 			return Days(30);
 		return cadence;
 	}
-	if (StageIs(st, "active") && !STATE_NULL(st, SC_RISK) &&
-		strcmp(StateText(st, SC_RISK), "high") == 0 &&
+	if (StateTextIs(st, SC_LIFECYCLE, "active") && StateTextIs(st, SC_RISK, "high") &&
 		(cadence == NULL || IntervalLess(cap, cadence)))
 		return cap;
 	return cadence;
@@ -124,7 +116,7 @@ FollowUpEvaluate(CustomerState *st, Policy *policy, const LifecycleRules *rules,
 	TimestampTz base,
 				due;
 
-	if (StageIs(st, "churned") || !FollowUpBase(st, &base) ||
+	if (StateTextIs(st, SC_LIFECYCLE, "churned") || !FollowUpBase(st, &base) ||
 		(interval = FollowUpInterval(st, policy, rules, now, valid_until)) == NULL)
 	{
 		StateSetNull(st, SC_FOLLOW_UP_DUE);

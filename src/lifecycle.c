@@ -39,14 +39,6 @@ Within(CustomerState *st, StateCol col, int days, TimestampTz now)
 		STATE_TS(st, col) <= now;
 }
 
-/* Lower *vu to at, when at lies after now. */
-static void
-Candidate(TimestampTz *vu, TimestampTz at, TimestampTz now)
-{
-	if (at > now && at < *vu)
-		*vu = at;
-}
-
 /* Is the latest contact's outcome "lost", and later than the last order? */
 static bool
 LostAfterLastOrder(CustomerState *st)
@@ -78,11 +70,12 @@ Stage(CustomerState *st, const LifecycleRules *rules, TimestampTz now, Timestamp
 		TimestampTz last = STATE_TS(st, SC_LAST_ORDER_AT);
 
 		idle = CrmDaysBetween(last, now);
-		Candidate(vu, last + (int64) (rules->dormant_days + 1) * USECS_PER_DAY, now);
-		Candidate(vu, last + (int64) (rules->churned_days + 1) * USECS_PER_DAY, now);
+		StateLowerValidUntil(vu, last + (int64) (rules->dormant_days + 1) * USECS_PER_DAY, now);
+		StateLowerValidUntil(vu, last + (int64) (rules->churned_days + 1) * USECS_PER_DAY, now);
 	}
 	if (!STATE_NULL(st, SC_LAST_INTENT_AT))
-		Candidate(vu, STATE_TS(st, SC_LAST_INTENT_AT) + (int64) rules->intent_days * USECS_PER_DAY, now);
+		StateLowerValidUntil(vu, STATE_TS(st, SC_LAST_INTENT_AT) +
+							 (int64) rules->intent_days * USECS_PER_DAY, now);
 	if (LostAfterLastOrder(st) || (has_order && idle > rules->churned_days))
 		return "churned";
 	if (has_order && idle > rules->dormant_days)
@@ -115,7 +108,7 @@ Overdue(CustomerState *st, int64 num, int64 den, TimestampTz now, TimestampTz *v
 	last = STATE_TS(st, SC_LAST_ORDER_AT);
 	span = CrmDaysBetween(STATE_TS(st, SC_FIRST_ORDER_AT), last);
 	first_day = (num * span) / (den * intervals) + 1;
-	Candidate(vu, last + first_day * USECS_PER_DAY, now);
+	StateLowerValidUntil(vu, last + first_day * USECS_PER_DAY, now);
 	return CrmDaysBetween(last, now) >= first_day;
 }
 
@@ -126,7 +119,8 @@ Risk(CustomerState *st, const char *stage, TimestampTz now, TimestampTz *vu)
 	bool		medium_overdue = Overdue(st, 3, 2, now, vu);
 
 	if (!STATE_NULL(st, SC_LAST_COMPLAINT_AT))
-		Candidate(vu, STATE_TS(st, SC_LAST_COMPLAINT_AT) + (int64) COMPLAINT_DAYS * USECS_PER_DAY, now);
+		StateLowerValidUntil(vu, STATE_TS(st, SC_LAST_COMPLAINT_AT) +
+							 (int64) COMPLAINT_DAYS * USECS_PER_DAY, now);
 	if (strcmp(stage, "dormant") == 0 || strcmp(stage, "churned") == 0 ||
 		Within(st, SC_LAST_COMPLAINT_AT, COMPLAINT_DAYS, now) || high_overdue)
 		return "high";
@@ -146,17 +140,11 @@ LifecycleEvaluate(CustomerState *st, const LifecycleRules *rules, TimestampTz no
 	StateSet(st, SC_RISK, CStringGetTextDatum(Risk(st, stage, now, valid_until)));
 }
 
-static bool
-TextIs(CustomerState *st, StateCol col, const char *value)
-{
-	return st != NULL && !STATE_NULL(st, col) && strcmp(StateText(st, col), value) == 0;
-}
-
 /* Risk levels in order, for "did it rise". */
 static int
 RiskLevel(CustomerState *st)
 {
-	return TextIs(st, SC_RISK, "high") ? 2 : TextIs(st, SC_RISK, "medium") ? 1 : 0;
+	return StateTextIs(st, SC_RISK, "high") ? 2 : StateTextIs(st, SC_RISK, "medium") ? 1 : 0;
 }
 
 static bool
@@ -177,18 +165,18 @@ StageReason(CustomerState *old, CustomerState *new, const char *event)
 {
 	bool		by_time = strcmp(event, "regrade") == 0;
 
-	if (TextIs(new, SC_LIFECYCLE, "active") && (EventIs(event, "order") || by_time))
-		return (TextIs(old, SC_LIFECYCLE, "dormant") || TextIs(old, SC_LIFECYCLE, "churned")) ?
+	if (StateTextIs(new, SC_LIFECYCLE, "active") && (EventIs(event, "order") || by_time))
+		return (StateTextIs(old, SC_LIFECYCLE, "dormant") || StateTextIs(old, SC_LIFECYCLE, "churned")) ?
 			"reactivated" : "first_order";
-	if (TextIs(new, SC_LIFECYCLE, "dormant") && by_time)
+	if (StateTextIs(new, SC_LIFECYCLE, "dormant") && by_time)
 		return "no_order_180d";
-	if (TextIs(new, SC_LIFECYCLE, "churned"))
+	if (StateTextIs(new, SC_LIFECYCLE, "churned"))
 	{
 		if (LostAfterLastOrder(new))
 			return EventIs(event, "contact") ? "contact_lost" : NULL;
 		return by_time ? "no_order_365d" : NULL;
 	}
-	if (TextIs(new, SC_LIFECYCLE, "intent"))
+	if (StateTextIs(new, SC_LIFECYCLE, "intent"))
 		return EventIs(event, "contact") ? "contact_intent" :
 			EventIs(event, "opportunit") ? "opportunity_opened" : NULL;
 	return NULL;

@@ -335,6 +335,13 @@ StateTextEquals(CustomerState *a, CustomerState *b, StateCol col)
 											   a->values[col], b->values[col]));
 }
 
+/* Does a state (NULL: none) hold exactly this text in a column? */
+bool
+StateTextIs(CustomerState *st, StateCol col, const char *value)
+{
+	return st != NULL && !st->isnull[col] && strcmp(StateText(st, col), value) == 0;
+}
+
 /* The customer key as a C string. */
 char *
 StateKey(CustomerState *st)

@@ -112,6 +112,15 @@ extern void StateSetNull(CustomerState *st, StateCol col);
 extern void StateSetMinTs(CustomerState *st, StateCol col, TimestampTz t);
 extern void StateSetMaxTs(CustomerState *st, StateCol col, TimestampTz t);
 extern bool StateTextEquals(CustomerState *a, CustomerState *b, StateCol col);
+extern bool StateTextIs(CustomerState *st, StateCol col, const char *value);
+
+/* Lower *valid_until to at, a moment time alone changes the row, when at lies after now. */
+static inline void
+StateLowerValidUntil(TimestampTz *valid_until, TimestampTz at, TimestampTz now)
+{
+	if (at > now && at < *valid_until)
+		*valid_until = at;
+}
 extern char *StateKey(CustomerState *st);
 extern char *StateText(CustomerState *st, StateCol col);
 extern Oid	StateRowType(void);

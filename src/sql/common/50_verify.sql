@@ -383,13 +383,11 @@ oagg AS (
 			WHEN lv.lifecycle = 'intent' THEN interval '3 days'
 			WHEN lv.lifecycle = 'dormant' AND lv.at < lv.last_order_at + ($6 + 91) * interval '24 hours'
 				THEN interval '30 days'
-			WHEN lv.lifecycle = 'active' AND lv.risk = 'high'
-				 AND ((($3 -> 'cadence') ->> lv.grade)::interval IS NULL
-					  OR (($3 -> 'cadence') ->> lv.grade)::interval > interval '7 days')
+			WHEN lv.lifecycle = 'active' AND lv.risk = 'high' AND (lv.cad IS NULL OR lv.cad > interval '7 days')
 				THEN interval '7 days'
-			ELSE (($3 -> 'cadence') ->> lv.grade)::interval
+			ELSE lv.cad
 		   END AS iv
-	  FROM lived lv
+	  FROM (SELECT l.*, (($3 -> 'cadence') ->> l.grade)::interval AS cad FROM lived l) lv
 ), followed AS (
 	-- steps 2 to 4: from the last contact (or the first sight), on the local
 	-- clock; an earlier promise wins; then the business calendar
