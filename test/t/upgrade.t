@@ -28,7 +28,10 @@ probe=crm_grade_upgrade_probe  # 0.1 state with a policy whose grades move by th
 fresh=crm_grade_upgrade_fresh  # a fresh 0.2 install with the same application tables
 restored=crm_grade_upgrade_restored
 tmp=$(mktemp -d /tmp/crm_grade_upgrade.XXXXXX)
-dbs=($up $probe $fresh $restored)
+from2=crm_grade_upgrade_from_02  # created at 0.2, then updated
+from3=crm_grade_upgrade_from_03  # created at 0.3, then updated
+empty=crm_grade_upgrade_empty    # a fresh install, nothing attached
+dbs=($up $probe $fresh $restored $from2 $from3 $empty)
 cleanup() {
 	for d in "${dbs[@]}"; do dropdb --if-exists "$d" 2>/dev/null; done
 	rm -rf "$tmp"
@@ -404,6 +407,36 @@ is "$(q $probe "SELECT string_agg(customer || ':' || old_grade || '->' || new_gr
 				 FROM crm_grade.history WHERE id > $n_history AND old_grade IS DISTINCT FROM new_grade")/$(q $probe "SELECT count(*) FROM crm_grade.verify()")" \
 	"1:core->full:upgrade,2:key->ten:upgrade/0" \
 	"grades moved by the new definitions are logged as 'upgrade', and only those; verify() is empty"
+
+# ---------------------------------------------------------------------------------------------
+# Users of 0.2 and 0.3 update through the chain too (0.2 -> 0.3 -> latest, 0.3 -> latest): the
+# update paths exist, and a database created at each version and updated has the catalog of a
+# fresh install (columns, functions and their bodies, triggers, indexes, constraints).
+is "$(q $up "SELECT string_agg(source || ':' || path, ' ' ORDER BY source) FROM pg_extension_update_paths('crm_grade')
+			  WHERE target = '$latest' AND source IN ('0.2', '0.3')")" \
+	"0.2:0.2--0.3--$latest 0.3:0.3--$latest" "0.2 and 0.3 update to $latest through the chain"
+catalog_sql="SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
+	SELECT 'column ' || a.attrelid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' #' || a.attnum AS x
+	  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+	 WHERE c.relnamespace = 'crm_grade'::regnamespace AND c.relkind IN ('r', 'v') AND a.attnum > 0 AND NOT a.attisdropped
+	UNION ALL SELECT 'function ' || p.oid::regprocedure || ' ' || md5(p.prosrc) || ' ' || p.prosecdef
+	  FROM pg_proc p WHERE p.pronamespace = 'crm_grade'::regnamespace
+	UNION ALL SELECT 'trigger ' || t.tgrelid::regclass || ' ' || pg_get_triggerdef(t.oid)
+	  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = 'crm_grade'::regnamespace AND NOT t.tgisinternal
+	UNION ALL SELECT 'index ' || pg_get_indexdef(i.indexrelid)
+	  FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'crm_grade'::regnamespace
+	UNION ALL SELECT 'constraint ' || n.conrelid::regclass || ' ' || pg_get_constraintdef(n.oid)
+	  FROM pg_constraint n JOIN pg_class c ON c.oid = n.conrelid WHERE c.relnamespace = 'crm_grade'::regnamespace) s"
+createdb $empty
+q $empty "CREATE EXTENSION crm_grade" >/dev/null
+for v in 0.2 0.3; do
+	db=$from2; [ "$v" = 0.3 ] && db=$from3
+	createdb "$db"
+	out=$(psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION crm_grade VERSION '$v'" -c "ALTER EXTENSION crm_grade UPDATE" 2>&1); rc=$?
+	ok $rc "a database created at $v updates to $latest" "$out"
+	diff_out=$(diff <(q "$db" "$catalog_sql") <(q $empty "$catalog_sql"))
+	is "$diff_out" "" "... and its catalog equals a fresh $latest install's"
+done
 
 echo "1..$n"
 exit $fail
