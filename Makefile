@@ -48,7 +48,7 @@ include $(PGXS)
 $(OBJS): $(wildcard src/*.h)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: src/sql/install/00_header.sql src/sql/install/10_tables.sql \
-		$(SQL_COMMON) src/sql/install/90_presets.sql
+		$(SQL_COMMON)
 	cat $^ > $@
 
 sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: src/sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION).sql \

@@ -97,7 +97,11 @@ CREATE TABLE @extschema@.customer_state (
 	first_row_at		timestamptz,	-- the first order row, refunds included
 	follow_up_due		timestamptz,	-- next_follow_up_at before the business calendar
 	first_opportunity_at timestamptz,
-	next_opportunity_at	timestamptz
+	next_opportunity_at	timestamptz,
+	-- since 0.5: monthly order amounts, for growth_months
+	amount_months		integer[] NOT NULL DEFAULT '{}',	-- month indexes (year * 12 + month - 1)
+	month_amounts		numeric[] NOT NULL DEFAULT '{}',	-- the amount of each of those months
+	growth_months		integer NOT NULL DEFAULT 0
 ) WITH (fillfactor = 80);
 CREATE INDEX customer_state_valid_until ON @extschema@.customer_state (valid_until);
 -- followups_due(): one owner's due follow-ups, or everyone's
@@ -119,6 +123,19 @@ CREATE TABLE @extschema@.history (
 );
 CREATE INDEX history_customer ON @extschema@.history (customer, changed_at);
 
+-- Figures over every customer, refreshed set-based (use_policy(),
+-- regrade_all(), and regrade() once crm_grade.population_refresh has
+-- passed): the revenue total of revenue_share_12m and the RFM cut-offs.
+CREATE TABLE @extschema@.population (
+	singleton			boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	computed_at			timestamptz NOT NULL,
+	customers			bigint NOT NULL,
+	amount_12m_total	numeric NOT NULL,
+	recency_cutoffs		timestamptz[] NOT NULL,
+	frequency_cutoffs	bigint[] NOT NULL,
+	monetary_cutoffs	numeric[] NOT NULL
+);
+
 -- Non-working days for follow-up scheduling.
 CREATE TABLE @extschema@.holiday (
 	day		date PRIMARY KEY,
@@ -132,3 +149,4 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_state'::regclas
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.history'::regclass, '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.history_id_seq'::regclass, '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.holiday'::regclass, '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.population'::regclass, '');

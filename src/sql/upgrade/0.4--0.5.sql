@@ -10,7 +10,8 @@ ALTER TABLE @extschema@.customer_state
 	ADD COLUMN month_amounts numeric[] NOT NULL DEFAULT '{}',
 	ADD COLUMN growth_months integer NOT NULL DEFAULT 0;
 
--- Figures over every customer: the revenue total and the RFM cut-offs.
+-- Figures over every customer, refreshed set-based: the revenue total of
+-- revenue_share_12m and the RFM cut-offs.
 CREATE TABLE @extschema@.population (
 	singleton			boolean PRIMARY KEY DEFAULT true CHECK (singleton),
 	computed_at			timestamptz NOT NULL,
