@@ -15,6 +15,7 @@
  *-------------------------------------------------------------------------
  */
 #include "followup.h"
+#include "jsonb_build.h"
 
 #include "business_hours.h"
 
@@ -129,4 +130,50 @@ FollowUpEvaluate(CustomerState *st, Policy *policy, const LifecycleRules *rules,
 	/* kept, so that a change of the holidays moves it without reading any source */
 	StateSet(st, SC_FOLLOW_UP_DUE, TimestampTzGetDatum(due));
 	StateSet(st, SC_NEXT_FOLLOW_UP_AT, TimestampTzGetDatum(CrmNextAllowedMoment(due)));
+}
+
+/*
+ * explain(): how next_follow_up_at came about at a moment: the interval
+ * (the grade's cadence or the stage's rhythm), its base, a promise that
+ * came earlier, and what the business calendar added.
+ */
+void
+FollowUpExplain(CustomerState *st, Policy *policy, const LifecycleRules *rules, TimestampTz at,
+				JsonbParseState **ps)
+{
+	TimestampTz ignored = DT_NOEND;
+	TimestampTz base = 0;
+	Interval   *interval = NULL;
+	bool		has_base = FollowUpBase(st, &base);
+
+	if (!StateTextIs(st, SC_LIFECYCLE, "churned"))
+		interval = FollowUpInterval(st, policy, rules, at, &ignored);
+	JbKey(ps, "follow_up");
+	JbBeginObject(ps);
+	JbKey(ps, "interval");
+	JbString(ps, interval ? DatumGetCString(DirectFunctionCall1(interval_out,
+																 IntervalPGetDatum(interval))) : NULL);
+	JbKey(ps, "cadence_of_grade");
+	interval = STATE_NULL(st, SC_GRADE) ? NULL : PolicyCadence(policy, StateText(st, SC_GRADE));
+	JbString(ps, interval ? DatumGetCString(DirectFunctionCall1(interval_out,
+																 IntervalPGetDatum(interval))) : NULL);
+	JbKey(ps, "from");
+	JbString(ps, !has_base ? NULL : STATE_NULL(st, SC_LAST_CONTACT_AT) ? "first_seen_at" : "last_contact_at");
+	JbKey(ps, "base");
+	JbTimestamp(ps, base, !has_base);
+	JbKey(ps, "promised");
+	JbTimestamp(ps, STATE_TS(st, SC_NEXT_ACTION_AT), STATE_NULL(st, SC_NEXT_ACTION_AT));
+	JbKey(ps, "due");
+	JbTimestamp(ps, STATE_TS(st, SC_FOLLOW_UP_DUE), STATE_NULL(st, SC_FOLLOW_UP_DUE));
+	JbKey(ps, "next_follow_up_at");
+	JbTimestamp(ps, STATE_TS(st, SC_NEXT_FOLLOW_UP_AT), STATE_NULL(st, SC_NEXT_FOLLOW_UP_AT));
+	JbKey(ps, "calendar_shift");
+	if (STATE_NULL(st, SC_FOLLOW_UP_DUE) || STATE_NULL(st, SC_NEXT_FOLLOW_UP_AT))
+		JbString(ps, NULL);
+	else
+		JbString(ps, DatumGetCString(DirectFunctionCall1(interval_out,
+														 DirectFunctionCall2(timestamp_mi,
+																			 st->values[SC_NEXT_FOLLOW_UP_AT],
+																			 st->values[SC_FOLLOW_UP_DUE]))));
+	JbEndObject(ps);
 }

@@ -15,5 +15,7 @@
 extern void FollowUpEvaluate(CustomerState *st, Policy *policy, const LifecycleRules *rules,
 							 TimestampTz now, TimestampTz *valid_until);
 extern TimestampTz FollowUpAddLocal(TimestampTz base, const Interval *interval);
+extern void FollowUpExplain(CustomerState *st, Policy *policy, const LifecycleRules *rules,
+							TimestampTz at, struct JsonbParseState **ps);
 
 #endif							/* CRM_FOLLOWUP_H */

@@ -21,7 +21,8 @@ const char *const MetricNames[M_NMETRICS] = {
 	"total_amount", "orders_total", "amount_12m", "orders_12m",
 	"avg_order_value_12m", "tenure_days", "days_since_last_order",
 	"mean_interorder_days", "active_months_12m", "repurchase_rate",
-	"avg_payment_days", "days_since_last_contact", "contacts_90d", "orders_per_month_12m", "attr"
+	"avg_payment_days", "days_since_last_contact", "contacts_90d", "orders_per_month_12m",
+	"growth_months", "revenue_share_12m", "attr"
 };
 
 /* The contact window is (now - 90 days, now], 90 periods of 24 hours. */
@@ -104,6 +105,111 @@ AddMonth(CustomerState *st, int month)
 }
 
 /*
+ * Add an order row's amount to its calendar month, in the parallel sorted
+ * arrays amount_months (month indexes) and month_amounts.  Only months
+ * holding a row are kept: a customer's whole history, one entry a month,
+ * whatever the span of its dates.
+ */
+static void
+AddMonthAmount(CustomerState *st, int month, Numeric amount)
+{
+	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
+	ArrayType  *aarr = DatumGetArrayTypeP(st->values[SC_MONTH_AMOUNTS]);
+	int			n = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
+	int32	   *old = n > 0 ? (int32 *) ARR_DATA_PTR(marr) : NULL;
+	Datum	   *amounts;
+	Datum	   *months = palloc(sizeof(Datum) * (n + 1));
+	Datum	   *sums = palloc(sizeof(Datum) * (n + 1));
+	int			na,
+				i,
+				j = 0;
+	bool		added = false;
+
+	deconstruct_array(aarr, NUMERICOID, -1, false, TYPALIGN_INT, &amounts, NULL, &na);
+	Assert(na == n);
+	for (i = 0; i < n; i++)
+	{
+		if (!added && old[i] >= month)
+		{
+			months[j] = Int32GetDatum(month);
+			if (old[i] == month)
+			{
+				sums[j++] = AddNumeric(amounts[i], amount);
+				added = true;
+				continue;
+			}
+			sums[j++] = NumericGetDatum(amount);
+			added = true;
+		}
+		months[j] = Int32GetDatum(old[i]);
+		sums[j++] = amounts[i];
+	}
+	if (!added)
+	{
+		months[j] = Int32GetDatum(month);
+		sums[j++] = NumericGetDatum(amount);
+	}
+	StateSet(st, SC_AMOUNT_MONTHS,
+			 PointerGetDatum(construct_array(months, j, INT4OID, 4, true, TYPALIGN_INT)));
+	StateSet(st, SC_MONTH_AMOUNTS,
+			 PointerGetDatum(construct_array(sums, j, NUMERICOID, -1, false, TYPALIGN_INT)));
+}
+
+/*
+ * The order amount of each month from month down to month - n + 1 into
+ * out[0..n-1]: 0 where no row is.
+ */
+static void
+MonthAmounts(CustomerState *st, int month, int n, Numeric *out)
+{
+	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
+	int			nm = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
+	int32	   *months = nm > 0 ? (int32 *) ARR_DATA_PTR(marr) : NULL;
+	Datum	   *amounts;
+	int			na,
+				i,
+				k;
+
+	deconstruct_array(DatumGetArrayTypeP(st->values[SC_MONTH_AMOUNTS]), NUMERICOID, -1, false,
+					  TYPALIGN_INT, &amounts, NULL, &na);
+	for (k = 0; k < n; k++)
+		out[k] = NULL;
+	for (i = 0; i < nm; i++)
+	{
+		k = month - months[i];
+		if (k >= 0 && k < n)
+			out[k] = DatumGetNumeric(amounts[i]);
+	}
+	for (k = 0; k < n; k++)
+		if (out[k] == NULL)
+			out[k] = NumericFromInt64(0);
+}
+
+/*
+ * growth_months at now: consecutive complete calendar months, counting back
+ * from the one before now's, whose amount exceeds the month before's.  The
+ * run cannot be longer than the months that hold a row.
+ */
+static int
+GrowthMonths(CustomerState *st, TimestampTz now)
+{
+	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
+	int			nm = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
+	int			last = CrmMonthIndex(now) - 1;
+	Numeric    *amounts;
+	int			g = 0;
+
+	if (nm == 0)
+		return 0;
+	amounts = palloc(sizeof(Numeric) * (nm + 2));
+	MonthAmounts(st, last, nm + 2, amounts);
+	while (g < nm + 1 && NumericCompare(amounts[g], amounts[g + 1]) > 0)
+		g++;
+	pfree(amounts);
+	return g;
+}
+
+/*
  * An order row at now, with the 12-month window (ws, now].  A row dated
  * after now does not count yet: it only sets the moment it will.
  */
@@ -119,6 +225,7 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
 	}
 	StateSet(st, SC_TOTAL_AMOUNT, AddNumeric(st->values[SC_TOTAL_AMOUNT], r->amount));
 	StateSetMinTs(st, SC_FIRST_ROW_AT, r->t);
+	AddMonthAmount(st, CrmMonthIndex(r->t), r->amount);
 	if (in_window)
 	{
 		StateSet(st, SC_AMOUNT_12M, AddNumeric(st->values[SC_AMOUNT_12M], r->amount));
@@ -386,6 +493,23 @@ MetricsDerive(CustomerState *st, TimestampTz now)
 							NumericFromInt64(orders_total - 1)));
 	else
 		StateSetNull(st, SC_MEAN_INTERORDER_DAYS);
+
+	StateSet(st, SC_GROWTH_MONTHS, Int32GetDatum(GrowthMonths(st, now)));
+}
+
+/*
+ * Can growth_months change when now's month ends?  It becomes 0, or one
+ * more than now, according to this month's amount against the last one's.
+ */
+static bool
+GrowthMayChange(CustomerState *st, TimestampTz now)
+{
+	Numeric		amounts[2];
+
+	if (DatumGetInt32(st->values[SC_GROWTH_MONTHS]) != 0)
+		return true;
+	MonthAmounts(st, CrmMonthIndex(now), 2, amounts);
+	return NumericCompare(amounts[0], amounts[1]) > 0;
 }
 
 /*
@@ -421,10 +545,19 @@ MetricsValidUntil(CustomerState *st, TimestampTz now)
 		vu = Min(vu, STATE_TS(st, SC_NEXT_CONTACT_AT));
 	if (!STATE_NULL(st, SC_NEXT_OPPORTUNITY_AT))
 		vu = Min(vu, STATE_TS(st, SC_NEXT_OPPORTUNITY_AT));
-	if (!STATE_NULL(st, SC_FIRST_ORDER_AT) &&
-		CrmMonthIndex(now) - CrmMonthIndex(STATE_TS(st, SC_FIRST_ORDER_AT)) + 1 < 12)
+	if ((!STATE_NULL(st, SC_FIRST_ORDER_AT) &&
+		 CrmMonthIndex(now) - CrmMonthIndex(STATE_TS(st, SC_FIRST_ORDER_AT)) + 1 < 12) ||
+		GrowthMayChange(st, now))
 		vu = Min(vu, CrmNextMonthStart(now));
 	return vu;
+}
+
+/* Does the metric count days, rising by one a day between evaluations? */
+bool
+MetricIsDayCount(MetricId metric)
+{
+	return metric == M_TENURE_DAYS || metric == M_DAYS_SINCE_LAST_ORDER ||
+		metric == M_DAYS_SINCE_LAST_CONTACT;
 }
 
 /* The moment a day-count metric counts from; false for other metrics. */
@@ -541,7 +674,7 @@ MetricAttribute(CustomerState *st, const char *name, Numeric *result, char **bad
  */
 bool
 MetricValue(CustomerState *st, MetricId metric, const char *attr, TimestampTz now,
-			Numeric *result)
+			const Population *pop, Numeric *result)
 {
 	static const StateCol stored[] = {
 		[M_TOTAL_AMOUNT] = SC_TOTAL_AMOUNT,
@@ -567,8 +700,21 @@ MetricValue(CustomerState *st, MetricId metric, const char *attr, TimestampTz no
 											 NumericFromInt64(12)));
 		return true;
 	}
-	if (metric == M_TENURE_DAYS || metric == M_DAYS_SINCE_LAST_ORDER ||
-		metric == M_DAYS_SINCE_LAST_CONTACT)
+	if (metric == M_GROWTH_MONTHS)
+	{
+		*result = NumericFromInt64(DatumGetInt32(st->values[SC_GROWTH_MONTHS]));
+		return true;
+	}
+	if (metric == M_REVENUE_SHARE_12M)
+	{
+		/* over the total of the last population refresh; none yet: NULL */
+		if (pop == NULL || !pop->valid ||
+			NumericCompare(pop->amount_total, NumericFromInt64(0)) <= 0)
+			return false;
+		*result = DatumGetNumeric(NumericDiv(STATE_NUM(st, SC_AMOUNT_12M), pop->amount_total));
+		return true;
+	}
+	if (MetricIsDayCount(metric))
 	{
 		if (!MetricDayBase(st, metric, &base))
 			return false;

@@ -15,6 +15,7 @@
 #ifndef CRM_METRICS_H
 #define CRM_METRICS_H
 
+#include "population.h"
 #include "source.h"
 #include "state.h"
 
@@ -35,6 +36,8 @@ typedef enum MetricId
 	M_DAYS_SINCE_LAST_CONTACT,
 	M_CONTACTS_90D,
 	M_ORDERS_PER_MONTH_12M,
+	M_GROWTH_MONTHS,
+	M_REVENUE_SHARE_12M,
 	M_ATTR,						/* attr.NAME: a number in the attributes */
 	M_NMETRICS
 } MetricId;
@@ -49,7 +52,8 @@ extern void MetricsMergeLine(SourceRow *order, const SourceRow *line);
 extern void MetricsDerive(CustomerState *st, TimestampTz now);
 extern TimestampTz MetricsValidUntil(CustomerState *st, TimestampTz now);
 extern bool MetricValue(CustomerState *st, MetricId metric, const char *attr,
-						TimestampTz now, Numeric *result);
+						TimestampTz now, const Population *pop, Numeric *result);
+extern bool MetricIsDayCount(MetricId metric);
 extern bool MetricDayBase(CustomerState *st, MetricId metric, TimestampTz *base);
 extern bool MetricAttribute(CustomerState *st, const char *name, Numeric *result,
 							char **bad_value);

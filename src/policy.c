@@ -10,7 +10,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "policy.h"
+#include "policy_int.h"
+#include "jsonb_build.h"
 
 #include <math.h>
 
@@ -27,6 +28,7 @@
 
 PG_FUNCTION_INFO_V1(crm_grade_check_policy);
 PG_FUNCTION_INFO_V1(crm_grade_policy_invalidate);
+PG_FUNCTION_INFO_V1(crm_grade_score_of);
 
 typedef enum CondKind
 {
@@ -59,45 +61,13 @@ typedef struct Cond
 	Numeric		value;
 } Cond;
 
-struct Policy
-{
-	MemoryContext cxt;
-	char	   *name;
-	Jsonb	   *definition;		/* the source, to recognise it in the cache */
-	char	   *default_grade;
-	int			nrules;
-	char	  **grades;			/* rules in order */
-	Cond	  **when;
-	int			ncadence;
-	char	  **cadence_grade;
-	Interval  **cadence;
-	int			nattrs;			/* distinct attr.NAME the rules read */
-	char	  **attrs;
-};
-
-/* Where the parser is, for error messages. */
-typedef struct ParseCtx
-{
-	const char *name;
-	Policy	   *policy;
-} ParseCtx;
-
-#define POLICY_ERROR(ctx, path, hint, ...) \
-	ereport(ERROR, \
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE), \
-			 errmsg("invalid policy \"%s\": %s: %s", (ctx)->name, (path), psprintf(__VA_ARGS__)), \
-			 errhint("%s", (hint))))
-
 static Cond *ParseCond(ParseCtx *ctx, JsonbValue *v, const char *path, int depth);
-static char *ParseGrade(ParseCtx *ctx, JsonbValue *v, const char *path);
 static void ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v);
-static void CheckKeys(ParseCtx *ctx, JsonbContainer *obj, const char *path,
-					  const char *const *allowed, int nallowed);
-static bool EvalCond(Cond *c, CustomerState *st, TimestampTz now);
+static bool EvalCond(Cond *c, CustomerState *st, TimestampTz now, const Population *pop);
 static void CondValidUntil(Cond *c, CustomerState *st, TimestampTz now,
 						   TimestampTz *valid_until);
 
-static const char *
+const char *
 PolicyValueType(JsonbValue *v)
 {
 	switch (v->type)
@@ -117,34 +87,64 @@ PolicyValueType(JsonbValue *v)
 	}
 }
 
-static bool
-IsObject(JsonbValue *v)
+bool
+PolicyIsObject(JsonbValue *v)
 {
 	return v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data);
 }
 
-static bool
-IsArray(JsonbValue *v)
+bool
+PolicyIsArray(JsonbValue *v)
 {
 	return v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data);
 }
 
 /* Look up a key of an object; NULL when absent. */
-static JsonbValue *
-GetKey(JsonbContainer *obj, const char *key)
+JsonbValue *
+PolicyGetKey(JsonbContainer *obj, const char *key)
 {
 	return getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
 }
 
-static char *
-JsonbString(JsonbValue *v)
+char *
+PolicyString(JsonbValue *v)
 {
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+double
+NumericToDouble(Numeric n)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(n)));
+}
+
+Numeric
+NumAdd(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+Numeric
+NumSub(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+Numeric
+NumMul(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+Numeric
+NumDiv(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_div, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
 /* Reject keys the format does not know: a typo must not pass silently. */
-static void
-CheckKeys(ParseCtx *ctx, JsonbContainer *obj, const char *path,
+void
+PolicyCheckKeys(ParseCtx *ctx, JsonbContainer *obj, const char *path,
 		  const char *const *allowed, int nallowed)
 {
 	JsonbIterator *it = JsonbIteratorInit(obj);
@@ -159,7 +159,7 @@ CheckKeys(ParseCtx *ctx, JsonbContainer *obj, const char *path,
 
 		if (tok != WJB_KEY)
 			continue;
-		key = JsonbString(&v);
+		key = PolicyString(&v);
 		for (i = 0; i < nallowed; i++)
 			known |= (strcmp(key, allowed[i]) == 0);
 		if (!known)
@@ -174,6 +174,44 @@ CheckKeys(ParseCtx *ctx, JsonbContainer *obj, const char *path,
 						 "unknown key \"%s\"", key);
 		}
 	}
+}
+
+/* Keys that must be there. */
+void
+PolicyRequireKeys(ParseCtx *ctx, JsonbContainer *obj, const char *path,
+				  const char *const *required, int nrequired, const char *hint)
+{
+	int			i;
+
+	for (i = 0; i < nrequired; i++)
+		if (PolicyGetKey(obj, required[i]) == NULL)
+			POLICY_ERROR(ctx, *path ? psprintf("%s.%s", path, required[i]) : required[i],
+						 hint, "missing");
+}
+
+/* A finite number. */
+Numeric
+PolicyParseNumber(ParseCtx *ctx, JsonbValue *v, const char *path, const char *hint)
+{
+	if (v == NULL || v->type != jbvNumeric)
+		POLICY_ERROR(ctx, path, hint, "expected a number, found %s",
+					 v ? PolicyValueType(v) : "nothing");
+	if (numeric_is_nan(v->val.numeric) || numeric_is_inf(v->val.numeric))
+		POLICY_ERROR(ctx, path, hint, "the number must be finite");
+	return v->val.numeric;
+}
+
+/* An array of at least min_items elements. */
+JsonbContainer *
+PolicyParseArray(ParseCtx *ctx, JsonbValue *v, const char *path, int min_items, const char *hint)
+{
+	if (v == NULL || !PolicyIsArray(v))
+		POLICY_ERROR(ctx, path, hint, "expected an array, found %s",
+					 v ? PolicyValueType(v) : "nothing");
+	if (JsonContainerSize(v->val.binary.data) < min_items)
+		POLICY_ERROR(ctx, path, hint, "expected at least %d element%s, found %d", min_items,
+					 min_items == 1 ? "" : "s", JsonContainerSize(v->val.binary.data));
+	return v->val.binary.data;
 }
 
 /* Remember an attribute the policy reads (once). */
@@ -191,8 +229,8 @@ NoteAttribute(Policy *p, const char *name)
 }
 
 /* A metric name: one of MetricNames, or attr.NAME. */
-static MetricId
-ParseMetric(ParseCtx *ctx, JsonbValue *v, const char *path, char **attr)
+MetricId
+PolicyParseMetric(ParseCtx *ctx, JsonbValue *v, const char *path, char **attr)
 {
 	char	   *name;
 	int			i;
@@ -200,7 +238,7 @@ ParseMetric(ParseCtx *ctx, JsonbValue *v, const char *path, char **attr)
 	if (v == NULL || v->type != jbvString)
 		POLICY_ERROR(ctx, path, "Name a metric as a string, e.g. \"amount_12m\".",
 					 "expected a metric name, found %s", v ? PolicyValueType(v) : "nothing");
-	name = JsonbString(v);
+	name = PolicyString(v);
 	*attr = NULL;
 	if (strncmp(name, "attr.", 5) == 0 && name[5] != '\0')
 	{
@@ -210,7 +248,11 @@ ParseMetric(ParseCtx *ctx, JsonbValue *v, const char *path, char **attr)
 	}
 	for (i = 0; i < M_ATTR; i++)
 		if (strcmp(name, MetricNames[i]) == 0)
+		{
+			if (i == M_REVENUE_SHARE_12M)
+				ctx->policy->reads_population = true;
 			return (MetricId) i;
+		}
 	{
 		StringInfoData known;
 
@@ -237,13 +279,13 @@ ParseCond(ParseCtx *ctx, JsonbValue *v, const char *path, int depth)
 	int			i;
 
 	check_stack_depth();
-	if (v == NULL || !IsObject(v))
+	if (v == NULL || !PolicyIsObject(v))
 		POLICY_ERROR(ctx, path,
 					 "A condition is {\"all\": [...]}, {\"any\": [...]} or {\"metric\": ..., \"op\": ..., \"value\": ...}.",
 					 "expected a condition object, found %s", v ? PolicyValueType(v) : "nothing");
 	obj = v->val.binary.data;
-	all = GetKey(obj, "all");
-	any = GetKey(obj, "any");
+	all = PolicyGetKey(obj, "all");
+	any = PolicyGetKey(obj, "any");
 	if (all || any)
 	{
 		JsonbValue *list = all ? all : any;
@@ -253,7 +295,7 @@ ParseCond(ParseCtx *ctx, JsonbValue *v, const char *path, int depth)
 		if (JsonContainerSize(obj) != 1)
 			POLICY_ERROR(ctx, path, "Nest \"all\" and \"any\" instead of putting them side by side.",
 						 "a condition with \"%s\" must have no other key", key);
-		if (!IsArray(list))
+		if (!PolicyIsArray(list))
 			POLICY_ERROR(ctx, lpath, "Give a list of conditions.",
 						 "expected an array, found %s", PolicyValueType(list));
 		c->kind = all ? COND_ALL : COND_ANY;
@@ -264,21 +306,21 @@ ParseCond(ParseCtx *ctx, JsonbValue *v, const char *path, int depth)
 								   psprintf("%s[%d]", lpath, i), depth + 1);
 		return c;
 	}
-	CheckKeys(ctx, obj, path, cmp_keys, lengthof(cmp_keys));
+	PolicyCheckKeys(ctx, obj, path, cmp_keys, lengthof(cmp_keys));
 	c->kind = COND_CMP;
-	c->metric = ParseMetric(ctx, GetKey(obj, "metric"), psprintf("%s.metric", path), &c->attr);
-	op = GetKey(obj, "op");
+	c->metric = PolicyParseMetric(ctx, PolicyGetKey(obj, "metric"), psprintf("%s.metric", path), &c->attr);
+	op = PolicyGetKey(obj, "op");
 	if (op == NULL || op->type != jbvString)
 		POLICY_ERROR(ctx, psprintf("%s.op", path), "Operators: >=, >, <=, <, =, <>.",
 					 "expected an operator string, found %s", op ? PolicyValueType(op) : "nothing");
 	for (i = 0; i < lengthof(OpNames); i++)
-		if (strcmp(JsonbString(op), OpNames[i]) == 0)
+		if (strcmp(PolicyString(op), OpNames[i]) == 0)
 			break;
 	if (i == lengthof(OpNames))
 		POLICY_ERROR(ctx, psprintf("%s.op", path), "Operators: >=, >, <=, <, =, <>.",
-					 "unknown operator \"%s\"", JsonbString(op));
+					 "unknown operator \"%s\"", PolicyString(op));
 	c->op = (CmpOp) i;
-	v = GetKey(obj, "value");
+	v = PolicyGetKey(obj, "value");
 	if (v == NULL || v->type != jbvNumeric)
 		POLICY_ERROR(ctx, psprintf("%s.value", path), "Compare with a JSON number, e.g. 100000.",
 					 "expected a number, found %s", v ? PolicyValueType(v) : "nothing");
@@ -290,26 +332,50 @@ ParseCond(ParseCtx *ctx, JsonbValue *v, const char *path, int depth)
 }
 
 /* A grade name: a non-empty string. */
-static char *
-ParseGrade(ParseCtx *ctx, JsonbValue *v, const char *path)
+char *
+PolicyParseGrade(ParseCtx *ctx, JsonbValue *v, const char *path)
 {
 	if (v == NULL || v->type != jbvString || v->val.string.len == 0)
 		POLICY_ERROR(ctx, path, "Name the grade as a non-empty string, e.g. \"A\".",
 					 "expected a grade name, found %s",
 					 v ? (v->type == jbvString ? "an empty string" : PolicyValueType(v)) : "nothing");
-	return JsonbString(v);
+	return PolicyString(v);
 }
 
-/* Index of a grade in the policy (default last), or -1. */
+/* Index of a grade in the policy (the default ngrades), or -1. */
 static int
 GradeIndex(Policy *p, const char *grade)
 {
 	int			i;
 
-	for (i = 0; i < p->nrules; i++)
+	for (i = 0; i < p->ngrades; i++)
 		if (strcmp(p->grades[i], grade) == 0)
 			return i;
-	return strcmp(p->default_grade, grade) == 0 ? p->nrules : -1;
+	return strcmp(p->default_grade, grade) == 0 ? p->ngrades : -1;
+}
+
+/*
+ * Add the next grade in rank order (what gives it: "rule", "band",
+ * "segment"); the default must be known already.
+ */
+void
+PolicyAddGrade(ParseCtx *ctx, const char *grade, const char *path)
+{
+	Policy	   *p = ctx->policy;
+	const char *what = p->kind == PK_RULES ? "rule" : p->kind == PK_SCORE ? "band" : "segment";
+
+	if (GradeIndex(p, grade) >= 0 && GradeIndex(p, grade) < p->ngrades)
+		POLICY_ERROR(ctx, path, p->kind == PK_RULES ?
+					 "Each grade may appear once; combine its conditions with \"any\"." :
+					 "Each grade may appear once.",
+					 "grade \"%s\" appears twice", grade);
+	if (strcmp(grade, p->default_grade) == 0)
+		POLICY_ERROR(ctx, path, psprintf("The default grade is given when no %s matches; it needs no %s.",
+										 what, what),
+					 "grade \"%s\" is also the default", grade);
+	p->grades = p->ngrades == 0 ? palloc(sizeof(char *)) :
+		repalloc(p->grades, sizeof(char *) * (p->ngrades + 1));
+	p->grades[p->ngrades++] = pstrdup(grade);
 }
 
 /* Parse an interval without letting interval_in's own error escape. */
@@ -346,29 +412,26 @@ ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v)
 {
 	JsonbContainer *obj;
 	int			i;
-	int			ngrades = p->nrules + 1;
+	int			ngrades = p->ngrades + 1;
 
-	if (v == NULL || !IsObject(v))
+	if (v == NULL || !PolicyIsObject(v))
 		POLICY_ERROR(ctx, "cadence", "Give the follow-up interval of every grade, e.g. {\"A\": \"7 days\", \"B\": \"14 days\"}.",
 					 "expected an object, found %s", v ? PolicyValueType(v) : "nothing");
 	obj = v->val.binary.data;
-	p->ncadence = ngrades;
-	p->cadence_grade = palloc(sizeof(char *) * ngrades);
 	p->cadence = palloc0(sizeof(Interval *) * ngrades);
 	for (i = 0; i < ngrades; i++)
 	{
-		const char *grade = i < p->nrules ? p->grades[i] : p->default_grade;
+		const char *grade = i < p->ngrades ? p->grades[i] : p->default_grade;
 		char	   *path = psprintf("cadence.%s", grade);
-		JsonbValue *iv = GetKey(obj, grade);
+		JsonbValue *iv = PolicyGetKey(obj, grade);
 
-		p->cadence_grade[i] = (char *) grade;
 		if (iv == NULL)
 			POLICY_ERROR(ctx, path, "Every grade, the default included, needs a follow-up interval.",
 						 "missing");
 		if (iv->type != jbvString)
 			POLICY_ERROR(ctx, path, "Give an interval as a string, e.g. \"14 days\".",
 						 "expected a string, found %s", PolicyValueType(iv));
-		p->cadence[i] = ParseInterval(ctx, JsonbString(iv), path);
+		p->cadence[i] = ParseInterval(ctx, PolicyString(iv), path);
 	}
 	if (JsonContainerSize(obj) != ngrades)
 	{
@@ -377,10 +440,10 @@ ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v)
 		JsonbIteratorToken tok;
 
 		while ((tok = JsonbIteratorNext(&it, &kv, true)) != WJB_DONE)
-			if (tok == WJB_KEY && GradeIndex(p, JsonbString(&kv)) < 0)
-				POLICY_ERROR(ctx, psprintf("cadence.%s", JsonbString(&kv)),
+			if (tok == WJB_KEY && GradeIndex(p, PolicyString(&kv)) < 0)
+				POLICY_ERROR(ctx, psprintf("cadence.%s", PolicyString(&kv)),
 							 "Cadence keys must be grades the policy gives.",
-							 "no grade \"%s\" in this policy", JsonbString(&kv));
+							 "no grade \"%s\" in this policy", PolicyString(&kv));
 	}
 }
 
@@ -389,40 +452,32 @@ static void
 ParseRules(ParseCtx *ctx, Policy *p, JsonbContainer *root)
 {
 	static const char *const rule_keys[] = {"grade", "when"};
-	JsonbValue *grades = GetKey(root, "grades");
-	int			i;
+	JsonbValue *grades = PolicyGetKey(root, "grades");
+	int			i,
+				n;
 
-	p->default_grade = ParseGrade(ctx, GetKey(root, "default"), "default");
-	if (grades == NULL || !IsArray(grades) || JsonContainerSize(grades->val.binary.data) == 0)
+	p->default_grade = PolicyParseGrade(ctx, PolicyGetKey(root, "default"), "default");
+	if (grades == NULL || !PolicyIsArray(grades) || JsonContainerSize(grades->val.binary.data) == 0)
 		POLICY_ERROR(ctx, "grades", "List the grades in order: [{\"grade\": \"A\", \"when\": {...}}, ...].",
 					 "expected a non-empty array, found %s",
-					 grades ? (IsArray(grades) ? "an empty array" : PolicyValueType(grades)) : "nothing");
-	p->nrules = JsonContainerSize(grades->val.binary.data);
-	p->grades = palloc(sizeof(char *) * p->nrules);
-	p->when = palloc(sizeof(Cond *) * p->nrules);
-	for (i = 0; i < p->nrules; i++)
+					 grades ? (PolicyIsArray(grades) ? "an empty array" : PolicyValueType(grades)) : "nothing");
+	n = JsonContainerSize(grades->val.binary.data);
+	p->when = palloc(sizeof(Cond *) * n);
+	for (i = 0; i < n; i++)
 	{
 		JsonbValue *rule = getIthJsonbValueFromContainer(grades->val.binary.data, i);
 		char	   *path = psprintf("grades[%d]", i);
-		int			j;
 
-		if (!IsObject(rule))
+		if (!PolicyIsObject(rule))
 			POLICY_ERROR(ctx, path, "Each rule is {\"grade\": \"A\", \"when\": {...}}.",
 						 "expected an object, found %s", PolicyValueType(rule));
-		CheckKeys(ctx, rule->val.binary.data, path, rule_keys, lengthof(rule_keys));
-		p->grades[i] = ParseGrade(ctx, GetKey(rule->val.binary.data, "grade"),
-								  psprintf("%s.grade", path));
-		for (j = 0; j < i; j++)
-			if (strcmp(p->grades[j], p->grades[i]) == 0)
-				POLICY_ERROR(ctx, psprintf("%s.grade", path), "Each grade may appear once; combine its conditions with \"any\".",
-							 "grade \"%s\" appears twice", p->grades[i]);
-		if (strcmp(p->grades[i], p->default_grade) == 0)
-			POLICY_ERROR(ctx, psprintf("%s.grade", path), "The default grade is given when no rule matches; it needs no rule.",
-						 "grade \"%s\" is also the default", p->grades[i]);
-		p->when[i] = ParseCond(ctx, GetKey(rule->val.binary.data, "when"),
+		PolicyCheckKeys(ctx, rule->val.binary.data, path, rule_keys, lengthof(rule_keys));
+		PolicyAddGrade(ctx, PolicyParseGrade(ctx, PolicyGetKey(rule->val.binary.data, "grade"),
+											 psprintf("%s.grade", path)),
+					   psprintf("%s.grade", path));
+		p->when[i] = ParseCond(ctx, PolicyGetKey(rule->val.binary.data, "when"),
 							   psprintf("%s.when", path), 0);
 	}
-	ParseCadence(ctx, p, GetKey(root, "cadence"));
 }
 
 /*
@@ -432,7 +487,9 @@ ParseRules(ParseCtx *ctx, Policy *p, JsonbContainer *root)
 Policy *
 PolicyParse(Jsonb *definition, const char *name)
 {
-	static const char *const top_keys[] = {"kind", "default", "grades", "cadence", "description"};
+	static const char *const rules_keys[] = {"kind", "default", "grades", "cadence", "description"};
+	static const char *const score_keys[] = {"kind", "default", "dimensions", "bands", "cadence", "description"};
+	static const char *const rfm_keys[] = {"kind", "segments", "lapsed", "default", "cadence", "description"};
 	ParseCtx	ctx = {name ? name : "(unnamed)", NULL};
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade policy",
 											  ALLOCSET_SMALL_SIZES);
@@ -440,6 +497,7 @@ PolicyParse(Jsonb *definition, const char *name)
 	Policy	   *p = palloc0(sizeof(Policy));
 	JsonbValue *kind;
 	char	   *kindname;
+	JsonbContainer *root;
 
 	p->cxt = cxt;
 	p->name = pstrdup(ctx.name);
@@ -447,28 +505,41 @@ PolicyParse(Jsonb *definition, const char *name)
 	if (definition == NULL || JB_ROOT_IS_SCALAR(definition) || !JB_ROOT_IS_OBJECT(definition))
 		POLICY_ERROR(&ctx, "$", "A policy is a JSON object such as {\"kind\": \"rules\", ...}.",
 					 "expected an object");
+
 	/*
 	 * Work on a copy owned by the policy: parsed values (the comparison
 	 * numbers) point into it, and it outlives the caller's datum.
 	 */
 	p->definition = palloc(VARSIZE(definition));
 	memcpy(p->definition, definition, VARSIZE(definition));
-	definition = p->definition;
-	kind = GetKey(&definition->root, "kind");
+	root = &p->definition->root;
+	kind = PolicyGetKey(root, "kind");
 	if (kind == NULL || kind->type != jbvString)
-		POLICY_ERROR(&ctx, "kind", "Set \"kind\" to \"rules\".",
+		POLICY_ERROR(&ctx, "kind", "Set \"kind\" to \"rules\", \"score\" or \"rfm\".",
 					 "expected a string, found %s", kind ? PolicyValueType(kind) : "nothing");
-	kindname = JsonbString(kind);
-	if (strcmp(kindname, "score") == 0 || strcmp(kindname, "rfm") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("invalid policy \"%s\": kind: \"%s\" policies are not supported by this version of crm_grade",
-						ctx.name, kindname),
-				 errhint("Use \"kind\": \"rules\"; score and RFM policies come in a later version.")));
-	if (strcmp(kindname, "rules") != 0)
-		POLICY_ERROR(&ctx, "kind", "Known kinds: rules.", "unknown kind \"%s\"", kindname);
-	CheckKeys(&ctx, &definition->root, "", top_keys, lengthof(top_keys));
-	ParseRules(&ctx, p, &definition->root);
+	kindname = PolicyString(kind);
+	if (strcmp(kindname, "rules") == 0)
+	{
+		p->kind = PK_RULES;
+		PolicyCheckKeys(&ctx, root, "", rules_keys, lengthof(rules_keys));
+		ParseRules(&ctx, p, root);
+	}
+	else if (strcmp(kindname, "score") == 0)
+	{
+		p->kind = PK_SCORE;
+		PolicyCheckKeys(&ctx, root, "", score_keys, lengthof(score_keys));
+		ScoreParse(&ctx, p, root);
+	}
+	else if (strcmp(kindname, "rfm") == 0)
+	{
+		p->kind = PK_RFM;
+		p->reads_population = true;
+		PolicyCheckKeys(&ctx, root, "", rfm_keys, lengthof(rfm_keys));
+		RfmParse(&ctx, p, root);
+	}
+	else
+		POLICY_ERROR(&ctx, "kind", "Known kinds: rules, score, rfm.", "unknown kind \"%s\"", kindname);
+	ParseCadence(&ctx, p, PolicyGetKey(root, "cadence"));
 	MemoryContextSwitchTo(oldcxt);
 	return p;
 }
@@ -509,7 +580,7 @@ Compare(int cmp, CmpOp op)
 
 /* Does a condition hold?  A comparison with a NULL metric is false. */
 static bool
-EvalCond(Cond *c, CustomerState *st, TimestampTz now)
+EvalCond(Cond *c, CustomerState *st, TimestampTz now, const Population *pop)
 {
 	Numeric		value;
 	int			i;
@@ -518,16 +589,16 @@ EvalCond(Cond *c, CustomerState *st, TimestampTz now)
 	{
 		case COND_ALL:
 			for (i = 0; i < c->nkids; i++)
-				if (!EvalCond(c->kids[i], st, now))
+				if (!EvalCond(c->kids[i], st, now, pop))
 					return false;
 			return true;
 		case COND_ANY:
 			for (i = 0; i < c->nkids; i++)
-				if (EvalCond(c->kids[i], st, now))
+				if (EvalCond(c->kids[i], st, now, pop))
 					return true;
 			return false;
 		case COND_CMP:
-			if (!MetricValue(st, c->metric, c->attr, now, &value))
+			if (!MetricValue(st, c->metric, c->attr, now, pop, &value))
 				return false;
 			return Compare(NumericCompare(value, c->value), c->op);
 	}
@@ -580,6 +651,26 @@ CondValidUntil(Cond *c, CustomerState *st, TimestampTz now, TimestampTz *valid_u
 	}
 }
 
+/* The first rule that holds (ngrades: none), and when time could change that. */
+static int
+RulesGrade(Policy *p, CustomerState *st, TimestampTz now, TimestampTz *valid_until)
+{
+	int			i;
+	int			rank = p->ngrades;
+
+	for (i = 0; i < p->ngrades; i++)
+	{
+		if (EvalCond(p->when[i], st, now, p->population))
+		{
+			rank = i;
+			break;
+		}
+	}
+	for (i = 0; i < p->ngrades; i++)
+		CondValidUntil(p->when[i], st, now, valid_until);
+	return rank;
+}
+
 /*
  * Grade a customer: set grade, grade_rank, score and policy, and lower
  * *valid_until to the first moment time alone could change the grade.
@@ -587,24 +678,166 @@ CondValidUntil(Cond *c, CustomerState *st, TimestampTz now, TimestampTz *valid_u
 void
 PolicyGrade(Policy *policy, CustomerState *st, TimestampTz now, TimestampTz *valid_until)
 {
-	int			i;
-	int			rank = policy->nrules;
+	Numeric		score = NULL;
+	int			rank;
 
-	for (i = 0; i < policy->nrules; i++)
+	switch (policy->kind)
 	{
-		if (EvalCond(policy->when[i], st, now))
-		{
-			rank = i;
+		case PK_SCORE:
+			rank = ScoreGrade(policy, st, now, valid_until, &score);
 			break;
-		}
+		case PK_RFM:
+			rank = RfmGrade(policy, st, &score);
+			break;
+		default:
+			rank = RulesGrade(policy, st, now, valid_until);
+			break;
 	}
-	for (i = 0; i < policy->nrules; i++)
-		CondValidUntil(policy->when[i], st, now, valid_until);
-	StateSet(st, SC_GRADE, CStringGetTextDatum(rank < policy->nrules ?
+	StateSet(st, SC_GRADE, CStringGetTextDatum(rank < policy->ngrades ?
 											   policy->grades[rank] : policy->default_grade));
 	StateSet(st, SC_GRADE_RANK, Int32GetDatum(rank + 1));
-	StateSetNull(st, SC_SCORE);
+	if (score)
+		StateSet(st, SC_SCORE, NumericGetDatum(score));
+	else
+		StateSetNull(st, SC_SCORE);
 	StateSet(st, SC_POLICY, CStringGetTextDatum(policy->name));
+}
+
+/* The grade a policy gives at a moment, without touching the state. */
+const char *
+PolicyGradeOf(Policy *policy, CustomerState *st, TimestampTz now, int *rank)
+{
+	CustomerState copy = *st;
+	TimestampTz ignored = DT_NOEND;
+
+	PolicyGrade(policy, &copy, now, &ignored);
+	*rank = DatumGetInt32(copy.values[SC_GRADE_RANK]);
+	return TextDatumGetCString(copy.values[SC_GRADE]);
+}
+
+/* The rank (1 = first) of a grade in the policy; 0 if it gives none such. */
+int
+PolicyGradeRank(Policy *policy, const char *grade)
+{
+	return grade ? GradeIndex(policy, grade) + 1 : 0;
+}
+
+/* The grade of a rank (1 = first, the default last); NULL past the last. */
+const char *
+PolicyGradeName(Policy *policy, int rank)
+{
+	if (rank < 1 || rank > policy->ngrades + 1)
+		return NULL;
+	return rank <= policy->ngrades ? policy->grades[rank - 1] : policy->default_grade;
+}
+
+bool
+PolicyReadsPopulation(Policy *policy)
+{
+	return policy->reads_population;
+}
+
+/* Evaluate with these population figures (kept by the caller). */
+void
+PolicySetPopulation(Policy *policy, const Population *pop)
+{
+	policy->population = pop;
+}
+
+const Population *
+PolicyPopulation(Policy *policy)
+{
+	return policy->population;
+}
+
+/* explain(): the rule that matched, or null and the default. */
+static void
+RulesExplain(Policy *p, CustomerState *st, TimestampTz at, JsonbParseState **ps)
+{
+	JsonbValue *grades = PolicyGetKey(&p->definition->root, "grades");
+	int			i;
+
+	JbKey(ps, "rule");
+	for (i = 0; i < p->ngrades; i++)
+	{
+		if (EvalCond(p->when[i], st, at, p->population))
+		{
+			JsonbValue *rule = getIthJsonbValueFromContainer(grades->val.binary.data, i);
+
+			JbBeginObject(ps);
+			JbKey(ps, "index");
+			JbInt(ps, i);
+			JbKey(ps, "grade");
+			JbString(ps, p->grades[i]);
+			JbKey(ps, "when");
+			JbJsonb(ps, PolicyGetKey(rule->val.binary.data, "when"));
+			JbEndObject(ps);
+			return;
+		}
+	}
+	JbString(ps, NULL);
+	JbKey(ps, "default");
+	JbString(ps, p->default_grade);
+}
+
+/* Every metric's value at a moment, and the attributes the policy reads. */
+static void
+MetricsExplain(Policy *p, CustomerState *st, TimestampTz at, JsonbParseState **ps)
+{
+	int			i;
+
+	JbKey(ps, "metrics");
+	JbBeginObject(ps);
+	for (i = 0; i < M_ATTR; i++)
+	{
+		Numeric		v;
+
+		JbKey(ps, MetricNames[i]);
+		JbNumeric(ps, MetricValue(st, (MetricId) i, NULL, at, p->population, &v) ? v : NULL);
+	}
+	for (i = 0; i < p->nattrs; i++)
+	{
+		Numeric		v;
+
+		JbKey(ps, psprintf("attr.%s", p->attrs[i]));
+		JbNumeric(ps, MetricAttribute(st, p->attrs[i], &v, NULL) ? v : NULL);
+	}
+	JbKey(ps, "first_order_at");
+	JbTimestamp(ps, STATE_TS(st, SC_FIRST_ORDER_AT), STATE_NULL(st, SC_FIRST_ORDER_AT));
+	JbKey(ps, "last_order_at");
+	JbTimestamp(ps, STATE_TS(st, SC_LAST_ORDER_AT), STATE_NULL(st, SC_LAST_ORDER_AT));
+	JbKey(ps, "last_contact_at");
+	JbTimestamp(ps, STATE_TS(st, SC_LAST_CONTACT_AT), STATE_NULL(st, SC_LAST_CONTACT_AT));
+	JbEndObject(ps);
+}
+
+/*
+ * The grading part of explain(): the policy, the metrics at the moment of
+ * the evaluation, and what the kind made of them (keys pushed into the
+ * caller's open object).
+ */
+void
+PolicyExplain(Policy *p, CustomerState *st, TimestampTz at, JsonbParseState **ps)
+{
+	static const char *const kinds[] = {"rules", "score", "rfm"};
+
+	JbKey(ps, "policy");
+	JbString(ps, p->name);
+	JbKey(ps, "kind");
+	JbString(ps, kinds[p->kind]);
+	MetricsExplain(p, st, at, ps);
+	switch (p->kind)
+	{
+		case PK_SCORE:
+			ScoreExplain(p, st, at, ps);
+			break;
+		case PK_RFM:
+			RfmExplain(p, st, ps);
+			break;
+		default:
+			RulesExplain(p, st, at, ps);
+			break;
+	}
 }
 
 /* SQL: crm_grade.check_policy(definition jsonb, name text) */
@@ -648,12 +881,29 @@ crm_grade_policy_invalidate(PG_FUNCTION_ARGS)
 Interval *
 PolicyCadence(Policy *policy, const char *grade)
 {
-	int			i;
+	int			i = GradeIndex(policy, grade);
 
-	for (i = 0; i < policy->ncadence; i++)
-		if (strcmp(policy->cadence_grade[i], grade) == 0)
-			return policy->cadence[i];
-	return NULL;
+	return i < 0 ? NULL : policy->cadence[i];
+}
+
+/*
+ * SQL: crm_grade._score(definition jsonb, metrics jsonb) RETURNS numeric:
+ * the score a score policy gives to metrics named in a jsonb object (attr.NAME
+ * keys for attributes; a missing key is NULL).  For property tests.
+ */
+Datum
+crm_grade_score_of(PG_FUNCTION_ARGS)
+{
+	Policy	   *p = PolicyParse(PG_GETARG_JSONB_P(0), "_score");
+	Numeric		score;
+
+	if (p->kind != PK_SCORE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("crm_grade._score() takes a score policy"),
+				 errhint("Give a definition with \"kind\": \"score\".")));
+	score = ScoreOfMetrics(p, PG_GETARG_JSONB_P(1));
+	PG_RETURN_NUMERIC(score);
 }
 
 const char *
@@ -679,19 +929,28 @@ PolicyAttributes(Policy *policy, char ***names)
 static Policy *active_policy = NULL;
 static Policy *retired_policy = NULL;
 static bool active_policy_stale = true;
-static Oid	policy_relids[2];
+static Oid	policy_relids[3];
 
 static void
 ForgetActivePolicy(Datum arg, Oid relid)
 {
 	/* freeing waits for the next load: a caller may be using it now */
-	if (relid == InvalidOid || relid == policy_relids[0] || relid == policy_relids[1])
+	if (relid == InvalidOid || relid == policy_relids[0] || relid == policy_relids[1] ||
+		relid == policy_relids[2])
 		active_policy_stale = true;
 }
 
+/* Read the active policy again at the next load (new population figures). */
+void
+PolicyForgetActive(void)
+{
+	active_policy_stale = true;
+}
+
 /*
- * Load the active policy.  Callers hold the locks on the customers they
- * grade, so a policy change that committed while they waited is taken:
+ * Load the active policy, with the population figures when it reads them
+ * (crm_grade.population invalidates it too).  Callers hold the locks on the
+ * customers they grade, so a policy change that committed while they waited is taken:
  * pending invalidations are read first, and the policy is read with the
  * latest snapshot, not the transaction's, so that a REPEATABLE READ writer
  * does not grade by a policy that use_policy() has already replaced.
@@ -702,7 +961,7 @@ PolicyLoadActive(void)
 {
 	static bool callback_registered = false;
 	static SPIPlanPtr plan = NULL;
-	Oid			relids[2];
+	Oid			relids[3];
 	bool		isnull;
 	Datum		name,
 				definition;
@@ -716,8 +975,10 @@ PolicyLoadActive(void)
 	AcceptInvalidationMessages();
 	relids[0] = CrmRelid("policy");
 	relids[1] = CrmRelid("active_policy");
+	relids[2] = CrmRelid("population");
 	if (active_policy && !active_policy_stale &&
-		relids[0] == policy_relids[0] && relids[1] == policy_relids[1])
+		relids[0] == policy_relids[0] && relids[1] == policy_relids[1] &&
+		relids[2] == policy_relids[2])
 		return active_policy;
 	if (plan == NULL)
 	{
@@ -736,6 +997,13 @@ PolicyLoadActive(void)
 	definition = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	p = PolicyParse(DatumGetJsonbP(definition), TextDatumGetCString(name));
 	SPI_freetuptable(SPI_tuptable);
+	if (p->reads_population)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(p->cxt);
+
+		p->population = PopulationRead(GetLatestSnapshot());
+		MemoryContextSwitchTo(oldcxt);
+	}
 	PolicyKeep(p);
 
 	/*
@@ -748,6 +1016,7 @@ PolicyLoadActive(void)
 	active_policy = p;
 	policy_relids[0] = relids[0];
 	policy_relids[1] = relids[1];
+	policy_relids[2] = relids[2];
 	active_policy_stale = false;
 	return p;
 }

@@ -365,6 +365,110 @@ NextStoredState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *s
 }
 
 /*
+ * Compute the population figures from the stored states and store them;
+ * the active policy is read again with them.  Concurrent refreshes queue
+ * on the lock.
+ */
+static void
+RefreshPopulation(void)
+{
+	Population *pop;
+
+	LockRelationOid(CrmRelid("population"), ShareRowExclusiveLock);
+	pop = PopulationCompute();
+	PopulationStore(pop);
+	PolicyForgetActive();
+}
+
+/* Did a re-evaluation move what the policy gives? */
+static bool
+GradingChanged(CustomerState *old, CustomerState *new)
+{
+	return StateGradeChanged(old, new) ||
+		DatumGetInt32(old->values[SC_GRADE_RANK]) != DatumGetInt32(new->values[SC_GRADE_RANK]) ||
+		STATE_NULL(old, SC_SCORE) != STATE_NULL(new, SC_SCORE) ||
+		(!STATE_NULL(old, SC_SCORE) &&
+		 NumericCompare(STATE_NUM(old, SC_SCORE), STATE_NUM(new, SC_SCORE)) != 0);
+}
+
+/*
+ * After new population figures: every customer evaluated again from its
+ * stored state (no source is read), and those whose grade or score moves
+ * written.  Customers whose valid_until has passed are left to regrade().
+ * Writers wait while it runs, as during regrade_all().
+ */
+static int64
+RefreshFromStates(const char *event)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext pagecxt = AllocSetContextCreate(outer, "crm_grade population refresh",
+												  ALLOCSET_DEFAULT_SIZES);
+	RefreshCounts counts = {0, 0};
+	EvalContext ctx;
+	Portal		portal;
+	uint64		i;
+
+	StoreLockHolidays();
+	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
+	EvalContextLoad(&ctx);
+	portal = StoreOpenAll();
+	for (;;)
+	{
+		StoreBatch	batch;
+
+		CrmSpiCursorFetch(portal, 1000);
+		if (SPI_processed == 0)
+			break;
+		MemoryContextSwitchTo(pagecxt);
+		StoreBatchInit(&batch, SPI_processed);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			LockedState ls = {.placeholder = false,.own_since = false};
+			CustomerState st;
+			bool		isnull;
+
+			StateFromDatum(&ls.st, SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			if (STATE_NULL(&ls.st, SC_GRADED_AT) || !StateCanExtend(&ls.st, &ctx))
+				continue;
+			StateCopy(&st, &ls.st);
+			EvaluateCustomer(&st, &ctx);
+			if (GradingChanged(&ls.st, &st))
+				KeepState(&batch, &ls, &st, event, &counts);
+		}
+		StoreBatchFlush(&batch, ctx.now);
+		MemoryContextSwitchTo(outer);
+		MemoryContextReset(pagecxt);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	MemoryContextDelete(pagecxt);
+	return counts.evaluated;
+}
+
+/*
+ * regrade()'s last step: when the active policy reads the population
+ * figures and they are older than crm_grade.population_refresh, refresh
+ * them and re-grade whoever they move.  Returns the customers written.
+ */
+static int64
+RegradePopulation(void)
+{
+	EvalContext ctx;
+
+	EvalContextLoad(&ctx);
+	if (!PolicyReadsPopulation(ctx.policy) || !PopulationDue(ctx.now))
+		return 0;
+	/* in the order of a full refresh's locks; then whether another did it meanwhile */
+	StoreLockHolidays();
+	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
+	LockRelationOid(CrmRelid("population"), ShareRowExclusiveLock);
+	if (!PopulationDue(ctx.now))
+		return 0;
+	RefreshPopulation();
+	return RefreshFromStates("population_refresh");
+}
+
+/*
  * Every customer: one pass over every attached table merged with one pass
  * over the stored states, both in key order.  Writers wait while it runs
  * (it holds SHARE ROW EXCLUSIVE on customer_state); readers do not.
@@ -389,6 +493,7 @@ RefreshAll(const char *event)
 
 	StoreLockHolidays();
 	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
+	RefreshPopulation();
 	EvalContextLoad(&ctx);
 	g = GatherBegin(NULL, -1);
 	portal = StoreOpenAll();
@@ -575,6 +680,9 @@ RegradeWork(CrmScope *scope, void *arg)
 			break;
 	}
 	MemoryContextDelete(batchcxt);
+	/* once every expired customer is current, never halfway */
+	if (call->max < 0 || call->done < call->max)
+		call->done += RegradePopulation();
 	CrmLeave(&id);
 }
 

@@ -13,6 +13,7 @@
  *-------------------------------------------------------------------------
  */
 #include "crm_grade.h"
+#include "population.h"
 
 #include "access/xact.h"
 #include "fmgr.h"
@@ -95,6 +96,12 @@ _PG_init(void)
 							"SPEC 6: the window (T - N days, T].  Set it once per database; after a "
 							"change, run crm_grade.regrade_all().",
 							&crm_intent_days, 90, 1, 36500, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("crm_grade.population_refresh",
+							"How old the population figures (revenue total, RFM cut-offs) may grow before regrade() refreshes them.",
+							"use_policy() and regrade_all() always refresh them; regrade() does once they are "
+							"this old, when the active policy reads them.  0: at every regrade().",
+							&crm_population_refresh, 86400, 0, INT_MAX, PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("crm_grade");
 	if (early_copy && !as_of_set)
 		rejected_as_of = early_copy;

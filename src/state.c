@@ -187,6 +187,9 @@ StateInitEmpty(CustomerState *st, const char *customer)
 			case INIT_EMPTY_MONTHS:
 				st->values[c] = PointerGetDatum(construct_empty_array(INT4OID));
 				break;
+			case INIT_EMPTY_NUMERICS:
+				st->values[c] = PointerGetDatum(construct_empty_array(NUMERICOID));
+				break;
 		}
 	}
 	if (customer)

@@ -28,7 +28,8 @@ typedef enum StateInit
 	INIT_ZERO_NUMERIC,
 	INIT_ZERO_INT8,
 	INIT_ZERO_INT4,
-	INIT_EMPTY_MONTHS
+	INIT_EMPTY_MONTHS,
+	INIT_EMPTY_NUMERICS
 } StateInit;
 
 /* X(id, column name, type oid, initial value) */
@@ -79,7 +80,10 @@ typedef enum StateInit
 	X(FIRST_ROW_AT, first_row_at, TIMESTAMPTZOID, INIT_NULL) \
 	X(FOLLOW_UP_DUE, follow_up_due, TIMESTAMPTZOID, INIT_NULL) \
 	X(FIRST_OPPORTUNITY_AT, first_opportunity_at, TIMESTAMPTZOID, INIT_NULL) \
-	X(NEXT_OPPORTUNITY_AT, next_opportunity_at, TIMESTAMPTZOID, INIT_NULL)
+	X(NEXT_OPPORTUNITY_AT, next_opportunity_at, TIMESTAMPTZOID, INIT_NULL) \
+	X(AMOUNT_MONTHS, amount_months, INT4ARRAYOID, INIT_EMPTY_MONTHS) \
+	X(MONTH_AMOUNTS, month_amounts, NUMERICARRAYOID, INIT_EMPTY_NUMERICS) \
+	X(GROWTH_MONTHS, growth_months, INT4OID, INIT_ZERO_INT4)
 
 #define CRM_STATE_ENUM(id, name, type, init) SC_##id,
 typedef enum StateCol

@@ -71,6 +71,19 @@ CREATE OR REPLACE FUNCTION @extschema@.regrade_all() RETURNS bigint
 	AS 'MODULE_PATHNAME', 'crm_grade_regrade_all' LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.regrade_all() IS 're-evaluate every customer from the attached tables';
 
+-- Policies analysts can check: why a customer has its grade, what a
+-- candidate policy would do, and the C scorer on its own (for tests).
+CREATE OR REPLACE FUNCTION @extschema@.explain(customer anyelement) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'crm_grade_explain' LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.explain(anyelement) IS 'why this customer has its grade, stage, risk and follow-up time: its metrics, the rule, points or R/F/M that gave the grade, evaluated at graded_at with the active policy';
+CREATE OR REPLACE FUNCTION @extschema@.simulate(definition jsonb)
+	RETURNS TABLE (from_grade text, to_grade text, customers bigint, amount_12m numeric)
+	AS 'MODULE_PATHNAME', 'crm_grade_simulate' LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.simulate(jsonb) IS 'what a candidate policy would do, without applying it: customers and amount_12m moving from each current grade to each of its grades';
+CREATE OR REPLACE FUNCTION @extschema@._score(definition jsonb, metrics jsonb) RETURNS numeric
+	AS 'MODULE_PATHNAME', 'crm_grade_score_of' LANGUAGE C IMMUTABLE STRICT;
+COMMENT ON FUNCTION @extschema@._score(jsonb, jsonb) IS 'the score a score policy gives to metrics given as a jsonb object (attr.NAME keys for attributes)';
+
 -- Statement trigger on crm_grade's own configuration tables: tell every
 -- backend to reload what it cached of them.
 CREATE OR REPLACE FUNCTION @extschema@._invalidate() RETURNS trigger
@@ -80,6 +93,9 @@ CREATE TRIGGER policy_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate();
 DROP TRIGGER IF EXISTS active_policy_invalidate ON @extschema@.active_policy;
 CREATE TRIGGER active_policy_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.active_policy
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate();
+DROP TRIGGER IF EXISTS population_invalidate ON @extschema@.population;
+CREATE TRIGGER population_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.population
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._invalidate();
 DROP TRIGGER IF EXISTS source_invalidate ON @extschema@.source;
 CREATE TRIGGER source_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.source

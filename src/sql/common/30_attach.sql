@@ -288,7 +288,7 @@ BEGIN
 			   s.grade_rank, s.valid_until,
 			   s.contacts_90d,
 			   floor(extract(epoch FROM @extschema@.as_of() - s.last_contact_at) / 86400)::integer AS days_since_last_contact,
-			   s.last_outcome, s.next_action_at
+			   s.last_outcome, s.next_action_at, s.growth_months
 		  FROM @extschema@.customer_state s$v$, @extschema@._key_cast_sql('s.customer', keytype, false));
 	EXECUTE format($v$
 		CREATE OR REPLACE VIEW @extschema@.grade_history AS
@@ -309,7 +309,7 @@ BEGIN
 	FOR doc IN SELECT * FROM (VALUES
 			('customer_grades', 'customer', 'the application''s customer key, with its own type'),
 			('customer_grades', 'grade', 'grade given by the active policy'),
-			('customer_grades', 'score', 'weighted score of a score policy (NULL under a rule policy)'),
+			('customer_grades', 'score', 'score policy: the total at graded_at, 0..100, 2 decimals; rfm policy: the cell 100 R + 10 F + M; NULL under a rules policy'),
 			('customer_grades', 'lifecycle', 'relationship stage: prospect, intent, active, dormant or churned'),
 			('customer_grades', 'risk', 'churn risk: low, medium or high'),
 			('customer_grades', 'owner', 'the sales rep, from the customer master''s owner column'),
@@ -337,6 +337,7 @@ BEGIN
 			('customer_grades', 'days_since_last_contact', 'whole days from the latest contact to now (crm_grade.as_of)'),
 			('customer_grades', 'last_outcome', 'outcome of the latest contact, as the contact log holds it'),
 			('customer_grades', 'next_action_at', 'the next step the latest contact promised (NULL: none)'),
+			('customer_grades', 'growth_months', 'complete calendar months in a row, up to last month, whose order amount exceeds the month before''s'),
 			('grade_history', 'customer', 'the application''s customer key (NULL for keys of a kind no longer attached)'),
 			('grade_history', 'changed_at', 'the moment (crm_grade.as_of) of the change'),
 			('grade_history', 'old_grade', 'grade before the change (NULL: the customer was new)'),

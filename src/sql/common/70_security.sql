@@ -11,6 +11,7 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@._window_start(timestamptz),
 	@extschema@._month_index(timestamptz),
 	@extschema@.check_policy(jsonb, text),
+	@extschema@._score(jsonb, jsonb),
 	@extschema@._raise(text, text, text, text, text, text),
 	@extschema@._key_family(regtype),
 	@extschema@._key_cast_sql(text, regtype, boolean),

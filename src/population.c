@@ -1,0 +1,216 @@
+/*-------------------------------------------------------------------------
+ *
+ * population.c
+ *		The figures over every customer (crm_grade.population): computed
+ *		set-based from the stored states, with the same ntile(5) anyone can
+ *		run in plain SQL, stored, and read back for the evaluations between
+ *		two refreshes.
+ *
+ * The quintile cut-off of tile k (k = 1..4) is the largest value in it;
+ * a value's tile is 1 + the number of cut-offs it exceeds, which is the
+ * tile ntile() gives it whenever ties do not straddle two tiles.  Recency
+ * is measured by last_order_at itself, not by a day count, so that the
+ * passing of time moves no customer from one tile to another.
+ *
+ * Callers run inside SPI as crm_grade's owner.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "population.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+const char *const RfmMeasureNames[RFM_NMEASURES] = {"recency", "frequency", "monetary"};
+
+/* crm_grade.population_refresh, in seconds (settings.c) */
+int			crm_population_refresh = 86400;
+
+static const Oid CutTypes[RFM_NMEASURES] = {TIMESTAMPTZOID, INT8OID, NUMERICOID};
+
+#define CUTOFFS_SQL(col) \
+	"(SELECT coalesce(array_agg(hi ORDER BY tile), '{}') FROM (" \
+	"SELECT tile, max(v) AS hi FROM (SELECT " col " AS v, ntile(5) OVER (ORDER BY " col ") AS tile " \
+	"FROM pop) x GROUP BY tile) y WHERE tile < 5)"
+
+/* Cut-offs from an array Datum (copied into the current context). */
+static void
+ReadCuts(Population *pop, RfmMeasure m, Datum arr)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(CutTypes[m], &typlen, &typbyval, &typalign);
+	deconstruct_array(DatumGetArrayTypeP(arr), CutTypes[m], typlen, typbyval, typalign,
+					  &elems, &nulls, &n);
+	if (n > 4)
+		elog(ERROR, "crm_grade: %d %s cut-offs in crm_grade.population, at most 4 expected",
+			 n, RfmMeasureNames[m]);
+	pop->ncuts[m] = 0;
+	for (i = 0; i < n; i++)
+		if (!nulls[i])
+			pop->cuts[m][pop->ncuts[m]++] = datumCopy(elems[i], typbyval, typlen);
+}
+
+/* The row in SPI_tuptable (computed_at, customers, total, three arrays) as a Population. */
+static Population *
+FromTuple(void)
+{
+	Population *pop = palloc0(sizeof(Population));
+	HeapTuple	tup = SPI_tuptable->vals[0];
+	TupleDesc	desc = SPI_tuptable->tupdesc;
+	bool		isnull;
+	int			m;
+
+	pop->valid = true;
+	pop->computed_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 1, &isnull));
+	pop->customers = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+	pop->amount_total = DatumGetNumericCopy(SPI_getbinval(tup, desc, 3, &isnull));
+	for (m = 0; m < RFM_NMEASURES; m++)
+		ReadCuts(pop, (RfmMeasure) m, SPI_getbinval(tup, desc, 4 + m, &isnull));
+	return pop;
+}
+
+/* The stored figures as a snapshot sees them; valid is false when none are. */
+Population *
+PopulationRead(Snapshot snapshot)
+{
+	static SPIPlanPtr plan = NULL;
+	Population *pop;
+
+	if (plan == NULL)
+		plan = CrmSpiPrepareKept("SELECT computed_at, customers, amount_12m_total, recency_cutoffs, "
+								 "frequency_cutoffs, monetary_cutoffs FROM crm_grade.population",
+								 0, NULL);
+	if (CrmSpiExecuteSnapshot(plan, NULL, NULL, snapshot, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not read crm_grade.population");
+	if (SPI_processed == 0)
+		pop = palloc0(sizeof(Population));
+	else
+		pop = FromTuple();
+	SPI_freetuptable(SPI_tuptable);
+	return pop;
+}
+
+/*
+ * The figures now, set-based over the stored states of graded customers:
+ * three sorts of the customers with an order in the window.  Writes nothing.
+ */
+Population *
+PopulationCompute(void)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		now = TimestampTzGetDatum(CrmNow());
+	Population *pop;
+
+	if (plan == NULL)
+	{
+		Oid			argtypes[1] = {TIMESTAMPTZOID};
+
+		plan = CrmSpiPrepareKept("WITH s AS (SELECT last_order_at, orders_12m, amount_12m "
+								 "FROM crm_grade.customer_state WHERE graded_at IS NOT NULL), "
+								 "pop AS (SELECT * FROM s WHERE orders_12m > 0) "
+								 "SELECT $1, (SELECT count(*) FROM pop), "
+								 "(SELECT coalesce(sum(amount_12m), 0) FROM s), "
+								 CUTOFFS_SQL("last_order_at") ", "
+								 CUTOFFS_SQL("orders_12m") ", "
+								 CUTOFFS_SQL("amount_12m"),
+								 1, argtypes);
+	}
+	if (CrmSpiExecutePlan(plan, &now, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "crm_grade: could not compute the population figures");
+	pop = FromTuple();
+	SPI_freetuptable(SPI_tuptable);
+	return pop;
+}
+
+/* Cut-offs as an array Datum. */
+static Datum
+CutsArray(Population *pop, RfmMeasure m)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(CutTypes[m], &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(pop->cuts[m], pop->ncuts[m], CutTypes[m],
+										   typlen, typbyval, typalign));
+}
+
+/* Store the figures (the one row of crm_grade.population). */
+void
+PopulationStore(Population *pop)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		values[6];
+
+	if (plan == NULL)
+	{
+		Oid			argtypes[6] = {TIMESTAMPTZOID, INT8OID, NUMERICOID, TIMESTAMPTZARRAYOID,
+		INT8ARRAYOID, NUMERICARRAYOID};
+
+		plan = CrmSpiPrepareKept("INSERT INTO crm_grade.population AS p (singleton, computed_at, customers, "
+								 "amount_12m_total, recency_cutoffs, frequency_cutoffs, monetary_cutoffs) "
+								 "VALUES (true, $1, $2, $3, $4, $5, $6) ON CONFLICT (singleton) DO UPDATE SET "
+								 "computed_at = $1, customers = $2, amount_12m_total = $3, "
+								 "recency_cutoffs = $4, frequency_cutoffs = $5, monetary_cutoffs = $6",
+								 6, argtypes);
+	}
+	values[0] = TimestampTzGetDatum(pop->computed_at);
+	values[1] = Int64GetDatum(pop->customers);
+	values[2] = NumericGetDatum(pop->amount_total);
+	values[3] = CutsArray(pop, RFM_RECENCY);
+	values[4] = CutsArray(pop, RFM_FREQUENCY);
+	values[5] = CutsArray(pop, RFM_MONETARY);
+	if (CrmSpiExecutePlan(plan, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "crm_grade: could not store the population figures");
+}
+
+/*
+ * Are the stored figures missing or older than crm_grade.population_refresh
+ * (or dated after now, crm_grade.as_of having gone back)?  Read with the
+ * latest snapshot, under the lock that serialises refreshes.
+ */
+bool
+PopulationDue(TimestampTz now)
+{
+	Population *pop = PopulationRead(GetLatestSnapshot());
+
+	if (!pop->valid || pop->computed_at > now)
+		return true;
+	return now - pop->computed_at >= (int64) crm_population_refresh * USECS_PER_SEC;
+}
+
+/* A value's tile, 1..5: one more than the cut-offs it exceeds. */
+int
+PopulationTile(const Population *pop, RfmMeasure m, Datum value)
+{
+	int			tile = 1;
+	int			i;
+
+	if (pop == NULL || !pop->valid)
+		return 1;
+	for (i = 0; i < pop->ncuts[m]; i++)
+	{
+		int			cmp;
+
+		if (m == RFM_MONETARY)
+			cmp = DatumGetInt32(DirectFunctionCall2(numeric_cmp, value, pop->cuts[m][i]));
+		else
+			cmp = DatumGetInt64(value) > DatumGetInt64(pop->cuts[m][i]) ? 1 : -1;
+		if (cmp > 0)
+			tile++;
+	}
+	return tile;
+}
