@@ -45,6 +45,8 @@ SELECT crm_grade.check_policy(jsonb_set(:'good', '{kind}', '1'), 'p');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT crm_grade.check_policy(jsonb_set(:'good', '{kind}', '"tree"'), 'p');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- a rules definition labelled score or rfm: those kinds have other keys
+-- (34_score_policies and 35_rfm_policies test them)
 SELECT crm_grade.check_policy(jsonb_set(:'good', '{kind}', '"score"'), 'p');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT crm_grade.check_policy(jsonb_set(:'good', '{kind}', '"rfm"'), 'p');

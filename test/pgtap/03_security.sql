@@ -21,7 +21,7 @@ SET LOCAL TimeZone = 'UTC';
 SET LOCAL crm_grade.timezone = 'UTC';
 SET LOCAL crm_grade.as_of = '2025-03-01 12:00:00+00';
 
-SELECT plan(99);
+SELECT plan(101);
 
 -- ---------------------------------------------------------------- search_path
 
@@ -79,7 +79,7 @@ SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname::text COLLATE "C"
 			 FROM pg_proc p, aclexplode(p.proacl) a
 			WHERE p.pronamespace = 'crm_grade'::regnamespace AND a.grantee = 0 AND a.privilege_type = 'EXECUTE'),
 		  ARRAY['_key_cast_sql', '_key_family', '_month_index', '_raise', '_sample_normal',
-				'_sample_uniform', '_sql_condition', '_sql_grade', '_timezone', '_verify_attributes',
+				'_sample_uniform', '_score', '_sql_condition', '_sql_grade', '_timezone', '_verify_attributes',
 				'_window_start', 'as_of', 'check_policy'],
 		  'pg_proc ACLs: PUBLIC executes only the functions that compute');
 
@@ -97,7 +97,9 @@ SELECT ok(NOT has_function_privilege('public', p.oid, 'EXECUTE'),
 				 'crm_grade._place_triggers(regclass,text)'::regprocedure,
 				 'crm_grade._remove_triggers(regclass)'::regprocedure,
 				 'crm_grade.regrade(integer)'::regprocedure,
-				 'crm_grade.regrade_all()'::regprocedure)
+				 'crm_grade.regrade_all()'::regprocedure,
+				 'crm_grade.explain(anyelement)'::regprocedure,
+				 'crm_grade.simulate(jsonb)'::regprocedure)
  ORDER BY p.oid::regprocedure::text;
 SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text)
 			 FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang

@@ -45,7 +45,7 @@ is "$(q $dst "SELECT string_agg(customer || ':' || grade || ':' || total_amount,
 	"$before" "state comes back"
 is "$(q $dst "SELECT count(*) FROM crm_grade.history")" "$history" "history comes back"
 is "$(q $dst "SELECT string_agg(name, ',' ORDER BY name) FROM crm_grade.policy")" \
-	"abc,four_class,mine,value_tier" "presets once, and the user's policy"
+	"abc,four_class,mine,rfm,value_tier,weighted_score" "presets once, and the user's policy"
 is "$(q $dst "SELECT name FROM crm_grade.active_policy")" "mine" "the active policy comes back"
 is "$(q $dst "SELECT name FROM crm_grade.holiday")" "Christmas" "holidays come back"
 is "$(q $dst "SELECT string_agg(DISTINCT pg_typeof(customer)::text, ',') FROM crm_grade.customer_grades")" \

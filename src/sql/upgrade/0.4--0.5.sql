@@ -28,3 +28,4 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.population'::regclass, '
 -- it first and create it again afterwards.)
 DROP VIEW IF EXISTS @extschema@.customer_grades, @extschema@.grade_history, @extschema@.data_issues,
 	@extschema@.stalled_opportunities;
+DROP FUNCTION IF EXISTS @extschema@.followups_due(timestamptz, text);
