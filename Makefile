@@ -6,6 +6,7 @@
 #                   every pg_regress, pgTAP and isolation test on a throw-away cluster
 #   make demo       the same set-up, then a sample CRM graded and printed
 #   make bench-lifecycle  followups_due() among a million customers, contact INSERT cost
+#   make bench-policies   simulate(), use_policy() and explain() among a million customers
 #   make memcheck   the pg_regress suite and generated workloads under valgrind
 #   make sanitize   the same with crm_grade built with UBSan
 
@@ -55,7 +56,7 @@ sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: src/sql/upgrade/$(UPGRADE_
 		$(SQL_COMMON) src/sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION)-post.sql
 	cat $^ > $@
 
-.PHONY: test demo deps bench bench-lifecycle memcheck sanitize
+.PHONY: test demo deps bench bench-lifecycle bench-policies memcheck sanitize
 deps:
 	bash test/install-deps.sh
 
@@ -70,6 +71,9 @@ bench:
 
 bench-lifecycle:
 	bash test/bench/lifecycle.sh
+
+bench-policies:
+	bash test/bench/policies.sh
 
 memcheck:
 	bash test/memcheck.sh valgrind
