@@ -88,16 +88,16 @@ ParseWeight(ParseCtx *ctx, JsonbValue *v, const char *path)
 	return w;
 }
 
-/* Weights must add up to 1, within 1e-9. */
+/* Weights must add up to 1, within 1e-9 (whose: "the dimensions"). */
 static void
-CheckWeightSum(ParseCtx *ctx, Numeric sum, const char *path, const char *what)
+CheckWeightSum(ParseCtx *ctx, Numeric sum, const char *path, const char *whose)
 {
 	Numeric		diff = NumSub(sum, NumericFromInt64(1));
 
 	diff = DatumGetNumeric(DirectFunctionCall1(numeric_abs, NumericGetDatum(diff)));
 	if (NumericCompare(diff, NumConst("0.000000001")) > 0)
-		POLICY_ERROR(ctx, path, psprintf("The weights of the %s must add up to 1.", what),
-					 "the %s's weights add up to %s, not 1", what, NumText(sum));
+		POLICY_ERROR(ctx, path, psprintf("The weights of %s must add up to 1.", whose),
+					 "the weights of %s add up to %s, not 1", whose, NumText(sum));
 }
 
 /* "points": [[x, y], ...], x strictly increasing, y within 0..100. */
@@ -192,7 +192,7 @@ ParseDimension(ParseCtx *ctx, ScorePolicy *sp, int d, JsonbValue *v, const char 
 						 psprintf("%s.metrics[%d]", path, i));
 		sum = NumAdd(sum, dim->metrics[i].weight);
 	}
-	CheckWeightSum(ctx, sum, psprintf("%s.metrics", path), "dimension's metrics");
+	CheckWeightSum(ctx, sum, psprintf("%s.metrics", path), "the dimension's metrics");
 }
 
 /* "bands": [{"grade": ..., "min": ...}, ...], from the highest min down. */
@@ -253,7 +253,7 @@ ScoreParse(ParseCtx *ctx, Policy *p, JsonbContainer *root)
 		ParseDimension(ctx, sp, i, getIthJsonbValueFromContainer(dims, i), psprintf("dimensions[%d]", i));
 		sum = NumAdd(sum, sp->dims[i].weight);
 	}
-	CheckWeightSum(ctx, sum, "dimensions", "dimensions");
+	CheckWeightSum(ctx, sum, "dimensions", "the dimensions");
 	ParseBands(ctx, p, sp, PolicyGetKey(root, "bands"));
 }
 

@@ -128,10 +128,72 @@ PopulationCompute(void)
 								 CUTOFFS_SQL("amount_12m"),
 								 1, argtypes);
 	}
-	if (CrmSpiExecutePlan(plan, &now, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	/* not read-only: a snapshot taken now sees the states just written */
+	if (CrmSpiExecutePlan(plan, &now, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "crm_grade: could not compute the population figures");
 	pop = FromTuple();
 	SPI_freetuptable(SPI_tuptable);
+	return pop;
+}
+
+static int
+CompareInt64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+CompareNumerics(const void *a, const void *b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, *(const Datum *) a, *(const Datum *) b));
+}
+
+/*
+ * The cut-offs of n values sorted in place: the largest value of each of
+ * tiles 1..4 as ntile(5) cuts them (the first n % 5 tiles hold one row
+ * more; with fewer than 5 rows, one row a tile).
+ */
+static void
+CutsOfValues(Population *pop, RfmMeasure m, Datum *values, int64 n)
+{
+	int64		end = 0;
+	int			k;
+
+	qsort(values, n, sizeof(Datum), m == RFM_MONETARY ? CompareNumerics : CompareInt64);
+	pop->ncuts[m] = 0;
+	for (k = 1; k <= 4; k++)
+	{
+		int64		size = n / 5 + (k <= n % 5 ? 1 : 0);
+
+		if (size == 0)
+			break;
+		end += size;
+		pop->cuts[m][pop->ncuts[m]++] = values[end - 1];
+	}
+}
+
+/*
+ * The figures of values gathered by the caller (last_order_at, orders_12m,
+ * amount_12m of the n customers with an order in the window, each array
+ * sorted here), with the same result as PopulationCompute() over states
+ * holding them.
+ */
+Population *
+PopulationFromValues(TimestampTz at, Numeric amount_total, int64 n, Datum *recency,
+					 Datum *frequency, Datum *monetary)
+{
+	Population *pop = palloc0(sizeof(Population));
+
+	pop->valid = true;
+	pop->computed_at = at;
+	pop->customers = n;
+	pop->amount_total = amount_total;
+	CutsOfValues(pop, RFM_RECENCY, recency, n);
+	CutsOfValues(pop, RFM_FREQUENCY, frequency, n);
+	CutsOfValues(pop, RFM_MONETARY, monetary, n);
 	return pop;
 }
 

@@ -38,6 +38,8 @@ typedef struct Population
 
 extern Population *PopulationRead(Snapshot snapshot);
 extern Population *PopulationCompute(void);
+extern Population *PopulationFromValues(TimestampTz at, Numeric amount_total, int64 n,
+										Datum *recency, Datum *frequency, Datum *monetary);
 extern void PopulationStore(Population *pop);
 extern bool PopulationDue(TimestampTz now);
 extern int	PopulationTile(const Population *pop, RfmMeasure m, Datum value);

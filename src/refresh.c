@@ -380,6 +380,78 @@ RefreshPopulation(void)
 	PolicyForgetActive();
 }
 
+/* A growing array of Datums. */
+typedef struct DatumList
+{
+	int64		n,
+				cap;
+	Datum	   *v;
+} DatumList;
+
+static void
+DatumListAdd(DatumList *l, Datum d)
+{
+	if (l->n == l->cap)
+	{
+		l->cap = Max(1024, l->cap * 2);
+		l->v = l->v ? repalloc_huge(l->v, sizeof(Datum) * l->cap) :
+			MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Datum) * l->cap);
+	}
+	l->v[l->n++] = d;
+}
+
+/*
+ * Before a full re-grade under a policy that reads them: the population
+ * figures of the customers as they are about to be graded, from a first
+ * pass over every attached table (the metrics, not yet the grades), so
+ * that nobody is graded by the figures of states that are out of date.
+ * The result equals PopulationCompute() over the states written next.
+ */
+static void
+StorePopulationFromSources(EvalContext *ctx)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext popcxt = AllocSetContextCreate(outer, "crm_grade population",
+												 ALLOCSET_DEFAULT_SIZES);
+	MemoryContext rowcxt = AllocSetContextCreate(outer, "crm_grade population rows",
+												 ALLOCSET_DEFAULT_SIZES);
+	DatumList	recency = {0},
+				frequency = {0},
+				monetary = {0};
+	Numeric		total;
+	SourceMerge *g;
+	CustomerState st;
+	int64		rows = 0;
+
+	MemoryContextSwitchTo(popcxt);
+	total = NumericFromInt64(0);
+	g = GatherBegin(NULL, -1);
+	MemoryContextSwitchTo(rowcxt);
+	while (GatherNext(g, &st, ctx))
+	{
+		MemoryContextSwitchTo(popcxt);
+		total = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(total),
+													st.values[SC_AMOUNT_12M]));
+		if (STATE_I64(&st, SC_ORDERS_12M) > 0)
+		{
+			DatumListAdd(&recency, st.values[SC_LAST_ORDER_AT]);
+			DatumListAdd(&frequency, st.values[SC_ORDERS_12M]);
+			DatumListAdd(&monetary, PointerGetDatum(DatumGetNumericCopy(st.values[SC_AMOUNT_12M])));
+		}
+		MemoryContextSwitchTo(rowcxt);
+		if (++rows % 1000 == 0)
+			MemoryContextReset(rowcxt);
+	}
+	MemoryContextSwitchTo(popcxt);
+	GatherEnd(g);
+	PopulationStore(PopulationFromValues(ctx->now, total, recency.n, recency.v, frequency.v,
+										 monetary.v));
+	MemoryContextSwitchTo(outer);
+	MemoryContextDelete(rowcxt);
+	MemoryContextDelete(popcxt);
+	PolicyForgetActive();
+}
+
 /* Did a re-evaluation move what the policy gives? */
 static bool
 GradingChanged(CustomerState *old, CustomerState *new)
@@ -411,7 +483,7 @@ RefreshFromStates(const char *event)
 	StoreLockHolidays();
 	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
 	EvalContextLoad(&ctx);
-	portal = StoreOpenAll();
+	portal = StoreOpenAll(false);
 	for (;;)
 	{
 		StoreBatch	batch;
@@ -446,26 +518,27 @@ RefreshFromStates(const char *event)
 }
 
 /*
- * regrade()'s last step: when the active policy reads the population
- * figures and they are older than crm_grade.population_refresh, refresh
- * them and re-grade whoever they move.  Returns the customers written.
+ * Will this regrade() refresh the population figures: does the active
+ * policy read them, and are they older than crm_grade.population_refresh?
+ * If so, the locks of a full refresh are taken now, before regrade() locks
+ * any customer: population, holidays, then SHARE ROW EXCLUSIVE on the
+ * states.  Taken later, with customers' rows locked, a writer waiting for
+ * one of them would wait for regrade() while it waits for the writer's
+ * table lock; and two regrade()s would each wait for the other's.  A
+ * regrade() that queued behind another's refresh finds the figures fresh.
  */
-static int64
-RegradePopulation(void)
+static bool
+RegradeLocksPopulation(void)
 {
 	EvalContext ctx;
 
 	EvalContextLoad(&ctx);
 	if (!PolicyReadsPopulation(ctx.policy) || !PopulationDue(ctx.now))
-		return 0;
-	/* in the order of a full refresh's locks; then whether another did it meanwhile */
+		return false;
+	LockRelationOid(CrmRelid("population"), ShareRowExclusiveLock);
 	StoreLockHolidays();
 	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
-	LockRelationOid(CrmRelid("population"), ShareRowExclusiveLock);
-	if (!PopulationDue(ctx.now))
-		return 0;
-	RefreshPopulation();
-	return RefreshFromStates("population_refresh");
+	return PopulationDue(ctx.now);
 }
 
 /*
@@ -491,12 +564,18 @@ RefreshAll(const char *event)
 	bool		have_fresh,
 				have_stored;
 
+	/* in this order everywhere: population, holidays, states */
+	LockRelationOid(CrmRelid("population"), ShareRowExclusiveLock);
 	StoreLockHolidays();
 	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
-	RefreshPopulation();
 	EvalContextLoad(&ctx);
+	if (PolicyReadsPopulation(ctx.policy))
+	{
+		StorePopulationFromSources(&ctx);
+		EvalContextLoad(&ctx);
+	}
 	g = GatherBegin(NULL, -1);
-	portal = StoreOpenAll();
+	portal = StoreOpenAll(true);
 	MemoryContextSwitchTo(chunkcxt);
 	StoreBatchInit(&batch, CHUNK_CUSTOMERS);
 	have_fresh = GatherNext(g, &fresh, &ctx);
@@ -642,9 +721,11 @@ RegradeWork(CrmScope *scope, void *arg)
 	MemoryContext batchcxt;
 	CrmIdentity id;
 	TimestampTz now;
+	bool		population;
 
 	CrmEnter(&id);
 	StateRequireCurrentCatalog();
+	population = RegradeLocksPopulation();
 	StoreLockForWriting();
 	now = CrmNow();
 	batchcxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade regrade",
@@ -681,8 +762,11 @@ RegradeWork(CrmScope *scope, void *arg)
 	}
 	MemoryContextDelete(batchcxt);
 	/* once every expired customer is current, never halfway */
-	if (call->max < 0 || call->done < call->max)
-		call->done += RegradePopulation();
+	if (population && (call->max < 0 || call->done < call->max))
+	{
+		RefreshPopulation();
+		call->done += RefreshFromStates("population_refresh");
+	}
 	CrmLeave(&id);
 }
 

@@ -132,7 +132,7 @@ Tally(Matrix *m, Policy *active, Policy *candidate, TimestampTz now)
 	MemoryContext outer = CurrentMemoryContext;
 	MemoryContext rowcxt = AllocSetContextCreate(outer, "crm_grade simulate",
 												 ALLOCSET_DEFAULT_SIZES);
-	Portal		portal = StoreOpenAll();
+	Portal		portal = StoreOpenAll(false);
 	int			i;
 
 	for (;;)

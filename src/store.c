@@ -44,6 +44,7 @@ typedef enum StorePlanId
 	P_HISTORY,
 	P_EXPIRED,
 	P_ALL,
+	P_ALL_ANY_ORDER,
 	P_NPLANS
 } StorePlanId;
 
@@ -132,6 +133,10 @@ PlanSql(StorePlanId id, Oid rowtype, Oid *argtypes, int *nargs)
 		case P_ALL:
 			*nargs = 0;
 			appendStringInfoString(&sql, "SELECT s FROM crm_grade.customer_state s ORDER BY s.customer");
+			break;
+		case P_ALL_ANY_ORDER:
+			*nargs = 0;
+			appendStringInfoString(&sql, "SELECT s FROM crm_grade.customer_state s");
 			break;
 		case P_NPLANS:
 			break;
@@ -314,9 +319,9 @@ StoreLockExpired(TimestampTz now, int limit, LockedState *out)
 
 /* A cursor over every state row in key order (the caller holds the table). */
 Portal
-StoreOpenAll(void)
+StoreOpenAll(bool in_key_order)
 {
-	Portal		portal = CrmSpiCursorOpen(GetPlan(P_ALL), NULL, NULL);
+	Portal		portal = CrmSpiCursorOpen(GetPlan(in_key_order ? P_ALL : P_ALL_ANY_ORDER), NULL, NULL);
 
 	if (portal == NULL)
 		elog(ERROR, "crm_grade: could not open a cursor on customer_state");

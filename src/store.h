@@ -38,7 +38,7 @@ typedef struct StoreBatch
 
 extern void StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since);
 extern int	StoreLockExpired(TimestampTz now, int limit, LockedState *out);
-extern Portal StoreOpenAll(void);
+extern Portal StoreOpenAll(bool in_key_order);
 extern void StoreCheckNoneUnseen(void);
 extern void StoreCheckNoneChanged(void);
 extern void StoreLockHolidays(void);
