@@ -1,4 +1,4 @@
--- crm_grade demo: a sample CRM, graded and printed.
+-- crm_grade demo: a sample CRM, graded by the three kinds of policy and printed.
 --
 -- Run by `make demo` against a fresh throw-away cluster; it works on any
 -- database where you may CREATE EXTENSION:
@@ -33,6 +33,101 @@ SELECT * FROM crm_grade.grade_summary;
 \echo '== Customers per grade (abc) =='
 \set per_grade 'SELECT grade, count(*) AS customers, sum(amount_12m) AS amount_12m FROM crm_grade.customer_grades GROUP BY grade ORDER BY min(grade_rank)'
 :per_grade;
+
+\echo
+\echo '== Three kinds of policy: what weighted_score (a score) and rfm (RFM segments) would do to abc =='
+\echo '   (crm_grade.simulate(): every stored customer evaluated with the candidate, nothing written;'
+\echo '    customers per candidate grade, by abc grade now)'
+\set QUIET on
+CREATE FUNCTION pg_temp.matrix(candidate text)
+RETURNS TABLE (to_grade text, "from A" bigint, "from B" bigint, "from C" bigint, customers bigint, amount_12m numeric)
+LANGUAGE sql AS $$
+    WITH def AS (SELECT definition AS d FROM crm_grade.policy WHERE name = candidate),
+    rank AS (   -- the candidate's grades in rank order: bands or segments, then lapsed, then default
+        SELECT x->>'grade' AS grade, i FROM def, jsonb_array_elements(coalesce(d->'bands', d->'segments')) WITH ORDINALITY AS t(x, i)
+        UNION ALL SELECT d->>'lapsed', 1000 FROM def WHERE d ? 'lapsed'
+        UNION ALL SELECT d->>'default', 1001 FROM def)
+    SELECT s.to_grade, sum(s.customers) FILTER (WHERE s.from_grade = 'A')::bigint,
+           sum(s.customers) FILTER (WHERE s.from_grade = 'B')::bigint,
+           sum(s.customers) FILTER (WHERE s.from_grade = 'C')::bigint,
+           sum(s.customers)::bigint, sum(s.amount_12m)
+      FROM crm_grade.simulate((SELECT d FROM def)) s JOIN rank r ON r.grade = s.to_grade
+     GROUP BY s.to_grade, r.i ORDER BY r.i
+$$;
+\set QUIET off
+\timing on
+SELECT * FROM pg_temp.matrix('weighted_score');
+SELECT * FROM pg_temp.matrix('rfm');
+\timing off
+
+-- a few customers to follow under each kind (their abc grade now)
+\set QUIET on
+CREATE TEMP TABLE side AS
+SELECT n, who, customer, amount_12m, orders_12m, grade AS abc
+  FROM (SELECT row_number() OVER (ORDER BY amount_12m DESC, customer) AS n, 'largest' AS who,
+               customer, amount_12m, orders_12m, grade
+          FROM crm_grade.customer_grades ORDER BY amount_12m DESC, customer LIMIT 3) top
+UNION ALL
+(SELECT 4, 'mid-sized', customer, amount_12m, orders_12m, grade FROM crm_grade.customer_grades
+  WHERE amount_12m BETWEEN 20000 AND 60000 ORDER BY customer LIMIT 1)
+UNION ALL
+(SELECT 5, 'lapsed', customer, amount_12m, orders_12m, grade FROM crm_grade.customer_grades
+  WHERE orders_12m = 0 AND orders_total > 0 ORDER BY customer LIMIT 1)
+UNION ALL
+(SELECT 6, 'prospect', customer, amount_12m, orders_12m, grade FROM crm_grade.customer_grades
+  WHERE orders_total = 0 ORDER BY customer LIMIT 1);
+ALTER TABLE side ADD weighted_score text, ADD score numeric, ADD rfm text, ADD rfm_cell numeric;
+\set QUIET off
+
+\echo
+\echo '== Switching to weighted_score (score = weighted points, 0..100, at graded_at): customers whose grade changed =='
+\timing on
+SELECT crm_grade.use_policy('weighted_score') AS grades_changed;
+\timing off
+\set QUIET on
+UPDATE side SET weighted_score = g.grade, score = g.score
+  FROM crm_grade.customer_grades g WHERE g.customer = side.customer;
+\set QUIET off
+\echo
+\echo '== Customers per grade (weighted_score) =='
+SELECT grade, count(*) AS customers, min(score) AS min_score, max(score) AS max_score, sum(amount_12m) AS amount_12m
+  FROM crm_grade.customer_grades GROUP BY grade ORDER BY min(grade_rank);
+
+\echo
+\echo '== Why this score: crm_grade.explain() of the largest customer, dimension by dimension =='
+\echo '   (metric = value: points; a dimension scores the weighted sum of its points)'
+SELECT customer AS top FROM side WHERE n = 1 \gset
+\echo 'customer:' :top
+SELECT d->>'name' AS dimension, (d->>'weight')::numeric AS weight,
+       round((d->>'points')::numeric, 2) AS points, round((d->>'contribution')::numeric, 2) AS contribution,
+       (SELECT string_agg(format('%s = %s: %s', m->>'metric',
+                                 coalesce(trim_scale(round((m->>'value')::numeric, 2))::text, 'NULL'),
+                                 trim_scale(round((m->>'points')::numeric, 1))), '; ')
+          FROM jsonb_array_elements(d->'metrics') m) AS metrics
+  FROM crm_grade.explain(:top) e, jsonb_array_elements(e->'dimensions') d;
+SELECT e->>'total' AS score, e->'band'->>'grade' AS band, e->'band'->>'min' AS band_min, e->>'valid_until' AS valid_until
+  FROM crm_grade.explain(:top) e;
+
+\echo
+\echo '== Switching to rfm: customers whose grade changed, and the quintile cut-offs (crm_grade.population) =='
+\timing on
+SELECT crm_grade.use_policy('rfm') AS grades_changed;
+\timing off
+\set QUIET on
+UPDATE side SET rfm = g.grade, rfm_cell = g.score
+  FROM crm_grade.customer_grades g WHERE g.customer = side.customer;
+\set QUIET off
+SELECT customers, recency_cutoffs::date[] AS recency_cutoffs, frequency_cutoffs, monetary_cutoffs
+  FROM crm_grade.population;
+
+\echo
+\echo '== Customers per grade (rfm; score = the cell 100 R + 10 F + M) =='
+SELECT grade, count(*) AS customers, min(score) AS min_cell, max(score) AS max_cell, sum(amount_12m) AS amount_12m
+  FROM crm_grade.customer_grades GROUP BY grade ORDER BY min(grade_rank);
+
+\echo
+\echo '== A few customers under abc, weighted_score and rfm: the three largest, a mid-sized one, one lapsed, one prospect =='
+SELECT who, customer, amount_12m, orders_12m, abc, weighted_score, score, rfm, rfm_cell FROM side ORDER BY n;
 
 \echo
 \echo '== Switching to the four_class policy: customers whose grade changed =='
@@ -80,5 +175,6 @@ SELECT customer, owner, stage, amount, stage_changed_at::date, days_in_stage
 SELECT * FROM crm_grade.lifecycle_funnel;
 
 \echo
-\echo '== Stored state against a from-scratch recomputation (0 = consistent) =='
+\echo '== Back to the default policy abc, and the stored state against a from-scratch recomputation (0 = consistent) =='
+SELECT crm_grade.use_policy('abc') AS grades_changed;
 SELECT count(*) AS disagreements FROM crm_grade.verify();
