@@ -37,12 +37,16 @@ typedef struct ScoreMetric
 	int			npoints;
 	Numeric    *x;
 	Numeric    *y;
+	/* as doubles, for valid_until's bound only */
+	double		weight_d;
+	double	   *slope_from;		/* [i]: the steepest |slope| of segments i.. */
 } ScoreMetric;
 
 typedef struct ScoreDim
 {
 	char	   *name;
 	Numeric		weight;
+	double		weight_d;
 	int			nmetrics;
 	ScoreMetric *metrics;
 } ScoreDim;
@@ -52,6 +56,7 @@ struct ScorePolicy
 	int			ndims;
 	ScoreDim   *dims;
 	Numeric    *band_min;		/* [ngrades], strictly decreasing */
+	double	   *band_min_d;
 };
 
 /* How a score reads a metric: from a customer's state, or from jsonb. */
@@ -132,6 +137,12 @@ ParsePoints(ParseCtx *ctx, ScoreMetric *m, JsonbValue *v, const char *path)
 			POLICY_ERROR(ctx, psprintf("%s[1]", ppath), hint, "points must lie within 0..100, not %s",
 						 NumText(m->y[i]));
 	}
+	/* from the last segment back: the steepest slope from segment i on */
+	m->slope_from = palloc0(sizeof(double) * m->npoints);
+	for (i = m->npoints - 2; i >= 0; i--)
+		m->slope_from[i] = Max(m->slope_from[i + 1],
+							   fabs(NumericToDouble(m->y[i + 1]) - NumericToDouble(m->y[i])) /
+							   (NumericToDouble(m->x[i + 1]) - NumericToDouble(m->x[i])));
 }
 
 /* One metric of a dimension: {"metric": ..., "weight": ..., "points": ...}. */
@@ -151,6 +162,7 @@ ParseScoreMetric(ParseCtx *ctx, ScoreMetric *m, JsonbValue *v, const char *path)
 	m->metric = PolicyParseMetric(ctx, PolicyGetKey(obj, "metric"), psprintf("%s.metric", path), &m->attr);
 	m->name = PolicyString(PolicyGetKey(obj, "metric"));
 	m->weight = ParseWeight(ctx, PolicyGetKey(obj, "weight"), psprintf("%s.weight", path));
+	m->weight_d = NumericToDouble(m->weight);
 	ParsePoints(ctx, m, PolicyGetKey(obj, "points"), psprintf("%s.points", path));
 }
 
@@ -182,6 +194,7 @@ ParseDimension(ParseCtx *ctx, ScorePolicy *sp, int d, JsonbValue *v, const char 
 			POLICY_ERROR(ctx, psprintf("%s.name", path), "Give each dimension its own name.",
 						 "dimension \"%s\" appears twice", dim->name);
 	dim->weight = ParseWeight(ctx, PolicyGetKey(obj, "weight"), psprintf("%s.weight", path));
+	dim->weight_d = NumericToDouble(dim->weight);
 	metrics = PolicyParseArray(ctx, PolicyGetKey(obj, "metrics"), psprintf("%s.metrics", path), 1,
 							   "List the dimension's metrics: [{\"metric\": ..., \"weight\": ..., \"points\": ...}, ...].");
 	dim->nmetrics = JsonContainerSize(metrics);
@@ -206,6 +219,7 @@ ParseBands(ParseCtx *ctx, Policy *p, ScorePolicy *sp, JsonbValue *v)
 	int			i;
 
 	sp->band_min = palloc(sizeof(Numeric) * n);
+	sp->band_min_d = palloc(sizeof(double) * n);
 	for (i = 0; i < n; i++)
 	{
 		JsonbValue *band = getIthJsonbValueFromContainer(bands, i);
@@ -230,6 +244,7 @@ ParseBands(ParseCtx *ctx, Policy *p, ScorePolicy *sp, JsonbValue *v)
 						 "%s is not below the band before's min %s (bands may not overlap)",
 						 NumText(min), NumText(sp->band_min[i - 1]));
 		sp->band_min[i] = min;
+		sp->band_min_d[i] = NumericToDouble(min);
 	}
 }
 
@@ -354,9 +369,9 @@ ScoreValidUntil(Policy *p, CustomerState *st, TimestampTz now, Numeric total, in
 {
 	ScorePolicy *sp = p->score;
 	double		rate = 0;
-	double		t = NumericToDouble(total);
-	double		upper = rank > 0 ? NumericToDouble(sp->band_min[rank - 1]) - 0.005 : INFINITY;
-	double		lower = rank < p->ngrades ? NumericToDouble(sp->band_min[rank]) - 0.005 : -INFINITY;
+	double		t;
+	double		upper = rank > 0 ? sp->band_min_d[rank - 1] - 0.005 : INFINITY;
+	double		lower = rank < p->ngrades ? sp->band_min_d[rank] - 0.005 : -INFINITY;
 	double		margin;
 	TimestampTz next_tick = DT_NOEND;
 	int			d,
@@ -370,23 +385,25 @@ ScoreValidUntil(Policy *p, CustomerState *st, TimestampTz now, Numeric total, in
 			ScoreMetric *m = &sp->dims[d].metrics[i];
 			TimestampTz base;
 			int64		k;
-			double		slope = 0;
+			double		slope;
 
 			if (!MetricIsDayCount(m->metric) || !MetricDayBase(st, m->metric, &base))
 				continue;		/* a NULL day count stays NULL until a write */
 			k = CrmDaysBetween(base, now);
+			/* the first segment still ahead: its end lies beyond k */
 			for (j = 0; j < m->npoints - 1; j++)
-				if (NumericToDouble(m->x[j + 1]) > (double) k)
-					slope = Max(slope, fabs(NumericToDouble(m->y[j + 1]) - NumericToDouble(m->y[j])) /
-								(NumericToDouble(m->x[j + 1]) - NumericToDouble(m->x[j])));
+				if (NumericCompare(m->x[j + 1], NumericFromInt64(k)) > 0)
+					break;
+			slope = m->slope_from[j];
 			if (slope == 0)
 				continue;
-			rate += NumericToDouble(sp->dims[d].weight) * NumericToDouble(m->weight) * slope;
+			rate += sp->dims[d].weight_d * m->weight_d * slope;
 			next_tick = Min(next_tick, base + (k + 1) * USECS_PER_DAY);
 		}
 	}
 	if (rate <= 0)
 		return;
+	t = NumericToDouble(total);
 	/* (1e-6 absorbs the doubles' rounding: the scores are at most 100) */
 	margin = Min(upper - t, t - lower) - 1e-6;
 	if (margin >= rate)
