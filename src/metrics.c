@@ -498,8 +498,11 @@ MetricsDerive(CustomerState *st, TimestampTz now)
 }
 
 /*
- * Can growth_months change when now's month ends?  It becomes 0, or one
- * more than now, according to this month's amount against the last one's.
+ * Can growth_months change when now's month ends, or the one after?  At
+ * the next month start it becomes 0, or one more than now, according to
+ * this month's amount against the last one's; a month whose refunds
+ * outweigh its orders also makes the empty month after it a growth month.
+ * (Rows dated in later months re-grade the customer when they count.)
  */
 static bool
 GrowthMayChange(CustomerState *st, TimestampTz now)
@@ -509,7 +512,8 @@ GrowthMayChange(CustomerState *st, TimestampTz now)
 	if (DatumGetInt32(st->values[SC_GROWTH_MONTHS]) != 0)
 		return true;
 	MonthAmounts(st, CrmMonthIndex(now), 2, amounts);
-	return NumericCompare(amounts[0], amounts[1]) > 0;
+	return NumericCompare(amounts[0], amounts[1]) > 0 ||
+		NumericCompare(amounts[0], NumericFromInt64(0)) < 0;
 }
 
 /*
