@@ -42,6 +42,197 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 		policy ->> 'default')
 $$;
 
+-- Evaluate a policy of any kind (spec 0.5) on metrics given as jsonb, in
+-- one walk of its definition: the grade, its rank (1 = best, the default
+-- last) and the score (rules: NULL; rfm: 100 * R + 10 * F + M, NULL for the
+-- lapsed and the default).  rebased, for a score policy: metrics whose
+-- values differ at the stored graded_at (the day counts); the score is then
+-- the one at graded_at, the grade and rank still those of metrics.  rfm
+-- reads last_order_at and the population's cut-offs.  The numeric
+-- arithmetic is the spec's, in its order.
+CREATE OR REPLACE FUNCTION @extschema@._sql_evaluate(policy jsonb, metrics jsonb, rebased jsonb,
+		last_order_at timestamptz, recency_cutoffs timestamptz[], frequency_cutoffs bigint[],
+		monetary_cutoffs numeric[], OUT grade text, OUT grade_rank integer, OUT score numeric)
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	kind text := policy ->> 'kind';
+	list jsonb;
+	item jsonb;
+	pts jsonb;
+	n integer;
+	np integer;
+	k integer;
+	name text;
+	rebase boolean;
+	w numeric;
+	x numeric;
+	p numeric;
+	xk numeric;
+	yk numeric;
+	dim numeric;
+	dim_at numeric;
+	total numeric := 0;
+	total_at numeric := 0;
+	r integer;
+	f integer;
+	m integer;
+	o12 numeric;
+BEGIN
+	IF kind = 'score' THEN
+		list := policy -> 'dimensions';
+		FOR i IN 0 .. jsonb_array_length(list) - 1 LOOP
+			dim := 0;
+			dim_at := 0;
+			FOR j IN 0 .. jsonb_array_length(list -> i -> 'metrics') - 1 LOOP
+				item := list -> i -> 'metrics' -> j;
+				name := item ->> 'metric';
+				w := (item ->> 'weight')::numeric;
+				pts := item -> 'points';
+				np := jsonb_array_length(pts);
+				rebase := coalesce(rebased ? name, false);
+				-- points(x), at the moment (1) and, rebased, at graded_at (2)
+				FOR moment IN 1 .. CASE WHEN rebase THEN 2 ELSE 1 END LOOP
+					x := CASE moment WHEN 1 THEN (metrics ->> name)::numeric ELSE (rebased ->> name)::numeric END;
+					IF x IS NULL THEN
+						p := 0;
+					ELSIF x <= (pts -> 0 ->> 0)::numeric THEN
+						p := (pts -> 0 ->> 1)::numeric;
+					ELSIF x >= (pts -> (np - 1) ->> 0)::numeric THEN
+						p := (pts -> (np - 1) ->> 1)::numeric;
+					ELSE
+						-- the segment with x_k <= x < x_(k+1)
+						k := 0;
+						WHILE x >= (pts -> (k + 1) ->> 0)::numeric LOOP
+							k := k + 1;
+						END LOOP;
+						xk := (pts -> k ->> 0)::numeric;
+						yk := (pts -> k ->> 1)::numeric;
+						p := yk + ((pts -> (k + 1) ->> 1)::numeric - yk) * (x - xk)
+								  / ((pts -> (k + 1) ->> 0)::numeric - xk);
+					END IF;
+					IF moment = 1 THEN
+						dim := dim + w * p;
+					END IF;
+					IF moment = 2 OR NOT rebase THEN
+						dim_at := dim_at + w * p;
+					END IF;
+				END LOOP;
+			END LOOP;
+			w := (list -> i ->> 'weight')::numeric;
+			total := total + w * dim;
+			total_at := total_at + w * dim_at;
+		END LOOP;
+		total := least(100, greatest(0, round(total, 2)));
+		score := CASE WHEN rebased IS NULL THEN total ELSE least(100, greatest(0, round(total_at, 2))) END;
+		list := policy -> 'bands';
+		n := jsonb_array_length(list);
+		FOR i IN 0 .. n - 1 LOOP
+			IF total >= (list -> i ->> 'min')::numeric THEN
+				grade := list -> i ->> 'grade';
+				grade_rank := i + 1;
+				RETURN;
+			END IF;
+		END LOOP;
+		grade := policy ->> 'default';
+		grade_rank := n + 1;
+		RETURN;
+	END IF;
+
+	IF kind = 'rfm' THEN
+		list := policy -> 'segments';
+		n := jsonb_array_length(list);
+		o12 := (metrics ->> 'orders_12m')::numeric;
+		IF o12 > 0 THEN
+			-- 1 + the number of cut-offs strictly below the value
+			r := 1;
+			FOR i IN 1 .. coalesce(array_length(recency_cutoffs, 1), 0) LOOP
+				IF last_order_at > recency_cutoffs[i] THEN
+					r := r + 1;
+				END IF;
+			END LOOP;
+			f := 1;
+			FOR i IN 1 .. coalesce(array_length(frequency_cutoffs, 1), 0) LOOP
+				IF o12 > frequency_cutoffs[i] THEN
+					f := f + 1;
+				END IF;
+			END LOOP;
+			m := 1;
+			x := (metrics ->> 'amount_12m')::numeric;
+			FOR i IN 1 .. coalesce(array_length(monetary_cutoffs, 1), 0) LOOP
+				IF x > monetary_cutoffs[i] THEN
+					m := m + 1;
+				END IF;
+			END LOOP;
+			-- the first segment whose ranges (missing: 1 to 5) hold R, F and M
+			FOR i IN 0 .. n - 1 LOOP
+				item := list -> i;
+				IF r BETWEEN coalesce((item -> 'r' ->> 0)::numeric, 1) AND coalesce((item -> 'r' ->> 1)::numeric, 5)
+				   AND f BETWEEN coalesce((item -> 'f' ->> 0)::numeric, 1) AND coalesce((item -> 'f' ->> 1)::numeric, 5)
+				   AND m BETWEEN coalesce((item -> 'm' ->> 0)::numeric, 1) AND coalesce((item -> 'm' ->> 1)::numeric, 5) THEN
+					grade := item ->> 'grade';
+					grade_rank := i + 1;
+					score := 100 * r + 10 * f + m;
+					RETURN;
+				END IF;
+			END LOOP;
+		ELSIF (metrics ->> 'orders_total')::numeric > 0 AND policy ->> 'lapsed' IS NOT NULL THEN
+			grade := policy ->> 'lapsed';
+			grade_rank := n + 1;
+			RETURN;
+		END IF;
+		grade := policy ->> 'default';
+		grade_rank := n + CASE WHEN policy ->> 'lapsed' IS NOT NULL THEN 2 ELSE 1 END;
+		RETURN;
+	END IF;
+
+	-- rules: the first whose condition holds
+	list := policy -> 'grades';
+	n := jsonb_array_length(list);
+	FOR i IN 0 .. n - 1 LOOP
+		IF @extschema@._sql_condition(list -> i -> 'when', metrics) THEN
+			grade := list -> i ->> 'grade';
+			grade_rank := i + 1;
+			RETURN;
+		END IF;
+	END LOOP;
+	grade := policy ->> 'default';
+	grade_rank := n + 1;
+END $$;
+
+-- growth_months (spec 0.5): the consecutive months, counting back from
+-- last_month, whose amount is greater than the month before's, from the
+-- months holding orders (ascending indexes) and their amounts; a month
+-- left out has amount 0.
+CREATE OR REPLACE FUNCTION @extschema@._verify_growth(months integer[], amounts numeric[], last_month integer)
+	RETURNS integer
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	k integer := coalesce(array_length(months, 1), 0);
+	mi integer := last_month;
+	g integer := 0;
+	cur numeric;
+	prev numeric;
+BEGIN
+	LOOP
+		-- k: the last listed month at or before mi
+		WHILE k > 0 AND months[k] > mi LOOP
+			k := k - 1;
+		END LOOP;
+		IF k > 0 AND months[k] = mi THEN
+			cur := amounts[k];
+			k := k - 1;
+		ELSE
+			cur := 0;
+		END IF;
+		prev := CASE WHEN k > 0 AND months[k] = mi - 1 THEN amounts[k] ELSE 0 END;
+		IF NOT cur > prev THEN
+			RETURN g;
+		END IF;
+		g := g + 1;
+		mi := mi - 1;
+	END LOOP;
+END $$;
+
 -- The rows of every attached table of a kind that its filter admits, in a
 -- common shape, for verify(): orders c (key as text), a (amount), t (order
 -- time), p (payment time), o (the order: a line's order id, else the row
@@ -213,6 +404,7 @@ DECLARE
 	tz text := @extschema@._timezone();
 	pol jsonb;
 	polname text;
+	pop @extschema@.population;
 	st text;
 	msg text;
 	det text;
@@ -222,6 +414,9 @@ BEGIN
 	PERFORM @extschema@._check_columns(s.tbl, s.kind, s.columns) FROM @extschema@.source s;
 	polname := coalesce((SELECT ap.name FROM @extschema@.active_policy ap), 'abc');
 	SELECT p.definition INTO pol FROM @extschema@.policy p WHERE p.name = polname;
+	-- the population's figures (none without its row): revenue_share_12m
+	-- and the RFM cut-offs, as stored
+	SELECT * INTO pop FROM @extschema@.population;
 	-- an error of the generated SQL leaves with one line of context, not the SQL
 	BEGIN
 	RETURN QUERY EXECUTE format($q$
@@ -255,6 +450,18 @@ ord AS (
 	  FROM lines l WHERE l.t <= l.at GROUP BY l.c, l.pass, l.at, l.o
 ),
 fut AS (SELECT l.c, l.pass, l.at, min(l.t) AS next_order_at FROM lines l WHERE l.t > l.at GROUP BY l.c, l.pass, l.at),
+-- the months (year * 12 + month - 1, local) holding those orders, refunds
+-- included, and the plain sum of each (spec 0.5, growth_months)
+mon AS (
+	SELECT x.c, x.pass, x.at, array_agg(x.mi ORDER BY x.mi) AS amount_months,
+		   array_agg(x.amount ORDER BY x.mi) AS month_amounts
+	  FROM (SELECT o.c, o.pass, o.at, o.mi, sum(o.a) AS amount
+			  FROM (SELECT o.c, o.pass, o.at, o.a,
+						   (extract(year FROM o.t AT TIME ZONE $2) * 12 + extract(month FROM o.t AT TIME ZONE $2) - 1)::integer AS mi
+					  FROM ord o) o
+			 GROUP BY o.c, o.pass, o.at, o.mi) x
+	 GROUP BY x.c, x.pass, x.at
+),
 agg AS (
 	SELECT e.c, e.pass, e.at,
 		   coalesce(sum(r.a), 0) AS total_amount,
@@ -316,6 +523,10 @@ oagg AS (
 		   oa.open_opportunities, oa.first_opportunity_at, oa.next_opportunity_at,
 		   least(m.created_at, a.first_row_at, ca.first_contact_at, oa.first_opportunity_at) AS first_seen_at,
 		   cardinality(a.order_months) AS active_months_12m,
+		   coalesce(mo.amount_months, '{}') AS amount_months, coalesce(mo.month_amounts, '{}') AS month_amounts,
+		   @extschema@._verify_growth(mo.amount_months, mo.month_amounts,
+				(extract(year FROM a.at AT TIME ZONE $2) * 12 + extract(month FROM a.at AT TIME ZONE $2) - 2)::integer)
+				AS growth_months,
 		   CASE WHEN a.orders_12m > 0 THEN a.amount_12m / a.orders_12m END AS avg_order_value_12m,
 		   CASE WHEN a.pay_count > 0 THEN a.pay_days_sum::numeric / a.pay_count END AS avg_payment_days,
 		   CASE WHEN a.orders_total >= 2
@@ -334,20 +545,32 @@ oagg AS (
 	  FROM agg a LEFT JOIN m ON m.c = a.c
 	  JOIN cagg ca ON ca.c = a.c AND ca.pass = a.pass AND ca.at = a.at
 	  JOIN oagg oa ON oa.c = a.c AND oa.pass = a.pass AND oa.at = a.at
+	  LEFT JOIN mon mo ON mo.c = a.c AND mo.pass = a.pass AND mo.at = a.at
 ), graded AS (
-	SELECT met.*,
-		   @extschema@._sql_grade($3, jsonb_build_object(
-				'total_amount', total_amount, 'orders_total', orders_total,
-				'amount_12m', amount_12m, 'orders_12m', orders_12m,
-				'avg_order_value_12m', avg_order_value_12m, 'tenure_days', tenure_days,
-				'days_since_last_order', days_since_last_order,
-				'mean_interorder_days', mean_interorder_days,
-				'active_months_12m', active_months_12m, 'repurchase_rate', repurchase_rate,
-				'avg_payment_days', avg_payment_days,
-				'days_since_last_contact', days_since_last_contact, 'contacts_90d', contacts_90d,
-				'orders_per_month_12m', orders_12m::numeric / 12)
-				|| @extschema@._verify_attributes(met.attributes)) AS grade
+	-- the policy, evaluated once per row; for a score policy, the stored
+	-- score is the one at graded_at: the day counts re-based there
+	SELECT met.*, pe.grade, pe.grade_rank, pe.score
 	  FROM met
+	  LEFT JOIN @extschema@.customer_state gs ON $12 = 'score' AND met.pass = 'now' AND gs.customer = met.c
+	 CROSS JOIN LATERAL @extschema@._sql_evaluate($3, jsonb_build_object(
+				'total_amount', met.total_amount, 'orders_total', met.orders_total,
+				'amount_12m', met.amount_12m, 'orders_12m', met.orders_12m,
+				'avg_order_value_12m', met.avg_order_value_12m, 'tenure_days', met.tenure_days,
+				'days_since_last_order', met.days_since_last_order,
+				'mean_interorder_days', met.mean_interorder_days,
+				'active_months_12m', met.active_months_12m, 'repurchase_rate', met.repurchase_rate,
+				'avg_payment_days', met.avg_payment_days,
+				'days_since_last_contact', met.days_since_last_contact, 'contacts_90d', met.contacts_90d,
+				'orders_per_month_12m', met.orders_12m::numeric / 12,
+				'growth_months', met.growth_months,
+				'revenue_share_12m', CASE WHEN $8 > 0 THEN met.amount_12m / $8 END)
+				|| @extschema@._verify_attributes(met.attributes),
+			CASE WHEN gs.graded_at IS NOT NULL THEN jsonb_build_object(
+				'tenure_days', floor(extract(epoch FROM gs.graded_at - met.first_order_at) / 86400),
+				'days_since_last_order', floor(extract(epoch FROM gs.graded_at - met.last_order_at) / 86400),
+				'days_since_last_contact', floor(extract(epoch FROM gs.graded_at - met.last_contact_at) / 86400))
+			END,
+			met.last_order_at, $9, $10, $11) pe
 ), staged AS (
 	-- SPEC 6, in order; "within N days" is (at - N days of 24 hours, at]
 	SELECT met.c, met.pass, met.at,
@@ -422,6 +645,11 @@ oagg AS (
 		('avg_payment_days', s.avg_payment_days::text, g.avg_payment_days::text,
 		 s.avg_payment_days IS DISTINCT FROM g.avg_payment_days),
 		('grade', s.grade, g.grade, s.grade IS DISTINCT FROM g.grade),
+		('grade_rank', s.grade_rank::text, g.grade_rank::text, s.grade_rank IS DISTINCT FROM g.grade_rank),
+		('score', s.score::text, g.score::text, s.score IS DISTINCT FROM g.score),
+		('amount_months', s.amount_months::text, g.amount_months::text, s.amount_months IS DISTINCT FROM g.amount_months),
+		('month_amounts', s.month_amounts::text, g.month_amounts::text, s.month_amounts IS DISTINCT FROM g.month_amounts),
+		('growth_months', s.growth_months::text, g.growth_months::text, s.growth_months IS DISTINCT FROM g.growth_months),
 		('order_months', s.order_months::text, g.order_months::text, s.order_months IS DISTINCT FROM g.order_months),
 		('pay_days_sum', s.pay_days_sum::text, g.pay_days_sum::text, s.pay_days_sum IS DISTINCT FROM g.pay_days_sum),
 		('pay_count', s.pay_count::text, g.pay_count::text, s.pay_count IS DISTINCT FROM g.pay_count),
@@ -472,6 +700,7 @@ oagg AS (
 		('repurchase_rate', g.repurchase_rate::text, s.repurchase_rate IS DISTINCT FROM g.repurchase_rate),
 		('avg_payment_days', g.avg_payment_days::text, s.avg_payment_days IS DISTINCT FROM g.avg_payment_days),
 		('grade', g.grade, s.grade IS DISTINCT FROM g.grade),
+		('growth_months', g.growth_months::text, s.growth_months IS DISTINCT FROM g.growth_months),
 		('lifecycle', g.lifecycle, s.lifecycle IS DISTINCT FROM g.lifecycle),
 		('risk', g.risk, s.risk IS DISTINCT FROM g.risk),
 		('next_follow_up_at', g.next_follow_up_at::text, s.next_follow_up_at IS DISTINCT FROM g.next_follow_up_at),
@@ -509,7 +738,8 @@ SELECT x.customer, x.field, x.stored, x.recomputed FROM (
 $q$, @extschema@._verify_rows_sql('orders'), @extschema@._verify_rows_sql('customers'),
 	   @extschema@._verify_rows_sql('contacts'), @extschema@._verify_rows_sql('opportunities'))
 	USING t, tz, pol, polname, current_setting('crm_grade.churned_days')::int,
-		  current_setting('crm_grade.dormant_days')::int, current_setting('crm_grade.intent_days')::int;
+		  current_setting('crm_grade.dormant_days')::int, current_setting('crm_grade.intent_days')::int,
+		  pop.amount_12m_total, pop.recency_cutoffs, pop.frequency_cutoffs, pop.monetary_cutoffs, pol ->> 'kind';
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL,
 								hnt = PG_EXCEPTION_HINT;
