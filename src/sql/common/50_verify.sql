@@ -700,7 +700,6 @@ oagg AS (
 		('repurchase_rate', g.repurchase_rate::text, s.repurchase_rate IS DISTINCT FROM g.repurchase_rate),
 		('avg_payment_days', g.avg_payment_days::text, s.avg_payment_days IS DISTINCT FROM g.avg_payment_days),
 		('grade', g.grade, s.grade IS DISTINCT FROM g.grade),
-		('growth_months', g.growth_months::text, s.growth_months IS DISTINCT FROM g.growth_months),
 		('lifecycle', g.lifecycle, s.lifecycle IS DISTINCT FROM g.lifecycle),
 		('risk', g.risk, s.risk IS DISTINCT FROM g.risk),
 		('next_follow_up_at', g.next_follow_up_at::text, s.next_follow_up_at IS DISTINCT FROM g.next_follow_up_at),
@@ -712,6 +711,15 @@ oagg AS (
 		('first_contact_at', g.first_contact_at::text, s.first_contact_at IS DISTINCT FROM g.first_contact_at)
 	) AS d(field, recomputed, differs)
 	 WHERE g.pass = 'valid_until' AND d.differs
+	UNION ALL
+	-- growth_months against its value at T (a wrong stored one is reported
+	-- once, above): it must not change before valid_until
+	SELECT x.c, x.at, 'growth_months', x.later::text
+	  FROM (SELECT met.c, min(met.at) FILTER (WHERE met.pass = 'valid_until') AS at,
+				   min(met.growth_months) FILTER (WHERE met.pass = 'now') AS now,
+				   min(met.growth_months) FILTER (WHERE met.pass = 'valid_until') AS later
+			  FROM met GROUP BY met.c) x
+	 WHERE x.later <> x.now
 )
 SELECT x.customer, x.field, x.stored, x.recomputed FROM (
 	SELECT coalesce(c.gc, c.sc) AS customer, 'exists' AS field,
