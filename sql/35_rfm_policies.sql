@@ -289,6 +289,20 @@ SELECT computed_at FROM crm_grade.population;
 SELECT crm_grade.regrade_all() IS NOT NULL AS regraded;
 SELECT computed_at FROM crm_grade.population;
 SELECT NOT EXISTS ((:plain) EXCEPT (:stored)) AND NOT EXISTS ((:stored) EXCEPT (:plain)) AS population_is_plain_sql;
+SELECT * FROM crm_grade.verify();
+
+-- A refresh by regrade() comes after the expired customers are re-graded,
+-- and is computed from their new state: on 15 April 12:00 3501's first
+-- order in the window (15 April 2025 12:00) leaves it (5 orders, 900 ->
+-- 4 orders, 890).  Then the population's total is 147440 (47400 + 99950
+-- for 3502 + 100 for 3512 - 10) and its figures those of the stored states.
+SELECT crm_grade.use_policy('rfm') > 0 AS changed;
+SELECT computed_at, amount_12m_total FROM crm_grade.population;
+SET crm_grade.as_of = '2026-04-15 12:00:00+00';
+SELECT crm_grade.regrade() IS NOT NULL AS regraded;
+SELECT customer, orders_12m, amount_12m, graded_at FROM crm_grade.customer_state WHERE customer = '3501';
+SELECT computed_at, customers, amount_12m_total FROM crm_grade.population;
+SELECT NOT EXISTS ((:plain) EXCEPT (:stored)) AND NOT EXISTS ((:stored) EXCEPT (:plain)) AS population_is_plain_sql;
 RESET crm_grade.population_refresh;
 SELECT * FROM crm_grade.verify();
 

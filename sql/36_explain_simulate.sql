@@ -74,6 +74,16 @@ SELECT p.oid::regprocedure AS function, has_function_privilege('public', p.oid, 
 -- ---------------------------------------------------------------- explain: rules
 
 SELECT jsonb_pretty(crm_grade.explain(3601));
+-- the keys spec-0.5 names are there (a row for each one missing)
+CREATE FUNCTION t36.missing_keys(e jsonb, kind_keys text[]) RETURNS SETOF text LANGUAGE sql AS $$
+	SELECT k FROM unnest(ARRAY['customer', 'policy', 'kind', 'evaluated_at', 'valid_until', 'grade', 'score', 'metrics',
+							   'lifecycle', 'risk', 'follow_up'] || kind_keys) k WHERE NOT e ? k
+	UNION ALL
+	SELECT 'follow_up.' || k FROM unnest(ARRAY['next_follow_up_at', 'due', 'cadence', 'calendar_shift']) k
+	 WHERE NOT e -> 'follow_up' ? k
+$$;
+SELECT * FROM t36.missing_keys(crm_grade.explain(3601), '{rule}');
+SELECT * FROM t36.missing_keys(crm_grade.explain(3641), '{rule,default}');
 -- a customer graded by the default
 SELECT e -> 'grade' AS grade, e -> 'rule' AS rule, e -> 'default' AS "default", e -> 'score' AS score
   FROM crm_grade.explain(3641) e;
@@ -220,6 +230,11 @@ SELECT count(*) AS cells, count(*) FILTER (WHERE from_grade <> to_grade) AS move
 -- 3602 in full: financial 81 (37 + 20 + 24), cooperation 86 (32 + 24 +
 -- 30), demand 80, potential 62; total 78.50, important
 SELECT jsonb_pretty(crm_grade.explain(3602));
+SELECT * FROM t36.missing_keys(crm_grade.explain(3602), '{dimensions,total,band}');
+-- every metric the policy reads is in "metrics"
+SELECT m ->> 'metric' AS missing_metric
+  FROM jsonb_array_elements(:'ws'::jsonb -> 'dimensions') d, jsonb_array_elements(d -> 'metrics') m
+ WHERE NOT crm_grade.explain(3602) -> 'metrics' ? (m ->> 'metric');
 -- for every customer: total = the stored score exactly; every metric's
 -- contribution is its weight times its points, a dimension's points the
 -- sum of its metrics' contributions, its contribution its weight times
@@ -253,6 +268,8 @@ SELECT s.customer, s.score, p.score AS plain, s.grade, p.to_grade AS plain_grade
   FROM crm_grade.customer_state s JOIN t36.plain_rfm p USING (customer)
  WHERE s.score IS DISTINCT FROM p.score OR s.grade IS DISTINCT FROM p.to_grade;
 SELECT jsonb_pretty(crm_grade.explain(3601));
+SELECT * FROM t36.missing_keys(crm_grade.explain(3601), '{rfm,segment}')
+UNION ALL SELECT 'rfm.' || k FROM unnest(ARRAY['r', 'f', 'm', 'cutoffs', 'computed_at']) k WHERE NOT crm_grade.explain(3601) -> 'rfm' ? k;
 -- for every customer with an order in the window: r, f, m are the tiles
 -- of its metrics among the population's cut-offs, the score 100 r + 10 f
 -- + m; the cut-offs and computed_at those stored
