@@ -241,9 +241,16 @@ SELECT computed_at, amount_12m_total FROM crm_grade.population;
 --     3510    4 4 3   443   Loyal                (was 444)
 --     3511    4 3 4   434   Potential loyalists  (was 535)
 --     3512    5 5 2   552   Champions            (as before)
--- amount_12m_total 147400.
+-- amount_12m_total 147350 (47400 + 99950).
 SET crm_grade.population_refresh = '2 hours';
 SET crm_grade.population_refresh = '1h';
+-- (only a superuser sets it, or a role granted SET ON PARAMETER)
+CREATE ROLE t35_rep;
+SET ROLE t35_rep;
+SET crm_grade.population_refresh = '1min';
+RESET ROLE;
+DROP ROLE t35_rep;
+SELECT current_setting('crm_grade.population_refresh')::interval AS population_refresh;
 SET crm_grade.as_of = '2026-03-15 14:00:00+00';
 SELECT crm_grade.regrade() IS NOT NULL AS regraded;
 SELECT computed_at, customers, amount_12m_total FROM crm_grade.population;
@@ -307,6 +314,7 @@ RESET crm_grade.population_refresh;
 SELECT * FROM crm_grade.verify();
 
 -- cleanup
+SELECT crm_grade.use_policy('abc') > 0 AS changed;
 DELETE FROM crm_grade.policy WHERE name LIKE 't35%';
 SELECT crm_grade.detach('t35.orders');
 SELECT crm_grade.detach('t35.customers');
