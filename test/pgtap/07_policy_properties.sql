@@ -17,7 +17,7 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS crm_grade;
 SET LOCAL client_min_messages = warning;
 
-SELECT plan(38);
+SELECT plan(41);
 
 SET LOCAL statement_timeout = '60s';
 SET LOCAL jit = off;
@@ -232,6 +232,18 @@ SELECT cmp_ok(crm_grade.regrade(), '>', 0::bigint, 'regrade() in the next month 
 SELECT is((SELECT count(*) FROM crm_grade.customer_state s
 			WHERE s.growth_months IS DISTINCT FROM pt.growth(s.customer::bigint, crm_grade.as_of())),
 		  0::bigint, 'after the month boundary growth_months is the plain-SQL recomputation again');
+
+-- two months on, without regrade(): use_policy(rfm) re-grades the expired
+-- customers and computes the population from their new state
+SELECT pt.set_as_of('2026-06-01 10:00:00+02');
+SELECT cmp_ok((SELECT count(*) FROM crm_grade.customer_state WHERE valid_until <= crm_grade.as_of()), '>', 0::bigint,
+			  'two months later many customers have expired');
+SELECT lives_ok($$SELECT crm_grade.use_policy('rfm')$$, 'use_policy(rfm) then');
+SELECT ok(NOT EXISTS (SELECT customers, amount_12m_total, recency_cutoffs, frequency_cutoffs, monetary_cutoffs FROM crm_grade.population
+					  EXCEPT SELECT * FROM pt.plain_population)
+	  AND NOT EXISTS (SELECT * FROM pt.plain_population
+					  EXCEPT SELECT customers, amount_12m_total, recency_cutoffs, frequency_cutoffs, monetary_cutoffs FROM crm_grade.population),
+	  '... and the population is ntile(5) over the states it re-graded');
 
 SELECT * FROM finish();
 ROLLBACK;
