@@ -242,6 +242,7 @@ SELECT computed_at, amount_12m_total FROM crm_grade.population;
 --     3511    4 3 4   434   Potential loyalists  (was 535)
 --     3512    5 5 2   552   Champions            (as before)
 -- amount_12m_total 147350 (47400 + 99950).
+-- a duration in PostgreSQL's units (s, min, h, d), like checkpoint_timeout: '2 hours' is refused
 SET crm_grade.population_refresh = '2 hours';
 SET crm_grade.population_refresh = '1h';
 -- (only a superuser sets it, or a role granted SET ON PARAMETER)
@@ -284,15 +285,15 @@ SELECT NOT EXISTS ((:plain) EXCEPT (:stored)) AND NOT EXISTS ((:stored) EXCEPT (
 SELECT customer, score, grade FROM crm_grade.customer_state WHERE customer = '3512';
 SELECT * FROM crm_grade.verify();
 
--- A policy that does not read the population: use_policy() refreshes the
--- row all the same, regrade() never does, however old it is.
+-- A policy that does not read the population leaves the row alone:
+-- use_policy(), regrade() and regrade_all() neither refresh nor read it.
 SET crm_grade.as_of = '2026-03-15 15:00:00+00';
 SELECT crm_grade.use_policy('abc') > 0 AS changed;
 SELECT computed_at FROM crm_grade.population;
 SET crm_grade.as_of = '2026-03-20 12:00:00+00';
 SELECT crm_grade.regrade() IS NOT NULL AS regraded;
 SELECT computed_at FROM crm_grade.population;
--- regrade_all() always refreshes it
+-- nor does regrade_all()
 SELECT crm_grade.regrade_all() IS NOT NULL AS regraded;
 SELECT computed_at FROM crm_grade.population;
 SELECT NOT EXISTS ((:plain) EXCEPT (:stored)) AND NOT EXISTS ((:stored) EXCEPT (:plain)) AS population_is_plain_sql;

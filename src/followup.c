@@ -153,7 +153,7 @@ FollowUpExplain(CustomerState *st, Policy *policy, const LifecycleRules *rules, 
 	JbKey(ps, "interval");
 	JbString(ps, interval ? DatumGetCString(DirectFunctionCall1(interval_out,
 																 IntervalPGetDatum(interval))) : NULL);
-	JbKey(ps, "cadence_of_grade");
+	JbKey(ps, "cadence");
 	interval = STATE_NULL(st, SC_GRADE) ? NULL : PolicyCadence(policy, StateText(st, SC_GRADE));
 	JbString(ps, interval ? DatumGetCString(DirectFunctionCall1(interval_out,
 																 IntervalPGetDatum(interval))) : NULL);
