@@ -92,18 +92,19 @@ SERVER_PID=$!
 for _ in $(seq 1 300); do pg_isready -q && break; sleep 1; done
 pg_isready -q || { echo "memcheck: the server did not start"; cat "$LOGDIR/server.log"; exit 1; }
 
-# The suites: pg_regress, then the four generated workloads.
+# The suites: pg_regress, then the generated workloads and the policy properties.
 rc=0
 make --no-print-directory PG_CONFIG="$PG_CONFIG" installcheck ISOLATION= 2>&1 | tee "$LOGDIR/regress.log" || rc=1
 createdb crm_grade_tap
 # (copies without their 60-second statement_timeout, which a backend under valgrind exceeds)
 mkdir -p "$LOGDIR/pgtap"
 cp -r test/pgtap/include "$LOGDIR/pgtap/"
-for f in 01_workload 04_workload_paths 05_workload_filters 06_workload_lifecycle; do
+for f in 01_workload 04_workload_paths 05_workload_filters 06_workload_lifecycle 07_policy_properties 08_workload_policies; do
     sed '/statement_timeout/d' "test/pgtap/$f.sql" >"$LOGDIR/pgtap/$f.sql"
 done
 pg_prove -d crm_grade_tap --ext .sql "$LOGDIR/pgtap/01_workload.sql" "$LOGDIR/pgtap/04_workload_paths.sql" \
     "$LOGDIR/pgtap/05_workload_filters.sql" "$LOGDIR/pgtap/06_workload_lifecycle.sql" \
+    "$LOGDIR/pgtap/07_policy_properties.sql" "$LOGDIR/pgtap/08_workload_policies.sql" \
     2>&1 | tee "$LOGDIR/pgtap.log" || rc=1
 stop_server
 
