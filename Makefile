@@ -7,6 +7,7 @@
 #   make demo       the same set-up, then a sample CRM graded and printed
 #   make bench-lifecycle  followups_due() among a million customers, contact INSERT cost
 #   make bench-policies   simulate(), use_policy() and explain() among a million customers
+#   make bench-profile    perf profile of single-row INSERTs into an attached order table
 #   make memcheck   the pg_regress suite and generated workloads under valgrind
 #   make sanitize   the same with crm_grade built with UBSan
 
@@ -56,7 +57,7 @@ sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: src/sql/upgrade/$(UPGRADE_
 		$(SQL_COMMON) src/sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION)-post.sql
 	cat $^ > $@
 
-.PHONY: test demo deps bench bench-lifecycle bench-policies memcheck sanitize
+.PHONY: test demo deps bench bench-lifecycle bench-policies bench-profile memcheck sanitize
 deps:
 	bash test/install-deps.sh
 
@@ -74,6 +75,9 @@ bench-lifecycle:
 
 bench-policies:
 	bash test/bench/policies.sh
+
+bench-profile:
+	bash test/bench/profile.sh
 
 memcheck:
 	bash test/memcheck.sh valgrind
