@@ -40,13 +40,15 @@ pgbench -n -c "$BENCH_CLIENTS" -j "$BENCH_CLIENTS" -T 3 -f "$BENCH/insert.pgbenc
 perf record -q -a -g -o "$OUT.data" -- \
     pgbench -n -c "$BENCH_CLIENTS" -j "$BENCH_CLIENTS" -T "$BENCH_SECONDS" -f "$BENCH/insert.pgbench" \
         -D tbl=bench.orders -D customers="$BENCH_CUSTOMERS" 2>&1 | grep -E '^tps' || true
+perf report -i "$OUT.data" --comm postgres --no-children --sort symbol --stdio -g none \
+    >"$OUT.self" 2>/dev/null || true
+perf report -i "$OUT.data" --comm postgres --children --sort symbol --stdio -g none \
+    >"$OUT.children" 2>/dev/null || true
 {
     echo "== self time, postgres processes"
-    perf report -i "$OUT.data" --comm postgres --no-children --sort symbol --stdio 2>/dev/null |
-        grep -E '^ +[0-9]' | head -45
+    grep -E '^ +[0-9]' "$OUT.self" | sed -n '1,40p'
     echo
     echo "== including callees, postgres processes"
-    perf report -i "$OUT.data" --comm postgres --children --sort symbol --stdio -g none 2>/dev/null |
-        grep -E '^ +[0-9]' | head -60
+    grep -E '^ +[0-9]' "$OUT.children" | sed -n '1,70p'
 } | tee "$OUT.txt"
 "${PSQL[@]}" -At -c "SELECT 'verify(): ' || count(*) || ' disagreements' FROM crm_grade.verify()"
