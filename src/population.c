@@ -26,6 +26,9 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/tuplesort.h"
+#include "utils/typcache.h"
+#include "miscadmin.h"
 
 const char *const RfmMeasureNames[RFM_NMEASURES] = {"recency", "frequency", "monetary"};
 
@@ -136,33 +139,65 @@ PopulationCompute(void)
 	return pop;
 }
 
-static int
-CompareInt64(const void *a, const void *b)
+/*
+ * The figures of a stream of customers (a full re-grade's first pass): the
+ * revenue total, and one sort per measure of the customers with an order in
+ * the window, bounded by work_mem (spilled to disk beyond it).
+ */
+struct PopulationBuilder
 {
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
+	TimestampTz at;
+	Numeric		total;
+	int64		n;
+	Tuplesortstate *sorts[RFM_NMEASURES];
+};
 
-	return x < y ? -1 : x > y;
+PopulationBuilder *
+PopulationBegin(TimestampTz at)
+{
+	PopulationBuilder *b = palloc0(sizeof(PopulationBuilder));
+	int			m;
+
+	b->at = at;
+	b->total = int64_to_numeric(0);
+	for (m = 0; m < RFM_NMEASURES; m++)
+		b->sorts[m] = tuplesort_begin_datum(CutTypes[m],
+											lookup_type_cache(CutTypes[m], TYPECACHE_LT_OPR)->lt_opr,
+											InvalidOid, false, work_mem, NULL, TUPLESORT_NONE);
+	return b;
 }
 
-static int
-CompareNumerics(const void *a, const void *b)
+/* One customer: its amount_12m, and its three measures when it ordered in the window. */
+void
+PopulationAdd(PopulationBuilder *b, Numeric amount_12m, bool in_window, Datum last_order_at,
+			  Datum orders_12m)
 {
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, *(const Datum *) a, *(const Datum *) b));
+	Numeric		total = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(b->total),
+															NumericGetDatum(amount_12m)));
+
+	pfree(b->total);			/* one running total, not one a customer */
+	b->total = total;
+	if (!in_window)
+		return;
+	tuplesort_putdatum(b->sorts[RFM_RECENCY], last_order_at, false);
+	tuplesort_putdatum(b->sorts[RFM_FREQUENCY], orders_12m, false);
+	tuplesort_putdatum(b->sorts[RFM_MONETARY], NumericGetDatum(amount_12m), false);
+	b->n++;
 }
 
 /*
- * The cut-offs of n values sorted in place: the largest value of each of
- * tiles 1..4 as ntile(5) cuts them (the first n % 5 tiles hold one row
- * more; with fewer than 5 rows, one row a tile).
+ * The cut-offs of a sorted measure: the last value of each of tiles 1..4
+ * as ntile(5) cuts n rows (the first n % 5 tiles hold one row more; with
+ * fewer than 5 rows, one row a tile).
  */
 static void
-CutsOfValues(Population *pop, RfmMeasure m, Datum *values, int64 n)
+CutsOfSort(Population *pop, RfmMeasure m, Tuplesortstate *sort, int64 n)
 {
-	int64		end = 0;
+	int64		pos = 0,
+				end = 0;
 	int			k;
 
-	qsort(values, n, sizeof(Datum), m == RFM_MONETARY ? CompareNumerics : CompareInt64);
+	tuplesort_performsort(sort);
 	pop->ncuts[m] = 0;
 	for (k = 1; k <= 4; k++)
 	{
@@ -171,29 +206,35 @@ CutsOfValues(Population *pop, RfmMeasure m, Datum *values, int64 n)
 		if (size == 0)
 			break;
 		end += size;
-		pop->cuts[m][pop->ncuts[m]++] = values[end - 1];
+		for (; pos < end; pos++)
+		{
+			Datum		value;
+			bool		isnull;
+
+			if (!tuplesort_getdatum(sort, true, &value, &isnull, NULL))
+				elog(ERROR, "crm_grade: %s sort ended early", RfmMeasureNames[m]);
+			if (pos == end - 1)
+				pop->cuts[m][pop->ncuts[m]++] = value;
+			else if (m == RFM_MONETARY)
+				pfree(DatumGetPointer(value));	/* a copy made for the caller */
+		}
 	}
+	tuplesort_end(sort);
 }
 
-/*
- * The figures of values gathered by the caller (last_order_at, orders_12m,
- * amount_12m of the n customers with an order in the window, each array
- * sorted here), with the same result as PopulationCompute() over states
- * holding them.
- */
 Population *
-PopulationFromValues(TimestampTz at, Numeric amount_total, int64 n, Datum *recency,
-					 Datum *frequency, Datum *monetary)
+PopulationEnd(PopulationBuilder *b)
 {
 	Population *pop = palloc0(sizeof(Population));
+	int			m;
 
 	pop->valid = true;
-	pop->computed_at = at;
-	pop->customers = n;
-	pop->amount_total = amount_total;
-	CutsOfValues(pop, RFM_RECENCY, recency, n);
-	CutsOfValues(pop, RFM_FREQUENCY, frequency, n);
-	CutsOfValues(pop, RFM_MONETARY, monetary, n);
+	pop->computed_at = b->at;
+	pop->customers = b->n;
+	pop->amount_total = b->total;
+	for (m = 0; m < RFM_NMEASURES; m++)
+		CutsOfSort(pop, (RfmMeasure) m, b->sorts[m], b->n);
+	pfree(b);
 	return pop;
 }
 

@@ -38,8 +38,11 @@ typedef struct Population
 
 extern Population *PopulationRead(Snapshot snapshot);
 extern Population *PopulationCompute(void);
-extern Population *PopulationFromValues(TimestampTz at, Numeric amount_total, int64 n,
-										Datum *recency, Datum *frequency, Datum *monetary);
+typedef struct PopulationBuilder PopulationBuilder;
+extern PopulationBuilder *PopulationBegin(TimestampTz at);
+extern void PopulationAdd(PopulationBuilder *b, Numeric amount_12m, bool in_window,
+						  Datum last_order_at, Datum orders_12m);
+extern Population *PopulationEnd(PopulationBuilder *b);
 extern void PopulationStore(Population *pop);
 extern bool PopulationDue(TimestampTz now);
 extern int	PopulationTile(const Population *pop, RfmMeasure m, Datum value);

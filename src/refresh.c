@@ -380,32 +380,13 @@ RefreshPopulation(void)
 	PolicyForgetActive();
 }
 
-/* A growing array of Datums. */
-typedef struct DatumList
-{
-	int64		n,
-				cap;
-	Datum	   *v;
-} DatumList;
-
-static void
-DatumListAdd(DatumList *l, Datum d)
-{
-	if (l->n == l->cap)
-	{
-		l->cap = Max(1024, l->cap * 2);
-		l->v = l->v ? repalloc_huge(l->v, sizeof(Datum) * l->cap) :
-			MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Datum) * l->cap);
-	}
-	l->v[l->n++] = d;
-}
-
 /*
  * Before a full re-grade under a policy that reads them: the population
  * figures of the customers as they are about to be graded, from a first
  * pass over every attached table (the metrics, not yet the grades), so
  * that nobody is graded by the figures of states that are out of date.
- * The result equals PopulationCompute() over the states written next.
+ * The result equals PopulationCompute() over the states written next;
+ * the sorts keep within work_mem.
  */
 static void
 StorePopulationFromSources(EvalContext *ctx)
@@ -415,37 +396,27 @@ StorePopulationFromSources(EvalContext *ctx)
 												 ALLOCSET_DEFAULT_SIZES);
 	MemoryContext rowcxt = AllocSetContextCreate(outer, "crm_grade population rows",
 												 ALLOCSET_DEFAULT_SIZES);
-	DatumList	recency = {0},
-				frequency = {0},
-				monetary = {0};
-	Numeric		total;
+	PopulationBuilder *b;
 	SourceMerge *g;
 	CustomerState st;
 	int64		rows = 0;
 
 	MemoryContextSwitchTo(popcxt);
-	total = NumericFromInt64(0);
+	b = PopulationBegin(ctx->now);
 	g = GatherBegin(NULL, -1);
 	MemoryContextSwitchTo(rowcxt);
 	while (GatherNext(g, &st, ctx))
 	{
 		MemoryContextSwitchTo(popcxt);
-		total = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(total),
-													st.values[SC_AMOUNT_12M]));
-		if (STATE_I64(&st, SC_ORDERS_12M) > 0)
-		{
-			DatumListAdd(&recency, st.values[SC_LAST_ORDER_AT]);
-			DatumListAdd(&frequency, st.values[SC_ORDERS_12M]);
-			DatumListAdd(&monetary, PointerGetDatum(DatumGetNumericCopy(st.values[SC_AMOUNT_12M])));
-		}
+		PopulationAdd(b, STATE_NUM(&st, SC_AMOUNT_12M), STATE_I64(&st, SC_ORDERS_12M) > 0,
+					  st.values[SC_LAST_ORDER_AT], st.values[SC_ORDERS_12M]);
 		MemoryContextSwitchTo(rowcxt);
 		if (++rows % 1000 == 0)
 			MemoryContextReset(rowcxt);
 	}
 	MemoryContextSwitchTo(popcxt);
 	GatherEnd(g);
-	PopulationStore(PopulationFromValues(ctx->now, total, recency.n, recency.v, frequency.v,
-										 monetary.v));
+	PopulationStore(PopulationEnd(b));
 	MemoryContextSwitchTo(outer);
 	MemoryContextDelete(rowcxt);
 	MemoryContextDelete(popcxt);
