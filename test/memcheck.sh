@@ -118,7 +118,20 @@ if [ "$MODE" = valgrind ]; then
         /^==[0-9]+== / { b = b $0 "\n" }
         END { if (b != "") print b }' >"$LOGDIR/reports.txt"
     all=$(grep -c -E '^==[0-9]+== [A-Z]' "$LOGDIR/reports.txt" || true)
-    awk -v RS= -v re="$ours" '$0 ~ re { print; print "" }' "$LOGDIR/reports.txt" >"$LOGDIR/crm_grade-reports.txt"
+    # Ours: a crm_grade frame in the stack or the origin; except when PostgreSQL's processing of
+    # shared invalidation messages is the innermost part (its smgr hash reads padding bytes of a
+    # message, which Debian's build, not made for valgrind, reports whoever accepted the messages).
+    awk -v RS= -v re="$ours" '
+        $0 !~ re { next }
+        {
+            n = split($0, L, "\n"); first = 0; sinval = 0
+            for (i = 1; i <= n && !first; i++) {
+                if (L[i] ~ re) first = i
+                else if (L[i] ~ /ReceiveSharedInvalidMessages/) sinval = 1
+            }
+            if (sinval) { print > pg; print "" > pg; next }
+            print; print ""
+        }' pg="$LOGDIR/postgresql-sinval-reports.txt" "$LOGDIR/reports.txt" >"$LOGDIR/crm_grade-reports.txt"
 else
     cat "$DATA"/ubsan.* >"$LOGDIR/reports.txt" 2>/dev/null
     grep -E 'runtime error' "$LOGDIR/server.log" >>"$LOGDIR/reports.txt"
