@@ -73,7 +73,7 @@ KeepState(StoreBatch *batch, LockedState *ls, CustomerState *st, const char *eve
 	if (ls == NULL)
 		StoreBatchInsert(batch, st);
 	else
-		StoreBatchUpdate(batch, st);
+		StoreBatchUpdate(batch, st, ItemPointerIsValid(&ls->tid) ? &ls->tid : NULL);
 	if (StateGradeChanged(old, st))
 		StoreBatchHistory(batch, old, st, ChangeReason(old, st, event));
 	counts->evaluated++;
@@ -567,6 +567,7 @@ RefreshAll(const char *event)
 			{
 				/* (stored holds no customer's state when c < 0: never read it then) */
 				ls.st = stored;
+				ItemPointerSetInvalid(&ls.tid);
 				ls.placeholder = STATE_NULL(&stored, SC_GRADED_AT);
 				ls.own_since = false;
 			}

@@ -15,7 +15,11 @@
  */
 #include "store.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
+#include "catalog/index.h"
+#include "executor/tuptable.h"
+#include "utils/rel.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -220,6 +224,7 @@ ReadLocked(HeapTuple tup, TupleDesc desc, LockedState *ls, CommandId since, bool
 	ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tup, desc, 1, &isnull));
 
 	StateFromDatum(&ls->st, SPI_getbinval(tup, desc, 2, &isnull));
+	ls->tid = *tid;
 	ls->placeholder = STATE_NULL(&ls->st, SC_GRADED_AT);
 	ls->own_since = need_since && !ls->placeholder && WrittenSince(tid, since);
 }
@@ -419,6 +424,7 @@ StoreBatchInit(StoreBatch *b, int cap)
 	memset(b, 0, sizeof(StoreBatch));
 	b->cap = cap;
 	b->update = palloc(sizeof(CustomerState) * cap);
+	b->update_tid = palloc(sizeof(ItemPointerData) * cap);
 	b->insert = palloc(sizeof(CustomerState) * cap);
 	b->delete = palloc(sizeof(char *) * cap);
 	for (c = 0; c < 8; c++)
@@ -426,10 +432,77 @@ StoreBatchInit(StoreBatch *b, int cap)
 }
 
 void
-StoreBatchUpdate(StoreBatch *b, CustomerState *st)
+StoreBatchUpdate(StoreBatch *b, CustomerState *st, ItemPointer tid)
 {
 	Assert(b->nupdate < b->cap);
+	if (tid)
+		b->update_tid[b->nupdate] = *tid;
+	else
+		ItemPointerSetInvalid(&b->update_tid[b->nupdate]);
 	b->update[b->nupdate++] = *st;
+}
+
+/*
+ * Update one state row in place, without the executor (whose start-up and
+ * shutdown for a one-row UPDATE cost more than the update: make
+ * bench-profile): the row version at tid is the one this statement locked
+ * (FOR UPDATE) and nothing has written since, so heap_update cannot meet a
+ * concurrent update; it takes the serializable checks and WAL as an UPDATE
+ * does.  The indexes get new entries unless the update is HOT.  False
+ * (nothing done) when an index has expressions or a predicate, or a NOT
+ * NULL column would be NULL: the caller then runs the SQL, which checks.
+ */
+static bool
+UpdateInPlace(CustomerState *st, ItemPointer tid)
+{
+	Relation	rel = table_open(CrmRelid("customer_state"), RowExclusiveLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	HeapTuple	tup;
+	ListCell   *lc;
+	bool		done = false;
+
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
+		bool		plain = RelationGetIndexExpressions(index) == NIL &&
+			RelationGetIndexPredicate(index) == NIL;
+
+		index_close(index, RowExclusiveLock);
+		if (!plain)
+			goto out;
+	}
+	tup = StateToTuple(st, RelationGetDescr(rel));
+	/* the table's NOT NULL constraints, which SQL would have checked */
+	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
+		if (TupleDescAttr(RelationGetDescr(rel), i)->attnotnull && heap_attisnull(tup, i + 1, NULL))
+			goto out;
+	simple_heap_update(rel, tid, tup);
+	if (!HeapTupleIsHeapOnly(tup))
+	{
+		TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+
+		ExecStoreHeapTuple(tup, slot, false);
+		foreach(lc, indexes)
+		{
+			Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
+			IndexInfo  *info = BuildIndexInfo(index);
+			Datum		values[INDEX_MAX_KEYS];
+			bool		isnull[INDEX_MAX_KEYS];
+
+			FormIndexDatum(info, slot, NULL, values, isnull);
+			index_insert(index, values, isnull, &tup->t_self, rel,
+						 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+						 false, info);
+			index_close(index, RowExclusiveLock);
+		}
+		ExecDropSingleTupleTableSlot(slot);
+	}
+	CommandCounterIncrement();
+	done = true;
+out:
+	list_free(indexes);
+	table_close(rel, RowExclusiveLock);
+	return done;
 }
 
 void
@@ -512,7 +585,10 @@ StoreBatchFlush(StoreBatch *b, TimestampTz now)
 
 	/* make sure the plans match the current row type before forming tuples */
 	(void) GetPlan(P_UPDATE_ONE);
-	if (b->nupdate == 1)
+	if (b->nupdate == 1 && ItemPointerIsValid(&b->update_tid[0]) &&
+		UpdateInPlace(&b->update[0], &b->update_tid[0]))
+		;
+	else if (b->nupdate == 1)
 	{
 		TupleDesc	desc = lookup_rowtype_tupdesc(plans_rowtype, -1);
 

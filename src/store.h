@@ -11,12 +11,14 @@
 
 #include "state.h"
 
+#include "storage/itemptr.h"
 #include "utils/portal.h"
 
 /* A customer's state row as a writer found it after locking it. */
 typedef struct LockedState
 {
 	CustomerState st;
+	ItemPointerData tid;		/* the locked row version */
 	bool		placeholder;	/* created just now: nothing counted yet */
 	bool		own_since;		/* written by this transaction at or after the
 								 * command given to StoreLockOrCreate */
@@ -28,6 +30,7 @@ typedef struct StoreBatch
 	int			cap;
 	int			nupdate;
 	CustomerState *update;
+	ItemPointerData *update_tid;	/* invalid: not known */
 	int			ninsert;
 	CustomerState *insert;
 	int			ndelete;
@@ -43,7 +46,7 @@ extern void StoreCheckNoneUnseen(void);
 extern void StoreCheckNoneChanged(void);
 extern void StoreLockHolidays(void);
 extern void StoreBatchInit(StoreBatch *b, int cap);
-extern void StoreBatchUpdate(StoreBatch *b, CustomerState *st);
+extern void StoreBatchUpdate(StoreBatch *b, CustomerState *st, ItemPointer tid);
 extern void StoreBatchInsert(StoreBatch *b, CustomerState *st);
 extern void StoreBatchDelete(StoreBatch *b, const char *key);
 extern void StoreBatchHistory(StoreBatch *b, CustomerState *old, CustomerState *new,
