@@ -31,17 +31,6 @@ BEGIN
 	END;
 END $$;
 
--- The grade a rules policy gives to metrics given as jsonb.
-CREATE OR REPLACE FUNCTION @extschema@._sql_grade(policy jsonb, metrics jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT coalesce(
-		(SELECT g ->> 'grade'
-		   FROM jsonb_array_elements(policy -> 'grades') WITH ORDINALITY AS r(g, i)
-		  WHERE @extschema@._sql_condition(g -> 'when', metrics)
-		  ORDER BY i LIMIT 1),
-		policy ->> 'default')
-$$;
-
 -- Evaluate a policy of any kind (spec 0.5) on metrics given as jsonb, in
 -- one walk of its definition: the grade, its rank (1 = best, the default
 -- last) and the score (rules: NULL; rfm: 100 * R + 10 * F + M, NULL for the

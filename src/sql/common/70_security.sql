@@ -16,7 +16,6 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@._key_family(regtype),
 	@extschema@._key_cast_sql(text, regtype, boolean),
 	@extschema@._sql_condition(jsonb, jsonb),
-	@extschema@._sql_grade(jsonb, jsonb),
 	@extschema@._verify_attributes(jsonb),
 	@extschema@._sample_uniform(int, int, bigint),
 	@extschema@._sample_normal(int, int, bigint)

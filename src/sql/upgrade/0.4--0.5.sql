@@ -29,3 +29,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.population'::regclass, '
 DROP VIEW IF EXISTS @extschema@.customer_grades, @extschema@.grade_history, @extschema@.data_issues,
 	@extschema@.stalled_opportunities;
 DROP FUNCTION IF EXISTS @extschema@.followups_due(timestamptz, text);
+
+-- verify() grades every kind with _sql_evaluate() now: the rules-only
+-- _sql_grade() is gone.
+DROP FUNCTION IF EXISTS @extschema@._sql_grade(jsonb, jsonb);
