@@ -41,16 +41,36 @@ NumericCompare(Numeric a, Numeric b)
 											 NumericGetDatum(b)));
 }
 
-static Datum
-NumericDiv(Numeric a, Numeric b)
+/* numeric arithmetic, as SQL's operators do it (verify() repeats it in SQL) */
+Numeric
+NumAdd(Numeric a, Numeric b)
 {
-	return DirectFunctionCall2(numeric_div, NumericGetDatum(a), NumericGetDatum(b));
+	return DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(a), NumericGetDatum(b)));
 }
 
+Numeric
+NumSub(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+Numeric
+NumMul(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+Numeric
+NumDiv(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_div, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+/* A numeric column plus an amount, as a Datum to store. */
 static Datum
 AddNumeric(Datum a, Numeric b)
 {
-	return DirectFunctionCall2(numeric_add, a, NumericGetDatum(b));
+	return NumericGetDatum(NumAdd(DatumGetNumeric(a), b));
 }
 
 static void
@@ -263,7 +283,7 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
 void
 MetricsMergeLine(SourceRow *order, const SourceRow *line)
 {
-	order->amount = DatumGetNumeric(AddNumeric(NumericGetDatum(order->amount), line->amount));
+	order->amount = NumAdd(order->amount, line->amount);
 	if (line->t < order->t)
 		order->t = line->t;
 	if (!line->has_paid)
@@ -457,7 +477,7 @@ MetricsDerive(CustomerState *st, TimestampTz now)
 
 	if (orders_12m > 0)
 		StateSet(st, SC_AVG_ORDER_VALUE_12M,
-				 NumericDiv(STATE_NUM(st, SC_AMOUNT_12M), NumericFromInt64(orders_12m)));
+				 NumericGetDatum(NumDiv(STATE_NUM(st, SC_AMOUNT_12M), NumericFromInt64(orders_12m))));
 	else
 		StateSetNull(st, SC_AVG_ORDER_VALUE_12M);
 
@@ -474,23 +494,23 @@ MetricsDerive(CustomerState *st, TimestampTz now)
 			StateSet(st, SC_REPURCHASE_RATE, NumericGetDatum(NumericFromInt64(1)));
 		else
 			StateSet(st, SC_REPURCHASE_RATE,
-					 NumericDiv(NumericFromInt64(active), NumericFromInt64(Min(12, span))));
+					 NumericGetDatum(NumDiv(NumericFromInt64(active), NumericFromInt64(Min(12, span)))));
 	}
 	else
 		StateSetNull(st, SC_REPURCHASE_RATE);
 
 	if (pay_count > 0)
 		StateSet(st, SC_AVG_PAYMENT_DAYS,
-				 NumericDiv(NumericFromInt64(STATE_I64(st, SC_PAY_DAYS_SUM)),
-							NumericFromInt64(pay_count)));
+				 NumericGetDatum(NumDiv(NumericFromInt64(STATE_I64(st, SC_PAY_DAYS_SUM)),
+										NumericFromInt64(pay_count))));
 	else
 		StateSetNull(st, SC_AVG_PAYMENT_DAYS);
 
 	if (orders_total >= 2)
 		StateSet(st, SC_MEAN_INTERORDER_DAYS,
-				 NumericDiv(NumericFromInt64(CrmDaysBetween(STATE_TS(st, SC_FIRST_ORDER_AT),
-															STATE_TS(st, SC_LAST_ORDER_AT))),
-							NumericFromInt64(orders_total - 1)));
+				 NumericGetDatum(NumDiv(NumericFromInt64(CrmDaysBetween(STATE_TS(st, SC_FIRST_ORDER_AT),
+																		STATE_TS(st, SC_LAST_ORDER_AT))),
+										NumericFromInt64(orders_total - 1))));
 	else
 		StateSetNull(st, SC_MEAN_INTERORDER_DAYS);
 
@@ -700,8 +720,7 @@ MetricValue(CustomerState *st, MetricId metric, const char *attr, TimestampTz no
 	if (metric == M_ORDERS_PER_MONTH_12M)
 	{
 		/* orders_12m / 12, exact (a seed's "at least 4 orders a month") */
-		*result = DatumGetNumeric(NumericDiv(NumericFromInt64(STATE_I64(st, SC_ORDERS_12M)),
-											 NumericFromInt64(12)));
+		*result = NumDiv(NumericFromInt64(STATE_I64(st, SC_ORDERS_12M)), NumericFromInt64(12));
 		return true;
 	}
 	if (metric == M_GROWTH_MONTHS)
@@ -715,7 +734,7 @@ MetricValue(CustomerState *st, MetricId metric, const char *attr, TimestampTz no
 		if (pop == NULL || !pop->valid ||
 			NumericCompare(pop->amount_total, NumericFromInt64(0)) <= 0)
 			return false;
-		*result = DatumGetNumeric(NumericDiv(STATE_NUM(st, SC_AMOUNT_12M), pop->amount_total));
+		*result = NumDiv(STATE_NUM(st, SC_AMOUNT_12M), pop->amount_total);
 		return true;
 	}
 	if (MetricIsDayCount(metric))

@@ -65,5 +65,9 @@ extern void IssuesDropKind(CustomerState *st, const char *kind);
 
 extern Numeric NumericFromInt64(int64 v);
 extern int	NumericCompare(Numeric a, Numeric b);
+extern Numeric NumAdd(Numeric a, Numeric b);
+extern Numeric NumSub(Numeric a, Numeric b);
+extern Numeric NumMul(Numeric a, Numeric b);
+extern Numeric NumDiv(Numeric a, Numeric b);
 
 #endif							/* CRM_METRICS_H */

@@ -80,12 +80,6 @@ extern JsonbContainer *PolicyParseArray(ParseCtx *ctx, JsonbValue *v, const char
 										int min_items, const char *hint);
 extern double NumericToDouble(Numeric n);
 
-/* numeric arithmetic, in the order verify() does it in SQL */
-extern Numeric NumAdd(Numeric a, Numeric b);
-extern Numeric NumSub(Numeric a, Numeric b);
-extern Numeric NumMul(Numeric a, Numeric b);
-extern Numeric NumDiv(Numeric a, Numeric b);
-
 /* the kinds */
 extern void ScoreParse(ParseCtx *ctx, Policy *p, JsonbContainer *root);
 extern int	ScoreGrade(Policy *p, CustomerState *st, TimestampTz now, TimestampTz *valid_until,

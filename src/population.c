@@ -17,6 +17,7 @@
  *-------------------------------------------------------------------------
  */
 #include "population.h"
+#include "metrics.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -159,7 +160,7 @@ PopulationBegin(TimestampTz at)
 	int			m;
 
 	b->at = at;
-	b->total = int64_to_numeric(0);
+	b->total = NumericFromInt64(0);
 	for (m = 0; m < RFM_NMEASURES; m++)
 		b->sorts[m] = tuplesort_begin_datum(CutTypes[m],
 											lookup_type_cache(CutTypes[m], TYPECACHE_LT_OPR)->lt_opr,
@@ -172,8 +173,7 @@ void
 PopulationAdd(PopulationBuilder *b, Numeric amount_12m, bool in_window, Datum last_order_at,
 			  Datum orders_12m)
 {
-	Numeric		total = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(b->total),
-															NumericGetDatum(amount_12m)));
+	Numeric		total = NumAdd(b->total, amount_12m);
 
 	pfree(b->total);			/* one running total, not one a customer */
 	b->total = total;

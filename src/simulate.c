@@ -157,8 +157,7 @@ Tally(Matrix *m, Policy *active, Policy *candidate, TimestampTz now)
 			from = FromRow(m, active, StateText(&st, SC_GRADE));
 			cell = &m->cells[from][to - 1];
 			cell->customers++;
-			cell->amount = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(cell->amount),
-																	 st.values[SC_AMOUNT_12M]));
+			cell->amount = NumAdd(cell->amount, STATE_NUM(&st, SC_AMOUNT_12M));
 			MemoryContextReset(rowcxt);
 		}
 		SPI_freetuptable(SPI_tuptable);
