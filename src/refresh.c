@@ -343,27 +343,6 @@ RefreshKeys(char **keys, int n, const char *event)
 	WorkApply(&work);
 }
 
-/* The next stored state of the full refresh's second stream, or false. */
-static bool
-NextStoredState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *st)
-{
-	bool		isnull;
-
-	if (*tt == NULL || *pos >= (*tt)->numvals)
-	{
-		if (*tt)
-			SPI_freetuptable(*tt);
-		CrmSpiCursorFetch(portal, 1000);
-		*tt = SPI_tuptable;
-		*pos = 0;
-		if ((*tt)->numvals == 0)
-			return false;
-	}
-	StateFromDatum(st, SPI_getbinval((*tt)->vals[*pos], (*tt)->tupdesc, 1, &isnull));
-	(*pos)++;
-	return true;
-}
-
 /*
  * Compute the population figures from the stored states and store them;
  * the active policy is read again with them.  Concurrent refreshes queue
@@ -550,7 +529,7 @@ RefreshAll(const char *event)
 	MemoryContextSwitchTo(chunkcxt);
 	StoreBatchInit(&batch, CHUNK_CUSTOMERS);
 	have_fresh = GatherNext(g, &fresh, &ctx);
-	have_stored = NextStoredState(portal, &tt, &pos, &stored);
+	have_stored = StoreNextState(portal, &tt, &pos, &stored);
 	while (have_fresh || have_stored)
 	{
 		int			c = !have_fresh ? 1 : !have_stored ? -1 :
@@ -576,7 +555,7 @@ RefreshAll(const char *event)
 		if (c <= 0)
 			have_fresh = GatherNext(g, &fresh, &ctx);
 		if (c >= 0)
-			have_stored = NextStoredState(portal, &tt, &pos, &stored);
+			have_stored = StoreNextState(portal, &tt, &pos, &stored);
 		if (batch.nupdate + batch.ninsert + batch.ndelete >= CHUNK_CUSTOMERS - 1)
 		{
 			MemoryContext next = AllocSetContextCreate(outer, "crm_grade refresh",

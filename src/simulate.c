@@ -133,36 +133,33 @@ Tally(Matrix *m, Policy *active, Policy *candidate, TimestampTz now)
 	MemoryContext rowcxt = AllocSetContextCreate(outer, "crm_grade simulate",
 												 ALLOCSET_DEFAULT_SIZES);
 	Portal		portal = StoreOpenAll(false);
-	int			i;
+	SPITupleTable *tt = NULL;
+	uint64		pos = 0;
+	CustomerState st;
 
-	for (;;)
+	MemoryContextSwitchTo(rowcxt);
+	while (StoreNextState(portal, &tt, &pos, &st))
 	{
-		CrmSpiCursorFetch(portal, 1000);
-		if (SPI_processed == 0)
-			break;
-		for (i = 0; i < SPI_processed; i++)
-		{
-			CustomerState st;
-			bool		isnull;
-			int			from,
-						to;
-			Cell	   *cell;
+		int			from,
+					to;
+		Cell	   *cell;
 
-			MemoryContextSwitchTo(rowcxt);
-			StateFromDatum(&st, SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-			if (STATE_NULL(&st, SC_GRADED_AT) || STATE_NULL(&st, SC_GRADE))
-				continue;		/* a placeholder of a writer's own transaction */
+		/* (a placeholder of a writer's own transaction has no grade) */
+		if (!STATE_NULL(&st, SC_GRADED_AT) && !STATE_NULL(&st, SC_GRADE))
+		{
 			(void) PolicyGradeOf(candidate, &st, now, &to);
 			MemoryContextSwitchTo(outer);
 			from = FromRow(m, active, StateText(&st, SC_GRADE));
 			cell = &m->cells[from][to - 1];
 			cell->customers++;
 			cell->amount = NumAdd(cell->amount, STATE_NUM(&st, SC_AMOUNT_12M));
-			MemoryContextReset(rowcxt);
+			MemoryContextSwitchTo(rowcxt);
 		}
-		SPI_freetuptable(SPI_tuptable);
+		MemoryContextReset(rowcxt);
 	}
 	MemoryContextSwitchTo(outer);
+	if (tt)
+		SPI_freetuptable(tt);
 	SPI_cursor_close(portal);
 	MemoryContextDelete(rowcxt);
 }

@@ -334,6 +334,31 @@ StoreOpenAll(bool in_key_order)
 }
 
 /*
+ * The next state of a cursor of StoreOpenAll(), read a thousand rows at a
+ * time, or false; *tt and *pos start NULL and 0, and the caller frees the
+ * last *tt.  The state points into *tt until the next call.
+ */
+bool
+StoreNextState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *st)
+{
+	bool		isnull;
+
+	if (*tt == NULL || *pos >= (*tt)->numvals)
+	{
+		if (*tt)
+			SPI_freetuptable(*tt);
+		CrmSpiCursorFetch(portal, 1000);
+		*tt = SPI_tuptable;
+		*pos = 0;
+		if ((*tt)->numvals == 0)
+			return false;
+	}
+	StateFromDatum(st, SPI_getbinval((*tt)->vals[*pos], (*tt)->tupdesc, 1, &isnull));
+	(*pos)++;
+	return true;
+}
+
+/*
  * What a snapshot (InvalidSnapshot: the transaction's) sees of the state
  * rows: their number, or, with versions, also a sum over the position of
  * each row version, which changes when a row is updated.
