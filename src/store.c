@@ -481,53 +481,59 @@ static bool
 UpdateInPlace(CustomerState *st, ItemPointer tid)
 {
 	Relation	rel = table_open(CrmRelid("customer_state"), RowExclusiveLock);
-	List	   *indexes = RelationGetIndexList(rel);
-	HeapTuple	tup;
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *oids = RelationGetIndexList(rel);
+	Relation   *indexes = palloc(sizeof(Relation) * Max(list_length(oids), 1));
+	int			nindexes = 0,
+				i;
+	HeapTuple	tup = NULL;
 	ListCell   *lc;
-	bool		done = false;
+	bool		plain = true;
 
-	foreach(lc, indexes)
+	/* each index opened once: checked here, given entries below */
+	foreach(lc, oids)
 	{
-		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
-		bool		plain = RelationGetIndexExpressions(index) == NIL &&
-			RelationGetIndexPredicate(index) == NIL;
-
-		index_close(index, RowExclusiveLock);
-		if (!plain)
-			goto out;
+		indexes[nindexes] = index_open(lfirst_oid(lc), RowExclusiveLock);
+		plain &= RelationGetIndexExpressions(indexes[nindexes]) == NIL &&
+			RelationGetIndexPredicate(indexes[nindexes]) == NIL;
+		nindexes++;
 	}
-	tup = StateToTuple(st, RelationGetDescr(rel));
-	/* the table's NOT NULL constraints, which SQL would have checked */
-	for (int i = 0; i < RelationGetDescr(rel)->natts; i++)
-		if (TupleDescAttr(RelationGetDescr(rel), i)->attnotnull && heap_attisnull(tup, i + 1, NULL))
-			goto out;
-	simple_heap_update(rel, tid, tup);
-	if (!HeapTupleIsHeapOnly(tup))
+	if (plain)
 	{
-		TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
-
-		ExecStoreHeapTuple(tup, slot, false);
-		foreach(lc, indexes)
+		tup = StateToTuple(st, desc);
+		/* the table's NOT NULL constraints, which SQL would have checked */
+		for (i = 0; i < desc->natts && tup; i++)
+			if (TupleDescAttr(desc, i)->attnotnull && heap_attisnull(tup, i + 1, NULL))
+				tup = NULL;
+	}
+	if (tup)
+	{
+		simple_heap_update(rel, tid, tup);
+		if (!HeapTupleIsHeapOnly(tup))
 		{
-			Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
-			IndexInfo  *info = BuildIndexInfo(index);
-			Datum		values[INDEX_MAX_KEYS];
-			bool		isnull[INDEX_MAX_KEYS];
+			TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 
-			FormIndexDatum(info, slot, NULL, values, isnull);
-			index_insert(index, values, isnull, &tup->t_self, rel,
-						 index->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
-						 false, info);
-			index_close(index, RowExclusiveLock);
+			ExecStoreHeapTuple(tup, slot, false);
+			for (i = 0; i < nindexes; i++)
+			{
+				IndexInfo  *info = BuildIndexInfo(indexes[i]);
+				Datum		values[INDEX_MAX_KEYS];
+				bool		isnull[INDEX_MAX_KEYS];
+
+				FormIndexDatum(info, slot, NULL, values, isnull);
+				index_insert(indexes[i], values, isnull, &tup->t_self, rel,
+							 indexes[i]->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+							 false, info);
+			}
+			ExecDropSingleTupleTableSlot(slot);
 		}
-		ExecDropSingleTupleTableSlot(slot);
+		CommandCounterIncrement();
 	}
-	CommandCounterIncrement();
-	done = true;
-out:
-	list_free(indexes);
+	for (i = 0; i < nindexes; i++)
+		index_close(indexes[i], RowExclusiveLock);
+	list_free(oids);
 	table_close(rel, RowExclusiveLock);
-	return done;
+	return tup != NULL;
 }
 
 void
