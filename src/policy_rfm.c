@@ -176,23 +176,36 @@ Segment(RfmPolicy *rp, int scores[RFM_NMEASURES])
 	return -1;					/* not reached: validation checks coverage */
 }
 
-/* Grade by segment; *score is the RFM cell, NULL without an order in the window. */
-int
-RfmGrade(Policy *p, CustomerState *st, Numeric *score)
+/*
+ * A customer's rank: its segment's with an order in the window (scores
+ * set, *scored true), else lapsed's or the default's.
+ */
+static int
+Place(Policy *p, CustomerState *st, int scores[RFM_NMEASURES], bool *scored)
 {
 	RfmPolicy  *rp = p->rfm;
-	int			scores[RFM_NMEASURES];
 
-	*score = NULL;
-	if (STATE_I64(st, SC_ORDERS_12M) > 0)
+	*scored = STATE_I64(st, SC_ORDERS_12M) > 0;
+	if (*scored)
 	{
 		Scores(p, st, scores);
-		*score = NumericFromInt64(100 * scores[0] + 10 * scores[1] + scores[2]);
 		return Segment(rp, scores);
 	}
 	if (STATE_I64(st, SC_ORDERS_TOTAL) > 0 && rp->has_lapsed)
 		return rp->nsegments;
 	return p->ngrades;
+}
+
+/* Grade by segment; *score is the RFM cell, NULL without an order in the window. */
+int
+RfmGrade(Policy *p, CustomerState *st, Numeric *score)
+{
+	int			scores[RFM_NMEASURES];
+	bool		scored;
+	int			rank = Place(p, st, scores, &scored);
+
+	*score = scored ? NumericFromInt64(100 * scores[0] + 10 * scores[1] + scores[2]) : NULL;
+	return rank;
 }
 
 /* The cut-offs in use, for explain(). */
@@ -230,43 +243,38 @@ RfmExplain(Policy *p, CustomerState *st, JsonbParseState **ps)
 {
 	RfmPolicy  *rp = p->rfm;
 	int			scores[RFM_NMEASURES];
-	int			seg,
-				k;
+	bool		scored;
+	int			rank = Place(p, st, scores, &scored);
+	int			k;
 
 	JbKey(ps, "rfm");
 	JbBeginObject(ps);
-	if (STATE_I64(st, SC_ORDERS_12M) > 0)
+	for (k = 0; scored && k < RFM_NMEASURES; k++)
 	{
-		Scores(p, st, scores);
-		for (k = 0; k < RFM_NMEASURES; k++)
-		{
-			JbKey(ps, RangeKeys[k]);
-			JbInt(ps, scores[k]);
-		}
+		JbKey(ps, RangeKeys[k]);
+		JbInt(ps, scores[k]);
 	}
 	CutoffsExplain(p->population, ps);
 	JbEndObject(ps);
 	JbKey(ps, "segment");
-	if (STATE_I64(st, SC_ORDERS_12M) == 0)
+	if (!scored)
 	{
 		JbString(ps, NULL);
-		JbKey(ps, STATE_I64(st, SC_ORDERS_TOTAL) > 0 && rp->has_lapsed ? "lapsed" : "default");
-		JbString(ps, STATE_I64(st, SC_ORDERS_TOTAL) > 0 && rp->has_lapsed ?
-				 p->grades[rp->nsegments] : p->default_grade);
+		JbKey(ps, rank < p->ngrades ? "lapsed" : "default");
+		JbString(ps, rank < p->ngrades ? p->grades[rank] : p->default_grade);
 		return;
 	}
-	seg = Segment(rp, scores);
 	JbBeginObject(ps);
 	JbKey(ps, "index");
-	JbInt(ps, seg);
+	JbInt(ps, rank);
 	JbKey(ps, "grade");
-	JbString(ps, p->grades[seg]);
+	JbString(ps, p->grades[rank]);
 	for (k = 0; k < RFM_NMEASURES; k++)
 	{
 		JbKey(ps, RangeKeys[k]);
 		JbBeginArray(ps);
-		JbInt(ps, rp->lo[seg][k]);
-		JbInt(ps, rp->hi[seg][k]);
+		JbInt(ps, rp->lo[rank][k]);
+		JbInt(ps, rp->hi[rank][k]);
 		JbEndArray(ps);
 	}
 	JbEndObject(ps);
