@@ -8,6 +8,7 @@
  *-------------------------------------------------------------------------
  */
 #include "metrics.h"
+#include "jsonb_build.h"
 
 #include <ctype.h>
 
@@ -764,27 +765,6 @@ MetricValue(CustomerState *st, MetricId metric, const char *attr, TimestampTz no
 	return true;
 }
 
-/* Push one "key": "value" pair (NULL value: JSON null) into an object. */
-static void
-PushPair(JsonbParseState **ps, const char *key, const char *value)
-{
-	JsonbValue	k,
-				v;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	pushJsonbValue(ps, WJB_KEY, &k);
-	if (value == NULL)
-		v.type = jbvNull;
-	else
-	{
-		v.type = jbvString;
-		v.val.string.val = (char *) value;
-		v.val.string.len = strlen(value);
-	}
-	pushJsonbValue(ps, WJB_VALUE, &v);
-}
 
 /*
  * Rebuild the issues array without the elements of drop_kind, appending
@@ -823,13 +803,18 @@ IssuesRebuild(CustomerState *st, const char *drop_kind, const char *add_kind,
 	}
 	if (add_kind)
 	{
-		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-		PushPair(&ps, "kind", add_kind);
-		PushPair(&ps, "source", source);
-		PushPair(&ps, "column", column);
-		PushPair(&ps, "value", value);
-		PushPair(&ps, "problem", problem);
-		pushJsonbValue(&ps, WJB_END_OBJECT, NULL);
+		JbBeginObject(&ps);
+		JbKey(&ps, "kind");
+		JbString(&ps, add_kind);
+		JbKey(&ps, "source");
+		JbString(&ps, source);
+		JbKey(&ps, "column");
+		JbString(&ps, column);
+		JbKey(&ps, "value");
+		JbString(&ps, value);
+		JbKey(&ps, "problem");
+		JbString(&ps, problem);
+		JbEndObject(&ps);
 		kept++;
 	}
 	res = pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
