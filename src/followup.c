@@ -132,6 +132,14 @@ FollowUpEvaluate(CustomerState *st, Policy *policy, const LifecycleRules *rules,
 	StateSet(st, SC_NEXT_FOLLOW_UP_AT, TimestampTzGetDatum(CrmNextAllowedMoment(due)));
 }
 
+/* An interval as text (NULL: JSON null), for explain(). */
+static void
+JbInterval(JsonbParseState **ps, Interval *interval)
+{
+	JbString(ps, interval ? DatumGetCString(DirectFunctionCall1(interval_out,
+																 IntervalPGetDatum(interval))) : NULL);
+}
+
 /*
  * explain(): how next_follow_up_at came about at a moment: the interval
  * (the grade's cadence or the stage's rhythm), its base, a promise that
@@ -151,12 +159,9 @@ FollowUpExplain(CustomerState *st, Policy *policy, const LifecycleRules *rules, 
 	JbKey(ps, "follow_up");
 	JbBeginObject(ps);
 	JbKey(ps, "interval");
-	JbString(ps, interval ? DatumGetCString(DirectFunctionCall1(interval_out,
-																 IntervalPGetDatum(interval))) : NULL);
+	JbInterval(ps, interval);
 	JbKey(ps, "cadence");
-	interval = STATE_NULL(st, SC_GRADE) ? NULL : PolicyCadence(policy, StateText(st, SC_GRADE));
-	JbString(ps, interval ? DatumGetCString(DirectFunctionCall1(interval_out,
-																 IntervalPGetDatum(interval))) : NULL);
+	JbInterval(ps, STATE_NULL(st, SC_GRADE) ? NULL : PolicyCadence(policy, StateText(st, SC_GRADE)));
 	JbKey(ps, "from");
 	JbString(ps, !has_base ? NULL : STATE_NULL(st, SC_LAST_CONTACT_AT) ? "first_seen_at" : "last_contact_at");
 	JbKey(ps, "base");
@@ -168,12 +173,8 @@ FollowUpExplain(CustomerState *st, Policy *policy, const LifecycleRules *rules, 
 	JbKey(ps, "next_follow_up_at");
 	JbTimestamp(ps, STATE_TS(st, SC_NEXT_FOLLOW_UP_AT), STATE_NULL(st, SC_NEXT_FOLLOW_UP_AT));
 	JbKey(ps, "calendar_shift");
-	if (STATE_NULL(st, SC_FOLLOW_UP_DUE) || STATE_NULL(st, SC_NEXT_FOLLOW_UP_AT))
-		JbString(ps, NULL);
-	else
-		JbString(ps, DatumGetCString(DirectFunctionCall1(interval_out,
-														 DirectFunctionCall2(timestamp_mi,
-																			 st->values[SC_NEXT_FOLLOW_UP_AT],
-																			 st->values[SC_FOLLOW_UP_DUE]))));
+	JbInterval(ps, STATE_NULL(st, SC_FOLLOW_UP_DUE) || STATE_NULL(st, SC_NEXT_FOLLOW_UP_AT) ? NULL :
+			   DatumGetIntervalP(DirectFunctionCall2(timestamp_mi, st->values[SC_NEXT_FOLLOW_UP_AT],
+													 st->values[SC_FOLLOW_UP_DUE])));
 	JbEndObject(ps);
 }
