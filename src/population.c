@@ -1,10 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * population.c
- *		The figures over every customer (crm_grade.population): computed
- *		set-based from the stored states, with the same ntile(5) anyone can
- *		run in plain SQL, stored, and read back for the evaluations between
- *		two refreshes.
+ *		The figures over every customer (crm_grade.population): computed by
+ *		one sort per measure (bounded by work_mem) from the stored states or
+ *		from a full re-grade's first pass, equal to what ntile(5) gives in
+ *		plain SQL, stored, and read back for the evaluations between two
+ *		refreshes.
  *
  * The quintile cut-off of tile k (k = 1..4) is the largest value in it;
  * a value's tile is 1 + the number of cut-offs it exceeds, which is the
@@ -18,6 +19,7 @@
  */
 #include "population.h"
 #include "metrics.h"
+#include "store.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -37,11 +39,6 @@ const char *const RfmMeasureNames[RFM_NMEASURES] = {"recency", "frequency", "mon
 int			crm_population_refresh = 86400;
 
 static const Oid CutTypes[RFM_NMEASURES] = {TIMESTAMPTZOID, INT8OID, NUMERICOID};
-
-#define CUTOFFS_SQL(col) \
-	"(SELECT coalesce(array_agg(hi ORDER BY tile), '{}') FROM (" \
-	"SELECT tile, max(v) AS hi FROM (SELECT " col " AS v, ntile(5) OVER (ORDER BY " col ") AS tile " \
-	"FROM pop) x GROUP BY tile) y WHERE tile < 5)"
 
 /* Cut-offs from an array Datum (copied into the current context). */
 static void
@@ -107,38 +104,6 @@ PopulationRead(Snapshot snapshot)
 	return pop;
 }
 
-/*
- * The figures now, set-based over the stored states of graded customers:
- * three sorts of the customers with an order in the window.  Writes nothing.
- */
-Population *
-PopulationCompute(void)
-{
-	static SPIPlanPtr plan = NULL;
-	Datum		now = TimestampTzGetDatum(CrmNow());
-	Population *pop;
-
-	if (plan == NULL)
-	{
-		Oid			argtypes[1] = {TIMESTAMPTZOID};
-
-		plan = CrmSpiPrepareKept("WITH s AS (SELECT last_order_at, orders_12m, amount_12m "
-								 "FROM crm_grade.customer_state WHERE graded_at IS NOT NULL), "
-								 "pop AS (SELECT * FROM s WHERE orders_12m > 0) "
-								 "SELECT $1, (SELECT count(*) FROM pop), "
-								 "(SELECT coalesce(sum(amount_12m), 0) FROM s), "
-								 CUTOFFS_SQL("last_order_at") ", "
-								 CUTOFFS_SQL("orders_12m") ", "
-								 CUTOFFS_SQL("amount_12m"),
-								 1, argtypes);
-	}
-	/* not read-only: a snapshot taken now sees the states just written */
-	if (CrmSpiExecutePlan(plan, &now, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "crm_grade: could not compute the population figures");
-	pop = FromTuple();
-	SPI_freetuptable(SPI_tuptable);
-	return pop;
-}
 
 /*
  * The figures of a stream of customers (a full re-grade's first pass): the
@@ -235,6 +200,45 @@ PopulationEnd(PopulationBuilder *b)
 	for (m = 0; m < RFM_NMEASURES; m++)
 		CutsOfSort(pop, (RfmMeasure) m, b->sorts[m], b->n);
 	pfree(b);
+	return pop;
+}
+
+/*
+ * The figures now, over the stored states of graded customers, read with a
+ * snapshot taken now (so that it sees the states just written) through the
+ * same sorts as a full re-grade's.  Writes nothing.
+ */
+Population *
+PopulationCompute(void)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext rowcxt = AllocSetContextCreate(outer, "crm_grade population rows",
+												 ALLOCSET_DEFAULT_SIZES);
+	PopulationBuilder *b = PopulationBegin(CrmNow());
+	Portal		portal = StoreOpenAll(false);
+	SPITupleTable *tt = NULL;
+	uint64		pos = 0;
+	CustomerState st;
+	Population *pop;
+
+	MemoryContextSwitchTo(rowcxt);
+	while (StoreNextState(portal, &tt, &pos, &st))
+	{
+		if (!STATE_NULL(&st, SC_GRADED_AT))
+		{
+			MemoryContextSwitchTo(outer);
+			PopulationAdd(b, STATE_NUM(&st, SC_AMOUNT_12M), STATE_I64(&st, SC_ORDERS_12M) > 0,
+						  st.values[SC_LAST_ORDER_AT], st.values[SC_ORDERS_12M]);
+			MemoryContextSwitchTo(rowcxt);
+		}
+		MemoryContextReset(rowcxt);
+	}
+	MemoryContextSwitchTo(outer);
+	if (tt)
+		SPI_freetuptable(tt);
+	SPI_cursor_close(portal);
+	MemoryContextDelete(rowcxt);
+	pop = PopulationEnd(b);
 	return pop;
 }
 
