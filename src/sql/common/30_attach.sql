@@ -238,21 +238,34 @@ BEGIN
 	END IF;
 	-- the day's work list, keyed like the views (SPEC 8.6): due before the
 	-- end of as_of's day in crm_grade.timezone, the best grade first, then
-	-- the highest risk, then the longest overdue
+	-- the highest risk, then the longest overdue.  The end of the day is
+	-- computed once (an InitPlan), and an owner's list is its own branch,
+	-- "owner = $2": a single "($2 IS NULL OR owner = $2)" is planned with
+	-- the parameter unknown and cannot use the (owner, next_follow_up_at)
+	-- index, so every call read all customers; the other branch runs only
+	-- without an owner.  JIT is off: its compile time, chosen for the
+	-- all-customers branch's estimate, exceeds what any list costs.
 	EXECUTE format($v$
 		CREATE OR REPLACE FUNCTION @extschema@.followups_due(as_of timestamptz DEFAULT NULL, owner text DEFAULT NULL)
 			RETURNS TABLE (customer %1$s, owner text, grade text, lifecycle text, risk text,
 						   next_follow_up_at timestamptz, overdue_by interval, last_contact_at timestamptz,
 						   last_outcome text, next_action_at timestamptz, amount_12m numeric)
-		LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $f$
-			WITH t AS (SELECT coalesce(followups_due.as_of, @extschema@.as_of()) AS at)
+			LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $f$
+			WITH t AS MATERIALIZED (
+				SELECT a.at, (pg_catalog.date_trunc('day', a.at AT TIME ZONE a.tz) + interval '1 day') AT TIME ZONE a.tz AS day_end
+				  FROM (SELECT coalesce(followups_due.as_of, @extschema@.as_of()) AS at, @extschema@._timezone() AS tz) a)
 			SELECT %2$s, s.owner, s.grade, s.lifecycle, s.risk, s.next_follow_up_at,
-				   greatest(t.at - s.next_follow_up_at, interval '0'), s.last_contact_at,
+				   greatest((SELECT t.at FROM t) - s.next_follow_up_at, interval '0'), s.last_contact_at,
 				   s.last_outcome, s.next_action_at, s.amount_12m
-			  FROM t, @extschema@.customer_state s
-			 WHERE s.next_follow_up_at < ((pg_catalog.date_trunc('day', t.at AT TIME ZONE @extschema@._timezone())
-										  + interval '1 day') AT TIME ZONE @extschema@._timezone())
-			   AND (followups_due.owner IS NULL OR s.owner = followups_due.owner)
+			  FROM (SELECT s.customer, s.owner, s.grade, s.grade_rank, s.lifecycle, s.risk, s.next_follow_up_at,
+						   s.last_contact_at, s.last_outcome, s.next_action_at, s.amount_12m
+					  FROM @extschema@.customer_state s
+					 WHERE s.owner = followups_due.owner AND s.next_follow_up_at < (SELECT t.day_end FROM t)
+					UNION ALL
+					SELECT s.customer, s.owner, s.grade, s.grade_rank, s.lifecycle, s.risk, s.next_follow_up_at,
+						   s.last_contact_at, s.last_outcome, s.next_action_at, s.amount_12m
+					  FROM @extschema@.customer_state s
+					 WHERE followups_due.owner IS NULL AND s.next_follow_up_at < (SELECT t.day_end FROM t)) s
 			 ORDER BY s.grade_rank, CASE s.risk WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
 					  s.next_follow_up_at, s.customer
 		$f$
