@@ -275,6 +275,143 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
 }
 
 /*
+ * The amount stored for a calendar month (false: no row of that month is
+ * counted).
+ */
+static bool
+MonthAmountOf(CustomerState *st, int month, Numeric *amount)
+{
+	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
+	int			n = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
+	int32	   *months = n > 0 ? (int32 *) ARR_DATA_PTR(marr) : NULL;
+	Datum	   *amounts;
+	int			na,
+				i;
+
+	for (i = 0; i < n && months[i] != month; i++)
+		;
+	if (i == n)
+		return false;
+	deconstruct_array(DatumGetArrayTypeP(st->values[SC_MONTH_AMOUNTS]), NUMERICOID, -1, false,
+					  TYPALIGN_INT, &amounts, NULL, &na);
+	*amount = DatumGetNumeric(amounts[i]);
+	return true;
+}
+
+/* Is t strictly inside the range of the stored times min_col .. max_col? */
+static bool
+StrictlyInside(CustomerState *st, StateCol min_col, StateCol max_col, TimestampTz t)
+{
+	return !STATE_NULL(st, min_col) && STATE_TS(st, min_col) < t &&
+		(max_col == SC_NCOLS || (!STATE_NULL(st, max_col) && t < STATE_TS(st, max_col)));
+}
+
+/*
+ * Take a counted order row back out (an UPDATE's old row, a DELETE's),
+ * the inverse of AddOrder, when the accumulators alone say exactly what is
+ * left: the sums and counts are, but a minimum or maximum the row may have
+ * set, a month the row may have been the only one of, and the set of
+ * months with an order in the window are not.  False, with nothing
+ * changed, when the row touches one of those: the caller re-reads the
+ * customer's rows.  Like extending a state with new rows, this relies on
+ * the stored state holding every row the table had (rows written with the
+ * triggers disabled leave it behind until regrade_all(), as documented).
+ */
+static bool
+RemoveOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
+{
+	bool		in_window = r->t > ws;
+	bool		refund = MetricsIsRefund(r);
+	Numeric		month_amount;
+	int			month = CrmMonthIndex(r->t);
+
+	if (r->t > now)
+		/* it only set the moment it counts, unless that is its own */
+		return StrictlyInside(st, SC_NEXT_ORDER_AT, SC_NCOLS, r->t);
+	if (!MonthAmountOf(st, month, &month_amount) ||
+		NumericCompare(NumSub(month_amount, r->amount), NumericFromInt64(0)) == 0 ||
+		!StrictlyInside(st, SC_FIRST_ROW_AT, SC_NCOLS, r->t) ||
+		(in_window && !StrictlyInside(st, SC_OLDEST_WINDOW_AT, SC_NCOLS, r->t)) ||
+		(!refund && (in_window || STATE_I64(st, SC_ORDERS_TOTAL) < 1 ||
+					 !StrictlyInside(st, SC_FIRST_ORDER_AT, SC_LAST_ORDER_AT, r->t))))
+		return false;
+	StateSet(st, SC_TOTAL_AMOUNT, NumericGetDatum(NumSub(STATE_NUM(st, SC_TOTAL_AMOUNT), r->amount)));
+	AddMonthAmount(st, month, NumSub(NumericFromInt64(0), r->amount));
+	if (in_window)
+		StateSet(st, SC_AMOUNT_12M, NumericGetDatum(NumSub(STATE_NUM(st, SC_AMOUNT_12M), r->amount)));
+	if (!refund)
+		Increment(st, SC_ORDERS_TOTAL, -1);
+	return true;
+}
+
+/*
+ * An order row whose amount alone changed (same time, payment and sign):
+ * only the sums move.  False when the stored state has no such month.
+ */
+static bool
+ChangeOrderAmount(CustomerState *st, const SourceRow *r, Numeric old_amount, TimestampTz now,
+				  TimestampTz ws)
+{
+	Numeric		delta = NumSub(r->amount, old_amount);
+	Numeric		month_amount;
+
+	if (r->t > now)
+		return true;			/* it counts by its time only, until then */
+	if (!MonthAmountOf(st, CrmMonthIndex(r->t), &month_amount))
+		return false;
+	StateSet(st, SC_TOTAL_AMOUNT, NumericGetDatum(NumAdd(STATE_NUM(st, SC_TOTAL_AMOUNT), delta)));
+	AddMonthAmount(st, CrmMonthIndex(r->t), delta);
+	if (r->t > ws)
+		StateSet(st, SC_AMOUNT_12M, NumericGetDatum(NumAdd(STATE_NUM(st, SC_AMOUNT_12M), delta)));
+	return true;
+}
+
+/* Do two order rows differ, at most, by an amount of the same sign? */
+static bool
+SameButAmount(const SourceRow *a, const SourceRow *b)
+{
+	return a->t == b->t && a->has_paid == b->has_paid && (!a->has_paid || a->paid == b->paid) &&
+		a->date_days == b->date_days && MetricsIsRefund(a) == MetricsIsRefund(b);
+}
+
+/*
+ * Apply one customer's changed order rows to its stored state: rows added
+ * (removed false) and rows taken out (removed true), an UPDATE's old and
+ * new rows among them.  A removed row alike an added one but for its
+ * amount is an amount change; the added rows go in first, then the others
+ * come out.  False when the change cannot be applied exactly (st is then
+ * half-changed: the caller re-reads the customer instead).
+ */
+bool
+MetricsApplyOrderChanges(CustomerState *st, const SourceRow *rows, int n, TimestampTz now,
+						 TimestampTz ws)
+{
+	bool	   *paired;
+	int			i,
+				j;
+
+	if (n > MAX_ORDER_CHANGES)
+		return false;
+	paired = palloc0(sizeof(bool) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		for (j = 0; rows[i].removed && !paired[i] && j < n; j++)
+			if (!rows[j].removed && !paired[j] && SameButAmount(&rows[i], &rows[j]))
+			{
+				if (!ChangeOrderAmount(st, &rows[j], rows[i].amount, now, ws))
+					return false;
+				paired[i] = paired[j] = true;
+			}
+	for (i = 0; i < n; i++)
+		if (!paired[i] && !rows[i].removed)
+			AddOrder(st, &rows[i], now, ws);
+	for (i = 0; i < n; i++)
+		if (!paired[i] && rows[i].removed && !RemoveOrder(st, &rows[i], now, ws))
+			return false;
+	pfree(paired);
+	return true;
+}
+
+/*
  * Lines of one order (rows of a table attached with an order id, sharing
  * customer and order id, each dated at or before now) as one order: the
  * sum of the amounts, the earliest time, and the payment made when the

@@ -47,6 +47,11 @@ extern const char *const MetricNames[M_NMETRICS];
 extern void MetricsAddRow(CustomerState *st, SourceKindId kind, const SourceRow *row,
 						  TimestampTz now, TimestampTz ws);
 extern bool MetricsIsRefund(const SourceRow *row);
+
+/* More changed order rows of one customer than this in a statement: re-read. */
+#define MAX_ORDER_CHANGES 64
+extern bool MetricsApplyOrderChanges(CustomerState *st, const SourceRow *rows, int n,
+									 TimestampTz now, TimestampTz ws);
 extern TimestampTz MetricsContactWindowStart(TimestampTz now);
 extern void MetricsMergeLine(SourceRow *order, const SourceRow *line);
 extern void MetricsDerive(CustomerState *st, TimestampTz now);

@@ -237,6 +237,38 @@ WorkCustomers(StatementWork *work, char ***keys, const char ***events, bool **re
 }
 
 /*
+ * Extend a customer's state with its rows of the statement: inserted rows
+ * added, changed order rows applied as rows out and in.  False when that
+ * is not exact (st is then half-changed): the customer is re-read.
+ */
+static bool
+ExtendState(CustomerState *st, SourceRow *rows, int n, EvalContext *ctx)
+{
+	SourceRow  *orders;
+	int			i,
+				norders = 0;
+
+	for (i = 0; i < n && !rows[i].removed; i++)
+		;
+	if (i == n)
+	{
+		/* inserts only: each row adds to the accumulators */
+		for (i = 0; i < n; i++)
+			MetricsAddRow(st, rows[i].kind, &rows[i], ctx->now, ctx->ws);
+		return true;
+	}
+	orders = palloc(sizeof(SourceRow) * n);
+	for (i = 0; i < n; i++)
+	{
+		if (rows[i].kind == SK_ORDERS)
+			orders[norders++] = rows[i];
+		else
+			MetricsAddRow(st, rows[i].kind, &rows[i], ctx->now, ctx->ws);
+	}
+	return MetricsApplyOrderChanges(st, orders, norders, ctx->now, ctx->ws);
+}
+
+/*
  * Apply the work of customers [c0, c1) (keys[c], whose inserted rows start
  * at rows[*row]): extend the stored state where that is exact, re-read
  * the others.
@@ -275,20 +307,19 @@ ApplyChunk(StatementWork *work, char **keys, const char **events, bool *reread, 
 		 * this transaction wrote after the statement's rows were written
 		 * (by a nested statement's triggers, say): it may hold them already.
 		 */
+		if (ls->placeholder)
+			StateInitEmpty(&st, key);
+		else
+			st = ls->st;
 		if (reread[c0 + g] ||
-			(!ls->placeholder && (ls->own_since || !StateCanExtend(&ls->st, &ctx))))
+			(!ls->placeholder && (ls->own_since || !StateCanExtend(&ls->st, &ctx))) ||
+			!ExtendState(&st, work->rows + first, *row - first, &ctx))
 		{
 			stale_keys[nstale] = key;
 			stale_events[nstale] = events[c0 + g];
 			stale[nstale++] = *ls;
 			continue;
 		}
-		if (ls->placeholder)
-			StateInitEmpty(&st, key);
-		else
-			st = ls->st;
-		for (; first < *row; first++)
-			MetricsAddRow(&st, work->rows[first].kind, &work->rows[first], ctx.now, ctx.ws);
 		EvaluateCustomer(&st, &ctx);
 		KeepState(&batch, ls, &st, events[c0 + g], &counts);
 	}

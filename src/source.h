@@ -118,6 +118,7 @@ typedef struct SourceRow
 {
 	SourceKindId kind;			/* the kind of source it was read from */
 	const char *event;			/* an inserted row: its history reason */
+	bool		removed;		/* an order row taken out (UPDATE's old row, DELETE) */
 	char	   *key;
 	Numeric		amount;
 	TimestampTz t;				/* order, creation or contact time */

@@ -234,13 +234,15 @@ SplitGood(SourceRow *rows, int n, SourceRow **bad, int *nbad)
 
 /*
  * Match old against new rows as multisets under cmp, adding the keys of
- * the rows left over.  Unmatched new rows are passed to on_new_unmatched
- * when given (an UPDATE that writes a bad value is refused).
+ * the rows left over, or, when left is given, the rows themselves (old
+ * ones marked removed) to left.  Unmatched new rows are passed to
+ * on_new_unmatched when given (an UPDATE that writes a bad value is
+ * refused).
  */
 static int
 MatchRows(SourceRow *old, int nold, SourceRow *new, int nnew, char **keys, int m,
 		  int (*cmp) (const void *, const void *, void *), void *arg,
-		  SourceLayout *refuse_new)
+		  SourceLayout *refuse_new, SourceRow *left, int *nleft)
 {
 	int			i = 0,
 				j = 0;
@@ -250,21 +252,28 @@ MatchRows(SourceRow *old, int nold, SourceRow *new, int nnew, char **keys, int m
 	while (i < nold || j < nnew)
 	{
 		int			c = (i >= nold) ? 1 : (j >= nnew) ? -1 : cmp(&old[i], &new[j], arg);
+		SourceRow  *row = c < 0 ? &old[i] : &new[j];
 
 		if (c == 0)
-			i++, j++;
-		else if (c < 0)
 		{
-			if (old[i].key)
-				keys[m++] = old[i].key;
-			i++;
+			i++, j++;
+			continue;
 		}
+		if (c < 0)
+			i++;
 		else
 		{
 			if (refuse_new)
-				SourceRaiseProblem(refuse_new, &new[j]);
-			keys[m++] = new[j++].key;
+				SourceRaiseProblem(refuse_new, row);
+			j++;
 		}
+		if (left)
+		{
+			left[*nleft] = *row;
+			left[(*nleft)++].removed = c < 0;
+		}
+		else if (row->key)
+			keys[m++] = row->key;
 	}
 	return m;
 }
@@ -274,10 +283,13 @@ MatchRows(SourceRow *old, int nold, SourceRow *new, int nnew, char **keys, int m
  * multisets of what crm_grade reads, so that an UPDATE of columns
  * crm_grade does not read costs nothing further, even over a bad row that
  * got in while triggers were disabled.  A new row with a value crm_grade
- * cannot grade that is not the old row unchanged is refused.
+ * cannot grade that is not the old row unchanged is refused.  When changes
+ * is given, the good rows left over go there instead of their keys (old
+ * ones marked removed): order rows, applied to the stored states.
  */
 static char **
-ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nnew, int *nkeys)
+ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nnew, int *nkeys,
+			SourceRow *changes, int *nchanges)
 {
 	char	  **keys = palloc(sizeof(char *) * Max(nold + nnew, 1));
 	SourceKindId kind = call->src->kind;
@@ -290,8 +302,8 @@ ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nne
 	nold = SplitGood(old, nold, &oldbad, &noldbad);
 	nnew = SplitGood(new, nnew, &newbad, &nnewbad);
 	m = MatchRows(oldbad, noldbad, newbad, nnewbad, keys, 0, CompareProblemsArg, NULL,
-				  &call->layout);
-	m = MatchRows(old, nold, new, nnew, keys, m, CompareRowsArg, &kind, NULL);
+				  &call->layout, NULL, NULL);
+	m = MatchRows(old, nold, new, nnew, keys, m, CompareRowsArg, &kind, NULL, changes, nchanges);
 	return SortDistinctKeys(keys, m, nkeys);
 }
 
@@ -327,7 +339,10 @@ OnInsert(TriggerCall *call, StatementWork *work, TupleTableSlot *one)
 }
 
 /*
- * UPDATE and DELETE: re-read the customers whose rows changed.  Rows are
+ * UPDATE and DELETE: re-read the customers whose rows changed, except
+ * that changed order rows (of a table without order lines) are applied to
+ * their customers' stored states as rows out and rows in, where that is
+ * exact (MetricsApplyOrderChanges; the others are re-read then).  Rows are
  * read leniently (a bad row that got in while triggers were disabled can
  * still be fixed, deleted, or left alone by an update of other columns);
  * a new row that writes a bad value is refused in ChangedKeys.
@@ -337,22 +352,23 @@ OnUpdateOrDelete(TriggerCall *call, StatementWork *work, TupleTableSlot *old_one
 				 TupleTableSlot *new_one)
 {
 	bool		update = TRIGGER_FIRED_BY_UPDATE(call->td->tg_event);
+	const char *event = update ? Events[call->src->kind].update : Events[call->src->kind].delete;
+	bool		as_changes = call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src);
 	int			nold,
 				nnew = 0,
-				nkeys;
+				nkeys,
+				nchanges = 0,
+				i;
 	SourceRow  *old = ReadRows(call, call->td->tg_oldtable, old_one, false, &nold);
-	SourceRow  *new = NULL;
+	SourceRow  *new = update ? ReadRows(call, call->td->tg_newtable, new_one, false, &nnew) : NULL;
+	SourceRow  *changes = as_changes ? palloc(sizeof(SourceRow) * Max(nold + nnew, 1)) : NULL;
 	char	  **keys;
 
-	if (update)
-	{
-		new = ReadRows(call, call->td->tg_newtable, new_one, false, &nnew);
-		keys = ChangedKeys(call, old, nold, new, nnew, &nkeys);
-	}
-	else
-		keys = RowKeys(old, nold, &nkeys);
-	WorkAddKeys(work, keys, nkeys,
-				update ? Events[call->src->kind].update : Events[call->src->kind].delete);
+	keys = ChangedKeys(call, old, nold, new, nnew, &nkeys, changes, &nchanges);
+	WorkAddKeys(work, keys, nkeys, event);
+	for (i = 0; i < nchanges; i++)
+		changes[i].event = event;
+	WorkAddRows(work, changes, nchanges);
 }
 
 /*
