@@ -142,11 +142,12 @@ CrmSpiCursorFetch(Portal portal, long count)
 	MemoryContextSwitchTo(saved);
 }
 
+/* cursor_options: 0, or CURSOR_OPT_GENERIC_PLAN to plan once for any values */
 static inline SPIPlanPtr
-CrmSpiPrepareKept(const char *src, int nargs, Oid *argtypes)
+CrmSpiPrepareKeptWith(const char *src, int nargs, Oid *argtypes, int cursor_options)
 {
 	MemoryContext saved = CurrentMemoryContext;
-	SPIPlanPtr	plan = SPI_prepare(src, nargs, argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(src, nargs, argtypes, cursor_options);
 
 	if (plan == NULL)
 		elog(ERROR, "crm_grade: could not prepare \"%s\": %s", src,
@@ -154,6 +155,12 @@ CrmSpiPrepareKept(const char *src, int nargs, Oid *argtypes)
 	SPI_keepplan(plan);
 	MemoryContextSwitchTo(saved);
 	return plan;
+}
+
+static inline SPIPlanPtr
+CrmSpiPrepareKept(const char *src, int nargs, Oid *argtypes)
+{
+	return CrmSpiPrepareKeptWith(src, nargs, argtypes, 0);
 }
 
 /* ---------- hooks (trigger.c) ---------- */

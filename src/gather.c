@@ -59,6 +59,7 @@ struct SourceMerge
 typedef struct ScanPlan
 {
 	char	   *sql;
+	bool		generic;
 	SPIPlanPtr	plan;
 } ScanPlan;
 
@@ -67,18 +68,25 @@ static int	next_scan_victim = 0;
 
 static void CursorAdvance(SourceMerge *g, GatherCursor *c);
 
-/* The prepared plan of a scan (prepared by whoever runs it: the table's owner). */
+/*
+ * The prepared plan of a scan (prepared by whoever runs it: the table's
+ * owner).  generic: planned once for any keys, for the re-read of one
+ * customer after an UPDATE or DELETE, where planning each call afresh cost
+ * more than the scan (make bench-profile); a scan of many customers is
+ * planned for its keys, as a seq scan may beat the index then.
+ */
 static SPIPlanPtr
-ScanPlanFor(const char *sql, int nargs, Oid *argtypes)
+ScanPlanFor(const char *sql, int nargs, Oid *argtypes, bool generic)
 {
 	int			i;
 	SPIPlanPtr	plan;
 	ScanPlan   *slot;
 
 	for (i = 0; i < MAX_SCAN_PLANS; i++)
-		if (scan_plans[i].sql && strcmp(scan_plans[i].sql, sql) == 0)
+		if (scan_plans[i].sql && scan_plans[i].generic == generic &&
+			strcmp(scan_plans[i].sql, sql) == 0)
 			return scan_plans[i].plan;
-	plan = CrmSpiPrepareKept(sql, nargs, argtypes);
+	plan = CrmSpiPrepareKeptWith(sql, nargs, argtypes, generic ? CURSOR_OPT_GENERIC_PLAN : 0);
 	slot = &scan_plans[next_scan_victim];
 	next_scan_victim = (next_scan_victim + 1) % MAX_SCAN_PLANS;
 	if (slot->sql)
@@ -88,6 +96,7 @@ ScanPlanFor(const char *sql, int nargs, Oid *argtypes)
 		slot->sql = NULL;
 	}
 	slot->plan = plan;
+	slot->generic = generic;
 	slot->sql = MemoryContextStrdup(TopMemoryContext, sql);
 	return plan;
 }
@@ -162,10 +171,11 @@ CheckSourceColumns(Source *src)
 	return true;
 }
 
-/* Open the cursor of one source, as the table's owner. */
+/* Open the cursor of one source, as the table's owner (nkeys < 0: every customer). */
 static void
-CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, bool filtered)
+CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, int nkeys)
 {
+	bool		filtered = nkeys >= 0;
 	Oid			argtype = TEXTARRAYOID;
 	CrmIdentity id;
 	CrmScope	scope;
@@ -179,7 +189,7 @@ CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, bool filter
 	}
 	CrmScopePush(&scope, "reading", src->relname);
 	CrmBecomeTableOwner(&id, src->relid);
-	plan = ScanPlanFor(ScanSql(src, filtered), filtered ? 1 : 0, &argtype);
+	plan = ScanPlanFor(ScanSql(src, filtered), filtered ? 1 : 0, &argtype, nkeys == 1);
 	c->portal = CrmSpiCursorOpen(plan, filtered ? &keys : NULL, NULL);
 	CrmRestoreIdentity(&id);
 	CrmScopePop(&scope);
@@ -274,7 +284,7 @@ GatherBegin(char **keys, int nkeys)
 		arg = PointerGetDatum(construct_array(elems, nkeys, TEXTOID, -1, false, TYPALIGN_INT));
 	}
 	for (i = 0; i < set->n; i++)
-		CursorOpen(g, &g->cursors[i], &set->items[i], arg, nkeys >= 0);
+		CursorOpen(g, &g->cursors[i], &set->items[i], arg, nkeys);
 	MemoryContextSwitchTo(oldcxt);
 	return g;
 }
