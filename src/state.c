@@ -205,29 +205,32 @@ void
 StateFromHeapTuple(CustomerState *st, HeapTuple tuple, TupleDesc desc)
 {
 	ColumnMap  *map = GetColumnMap(desc);
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
 	int			i;
 
+	/* deformed once: column by column, a row with NULLs is read quadratically */
+	heap_deform_tuple(tuple, desc, values, nulls);
 	StateInitEmpty(st, NULL);
 	for (i = 0; i < desc->natts; i++)
 	{
 		int			c = map->col[i];
-		bool		isnull;
-		Datum		d;
 		Form_pg_attribute att;
 
 		if (c < 0)
 			continue;
-		d = heap_getattr(tuple, i + 1, desc, &isnull);
-		if (isnull)
+		if (nulls[i])
 		{
 			if (StateColumnInits[c] == INIT_NULL)
 				StateSetNull(st, c);
 			continue;
 		}
 		att = TupleDescAttr(desc, i);
-		st->values[c] = datumCopy(d, att->attbyval, att->attlen);
+		st->values[c] = datumCopy(values[i], att->attbyval, att->attlen);
 		st->isnull[c] = false;
 	}
+	pfree(values);
+	pfree(nulls);
 	if (st->isnull[SC_CUSTOMER])
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

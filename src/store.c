@@ -308,8 +308,11 @@ LockOneDirect(const char *key, LockedState *out, CommandId since)
 		{
 			HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, NULL);
 
+			/* only a row version this transaction made can be written since */
+			bool		maybe_own = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetRawXmin(tup->t_data));
+
 			tid = slot->tts_tid;
-			FillLocked(out, heap_copy_tuple_as_datum(tup, RelationGetDescr(rel)), &tid, since, true);
+			FillLocked(out, heap_copy_tuple_as_datum(tup, RelationGetDescr(rel)), &tid, since, maybe_own);
 		}
 	}
 	ExecDropSingleTupleTableSlot(slot);
