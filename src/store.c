@@ -562,72 +562,120 @@ StoreBatchUpdate(StoreBatch *b, CustomerState *st, ItemPointer tid)
 }
 
 /*
- * Update one state row in place, without the executor (whose start-up and
- * shutdown for a one-row UPDATE cost more than the update: make
- * bench-profile): the row version at tid is the one this statement locked
- * (FOR UPDATE) and nothing has written since, so heap_update cannot meet a
- * concurrent update; it takes the serializable checks and WAL as an UPDATE
- * does.  The indexes get new entries unless the update is HOT.  False
- * (nothing done) when an index has expressions or a predicate, or a NOT
- * NULL column would be NULL: the caller then runs the SQL, which checks.
+ * Writing state rows in place, without the executor (whose start-up and
+ * shutdown for a one-row UPDATE cost more than the update, and whose join
+ * of a many-row UPDATE with the unnested batch costs more than the
+ * updates: make bench-profile): each row version written is the one this
+ * transaction locked (FOR UPDATE, ON CONFLICT, or SKIP LOCKED) and nothing
+ * has written since, so heap_update cannot meet a concurrent update; it
+ * takes the serializable checks and WAL as an UPDATE does.  The indexes
+ * get new entries unless the update is HOT.  Not usable when an index has
+ * expressions or a predicate: the caller then runs the SQL.
+ */
+typedef struct InPlace
+{
+	Relation	rel;
+	List	   *oids;
+	Relation   *indexes;
+	IndexInfo **infos;
+	int			nindexes;
+	bool		usable;
+	bool		written;
+	TupleTableSlot *slot;
+} InPlace;
+
+static void
+InPlaceOpen(InPlace *ip)
+{
+	ListCell   *lc;
+
+	ip->rel = table_open(CrmRelid("customer_state"), RowExclusiveLock);
+	ip->oids = RelationGetIndexList(ip->rel);
+	ip->indexes = palloc(sizeof(Relation) * Max(list_length(ip->oids), 1));
+	ip->infos = palloc(sizeof(IndexInfo *) * Max(list_length(ip->oids), 1));
+	ip->nindexes = 0;
+	ip->usable = true;
+	ip->written = false;
+	foreach(lc, ip->oids)
+	{
+		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
+
+		ip->usable &= RelationGetIndexExpressions(index) == NIL &&
+			RelationGetIndexPredicate(index) == NIL;
+		ip->infos[ip->nindexes] = BuildIndexInfo(index);
+		ip->indexes[ip->nindexes++] = index;
+	}
+	ip->slot = MakeSingleTupleTableSlot(RelationGetDescr(ip->rel), &TTSOpsHeapTuple);
+}
+
+/*
+ * Write one customer's row at tid.  False (nothing done) when in-place
+ * writes are not usable, or a NOT NULL column would be NULL: the SQL
+ * checks that.
  */
 static bool
-UpdateInPlace(CustomerState *st, ItemPointer tid)
+InPlaceUpdate(InPlace *ip, CustomerState *st, ItemPointer tid)
 {
-	Relation	rel = table_open(CrmRelid("customer_state"), RowExclusiveLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	List	   *oids = RelationGetIndexList(rel);
-	Relation   *indexes = palloc(sizeof(Relation) * Max(list_length(oids), 1));
-	int			nindexes = 0,
-				i;
-	HeapTuple	tup = NULL;
-	ListCell   *lc;
-	bool		plain = true;
+	TupleDesc	desc = RelationGetDescr(ip->rel);
+	HeapTuple	tup;
+	int			i;
 
-	/* each index opened once: checked here, given entries below */
-	foreach(lc, oids)
+	if (!ip->usable || !ItemPointerIsValid(tid))
+		return false;
+	tup = StateToTuple(st, desc);
+	for (i = 0; i < desc->natts; i++)
+		if (TupleDescAttr(desc, i)->attnotnull && heap_attisnull(tup, i + 1, NULL))
+			return false;
+	simple_heap_update(ip->rel, tid, tup);
+	ip->written = true;
+	if (HeapTupleIsHeapOnly(tup))
+		return true;
+	ExecStoreHeapTuple(tup, ip->slot, false);
+	for (i = 0; i < ip->nindexes; i++)
 	{
-		indexes[nindexes] = index_open(lfirst_oid(lc), RowExclusiveLock);
-		plain &= RelationGetIndexExpressions(indexes[nindexes]) == NIL &&
-			RelationGetIndexPredicate(indexes[nindexes]) == NIL;
-		nindexes++;
+		Datum		values[INDEX_MAX_KEYS];
+		bool		isnull[INDEX_MAX_KEYS];
+
+		FormIndexDatum(ip->infos[i], ip->slot, NULL, values, isnull);
+		index_insert(ip->indexes[i], values, isnull, &tup->t_self, ip->rel,
+					 ip->indexes[i]->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
+					 false, ip->infos[i]);
 	}
-	if (plain)
-	{
-		tup = StateToTuple(st, desc);
-		/* the table's NOT NULL constraints, which SQL would have checked */
-		for (i = 0; i < desc->natts && tup; i++)
-			if (TupleDescAttr(desc, i)->attnotnull && heap_attisnull(tup, i + 1, NULL))
-				tup = NULL;
-	}
-	if (tup)
-	{
-		simple_heap_update(rel, tid, tup);
-		if (!HeapTupleIsHeapOnly(tup))
-		{
-			TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+	ExecClearTuple(ip->slot);
+	return true;
+}
 
-			ExecStoreHeapTuple(tup, slot, false);
-			for (i = 0; i < nindexes; i++)
-			{
-				IndexInfo  *info = BuildIndexInfo(indexes[i]);
-				Datum		values[INDEX_MAX_KEYS];
-				bool		isnull[INDEX_MAX_KEYS];
+static void
+InPlaceClose(InPlace *ip)
+{
+	int			i;
 
-				FormIndexDatum(info, slot, NULL, values, isnull);
-				index_insert(indexes[i], values, isnull, &tup->t_self, rel,
-							 indexes[i]->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
-							 false, info);
-			}
-			ExecDropSingleTupleTableSlot(slot);
-		}
+	ExecDropSingleTupleTableSlot(ip->slot);
+	for (i = 0; i < ip->nindexes; i++)
+		index_close(ip->indexes[i], RowExclusiveLock);
+	list_free(ip->oids);
+	table_close(ip->rel, RowExclusiveLock);
+	if (ip->written)
 		CommandCounterIncrement();
-	}
-	for (i = 0; i < nindexes; i++)
-		index_close(indexes[i], RowExclusiveLock);
-	list_free(oids);
-	table_close(rel, RowExclusiveLock);
-	return tup != NULL;
+}
+
+/*
+ * Write the batch's updated states in place where possible; the others
+ * are moved to the front of b->update.  Returns how many are left.
+ */
+static int
+UpdateInPlace(StoreBatch *b)
+{
+	InPlace		ip;
+	int			i,
+				left = 0;
+
+	InPlaceOpen(&ip);
+	for (i = 0; i < b->nupdate; i++)
+		if (!InPlaceUpdate(&ip, &b->update[i], &b->update_tid[i]))
+			b->update[left++] = b->update[i];
+	InPlaceClose(&ip);
+	return left;
 }
 
 void
@@ -710,10 +758,9 @@ StoreBatchFlush(StoreBatch *b, TimestampTz now)
 
 	/* make sure the plans match the current row type before forming tuples */
 	(void) GetPlan(P_UPDATE_ONE);
-	if (b->nupdate == 1 && ItemPointerIsValid(&b->update_tid[0]) &&
-		UpdateInPlace(&b->update[0], &b->update_tid[0]))
-		;
-	else if (b->nupdate == 1)
+	if (b->nupdate > 0)
+		b->nupdate = UpdateInPlace(b);
+	if (b->nupdate == 1)
 	{
 		TupleDesc	desc = lookup_rowtype_tupdesc(plans_rowtype, -1);
 
