@@ -296,11 +296,11 @@ GatherBegin(char **keys, int nkeys)
  */
 static void
 AddScannedRow(GatherCursor *c, SourceRow *row, CustomerState *st, EvalContext *ctx,
-			  SourceRow *pending, bool *have_pending)
+			  SourceRow *pending, bool *have_pending, MonthBatch *mb)
 {
 	if (!SOURCE_HAS_LINES(c->src) || row->t > ctx->now)
 	{
-		MetricsAddRow(st, c->src->kind, row, ctx->now, ctx->ws);
+		MetricsAddRowBatched(st, c->src->kind, row, ctx->now, ctx->ws, mb);
 		return;
 	}
 	if (*have_pending && strcmp(pending->order_id, row->order_id) == 0)
@@ -309,7 +309,7 @@ AddScannedRow(GatherCursor *c, SourceRow *row, CustomerState *st, EvalContext *c
 		return;
 	}
 	if (*have_pending)
-		MetricsAddRow(st, c->src->kind, pending, ctx->now, ctx->ws);
+		MetricsAddRowBatched(st, c->src->kind, pending, ctx->now, ctx->ws, mb);
 	*pending = *row;
 	/* (the amount may point into a tuple the next fetch frees) */
 	pending->amount = DatumGetNumericCopy(NumericGetDatum(row->amount));
@@ -324,6 +324,7 @@ bool
 GatherNext(SourceMerge *g, CustomerState *st, EvalContext *ctx)
 {
 	char	   *key = NULL;
+	MonthBatch	mb;
 	int			i;
 
 	for (i = 0; i < g->ncursors; i++)
@@ -333,6 +334,7 @@ GatherNext(SourceMerge *g, CustomerState *st, EvalContext *ctx)
 		return false;
 	StateInitEmpty(st, key);
 	key = StateKey(st);
+	MonthBatchInit(&mb);
 	for (i = 0; i < g->ncursors; i++)
 	{
 		GatherCursor *c = &g->cursors[i];
@@ -345,7 +347,7 @@ GatherNext(SourceMerge *g, CustomerState *st, EvalContext *ctx)
 
 			ExecStoreHeapTuple(c->tuptable->vals[c->pos], c->slot, false);
 			if (SourceReadRow(&c->layout, c->slot, &row, false))
-				AddScannedRow(c, &row, st, ctx, &pending, &have_pending);
+				AddScannedRow(c, &row, st, ctx, &pending, &have_pending, &mb);
 			else
 				IssuesAdd(st, "row", c->src->relname, row.problem_column, row.problem_value,
 						  psprintf("%s: the row is left out", row.problem));
@@ -354,8 +356,9 @@ GatherNext(SourceMerge *g, CustomerState *st, EvalContext *ctx)
 			CursorAdvance(g, c);
 		}
 		if (have_pending)
-			MetricsAddRow(st, c->src->kind, &pending, ctx->now, ctx->ws);
+			MetricsAddRowBatched(st, c->src->kind, &pending, ctx->now, ctx->ws, &mb);
 	}
+	MonthBatchApply(st, &mb);
 	return true;
 }
 

@@ -96,116 +96,6 @@ MetricsIsRefund(const SourceRow *row)
 	return NumericCompare(row->amount, zero) < 0;
 }
 
-/* Add a calendar month to the sorted set of active months. */
-static void
-AddMonth(CustomerState *st, int month)
-{
-	ArrayType  *arr = DatumGetArrayTypeP(st->values[SC_ORDER_MONTHS]);
-	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	int32	   *old = n > 0 ? (int32 *) ARR_DATA_PTR(arr) : NULL;
-	Datum	   *months = palloc(sizeof(Datum) * (n + 1));
-	int			i,
-				j = 0;
-	bool		added = false;
-
-	for (i = 0; i < n; i++)
-	{
-		if (old[i] == month)
-			return;
-		if (!added && old[i] > month)
-		{
-			months[j++] = Int32GetDatum(month);
-			added = true;
-		}
-		months[j++] = Int32GetDatum(old[i]);
-	}
-	if (!added)
-		months[j++] = Int32GetDatum(month);
-	StateSet(st, SC_ORDER_MONTHS,
-			 PointerGetDatum(construct_array(months, j, INT4OID, 4, true, TYPALIGN_INT)));
-}
-
-/*
- * Add an order row's amount to its calendar month, in the parallel sorted
- * arrays amount_months (month indexes) and month_amounts.  Only months
- * holding a row are kept: a customer's whole history, one entry a month,
- * whatever the span of its dates.
- */
-static void
-AddMonthAmount(CustomerState *st, int month, Numeric amount)
-{
-	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
-	ArrayType  *aarr = DatumGetArrayTypeP(st->values[SC_MONTH_AMOUNTS]);
-	int			n = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
-	int32	   *old = n > 0 ? (int32 *) ARR_DATA_PTR(marr) : NULL;
-	Datum	   *amounts;
-	Datum	   *months = palloc(sizeof(Datum) * (n + 1));
-	Datum	   *sums = palloc(sizeof(Datum) * (n + 1));
-	int			na,
-				i,
-				j = 0;
-	bool		added = false;
-
-	deconstruct_array(aarr, NUMERICOID, -1, false, TYPALIGN_INT, &amounts, NULL, &na);
-	Assert(na == n);
-	for (i = 0; i < n; i++)
-	{
-		if (!added && old[i] >= month)
-		{
-			months[j] = Int32GetDatum(month);
-			if (old[i] == month)
-			{
-				sums[j++] = AddNumeric(amounts[i], amount);
-				added = true;
-				continue;
-			}
-			sums[j++] = NumericGetDatum(amount);
-			added = true;
-		}
-		months[j] = Int32GetDatum(old[i]);
-		sums[j++] = amounts[i];
-	}
-	if (!added)
-	{
-		months[j] = Int32GetDatum(month);
-		sums[j++] = NumericGetDatum(amount);
-	}
-	StateSet(st, SC_AMOUNT_MONTHS,
-			 PointerGetDatum(construct_array(months, j, INT4OID, 4, true, TYPALIGN_INT)));
-	StateSet(st, SC_MONTH_AMOUNTS,
-			 PointerGetDatum(construct_array(sums, j, NUMERICOID, -1, false, TYPALIGN_INT)));
-}
-
-/*
- * The order amount of each month from month down to month - n + 1 into
- * out[0..n-1]: 0 where no row is.
- */
-static void
-MonthAmounts(CustomerState *st, int month, int n, Numeric *out)
-{
-	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
-	int			nm = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
-	int32	   *months = nm > 0 ? (int32 *) ARR_DATA_PTR(marr) : NULL;
-	Datum	   *amounts;
-	int			na,
-				i,
-				k;
-
-	deconstruct_array(DatumGetArrayTypeP(st->values[SC_MONTH_AMOUNTS]), NUMERICOID, -1, false,
-					  TYPALIGN_INT, &amounts, NULL, &na);
-	for (k = 0; k < n; k++)
-		out[k] = NULL;
-	for (i = 0; i < nm; i++)
-	{
-		k = month - months[i];
-		if (k >= 0 && k < n)
-			out[k] = DatumGetNumeric(amounts[i]);
-	}
-	for (k = 0; k < n; k++)
-		if (out[k] == NULL)
-			out[k] = NumericFromInt64(0);
-}
-
 /*
  * growth_months at now: consecutive complete calendar months, counting back
  * from the one before now's, whose amount exceeds the month before's.  The
@@ -235,7 +125,7 @@ GrowthMonths(CustomerState *st, TimestampTz now)
  * after now does not count yet: it only sets the moment it will.
  */
 static void
-AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
+AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws, MonthBatch *mb)
 {
 	bool		in_window = r->t > ws;
 
@@ -246,7 +136,10 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
 	}
 	StateSet(st, SC_TOTAL_AMOUNT, AddNumeric(st->values[SC_TOTAL_AMOUNT], r->amount));
 	StateSetMinTs(st, SC_FIRST_ROW_AT, r->t);
-	AddMonthAmount(st, CrmMonthIndex(r->t), r->amount);
+	if (mb)
+		MonthBatchAdd(mb, CrmMonthIndex(r->t), r->amount, false);
+	else
+		MonthAddAmount(st, CrmMonthIndex(r->t), r->amount);
 	if (in_window)
 	{
 		StateSet(st, SC_AMOUNT_12M, AddNumeric(st->values[SC_AMOUNT_12M], r->amount));
@@ -260,7 +153,10 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
 	if (!in_window)
 		return;
 	Increment(st, SC_ORDERS_12M, 1);
-	AddMonth(st, CrmMonthIndex(r->t));
+	if (mb)
+		MonthBatchAdd(mb, CrmMonthIndex(r->t), NULL, true);
+	else
+		MonthAddOrderMonth(st, CrmMonthIndex(r->t));
 	if (!r->has_paid)
 		return;
 	if (r->paid > now)
@@ -272,30 +168,6 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
 	Increment(st, SC_PAY_DAYS_SUM, r->date_days ? CrmCalendarDaysBetween(r->t, r->paid) :
 			  CrmDaysBetween(r->t, r->paid));
 	Increment(st, SC_PAY_COUNT, 1);
-}
-
-/*
- * The amount stored for a calendar month (false: no row of that month is
- * counted).
- */
-static bool
-MonthAmountOf(CustomerState *st, int month, Numeric *amount)
-{
-	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
-	int			n = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
-	int32	   *months = n > 0 ? (int32 *) ARR_DATA_PTR(marr) : NULL;
-	Datum	   *amounts;
-	int			na,
-				i;
-
-	for (i = 0; i < n && months[i] != month; i++)
-		;
-	if (i == n)
-		return false;
-	deconstruct_array(DatumGetArrayTypeP(st->values[SC_MONTH_AMOUNTS]), NUMERICOID, -1, false,
-					  TYPALIGN_INT, &amounts, NULL, &na);
-	*amount = DatumGetNumeric(amounts[i]);
-	return true;
 }
 
 /* Is t strictly inside the range of the stored times min_col .. max_col? */
@@ -336,7 +208,7 @@ RemoveOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz 
 					 !StrictlyInside(st, SC_FIRST_ORDER_AT, SC_LAST_ORDER_AT, r->t))))
 		return false;
 	StateSet(st, SC_TOTAL_AMOUNT, NumericGetDatum(NumSub(STATE_NUM(st, SC_TOTAL_AMOUNT), r->amount)));
-	AddMonthAmount(st, month, NumSub(NumericFromInt64(0), r->amount));
+	MonthAddAmount(st, month, NumSub(NumericFromInt64(0), r->amount));
 	if (in_window)
 		StateSet(st, SC_AMOUNT_12M, NumericGetDatum(NumSub(STATE_NUM(st, SC_AMOUNT_12M), r->amount)));
 	if (!refund)
@@ -346,21 +218,21 @@ RemoveOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz 
 
 /*
  * An order row whose amount alone changed (same time, payment and sign):
- * only the sums move.  False when the stored state has no such month.
+ * only the sums move, its month's through mb.  False when the stored state
+ * has no such month.
  */
 static bool
 ChangeOrderAmount(CustomerState *st, const SourceRow *r, Numeric old_amount, TimestampTz now,
-				  TimestampTz ws)
+				  TimestampTz ws, MonthBatch *mb)
 {
 	Numeric		delta = NumSub(r->amount, old_amount);
-	Numeric		month_amount;
 
 	if (r->t > now)
 		return true;			/* it counts by its time only, until then */
-	if (!MonthAmountOf(st, CrmMonthIndex(r->t), &month_amount))
+	if (!MonthHasRow(st, CrmMonthIndex(r->t)))
 		return false;
 	StateSet(st, SC_TOTAL_AMOUNT, NumericGetDatum(NumAdd(STATE_NUM(st, SC_TOTAL_AMOUNT), delta)));
-	AddMonthAmount(st, CrmMonthIndex(r->t), delta);
+	MonthBatchAdd(mb, CrmMonthIndex(r->t), delta, false);
 	if (r->t > ws)
 		StateSet(st, SC_AMOUNT_12M, NumericGetDatum(NumAdd(STATE_NUM(st, SC_AMOUNT_12M), delta)));
 	return true;
@@ -386,6 +258,7 @@ bool
 MetricsApplyOrderChanges(CustomerState *st, const SourceRow *rows, int n, TimestampTz now,
 						 TimestampTz ws)
 {
+	MonthBatch	mb;
 	bool	   *paired;
 	int			i,
 				j;
@@ -393,17 +266,19 @@ MetricsApplyOrderChanges(CustomerState *st, const SourceRow *rows, int n, Timest
 	if (n > MAX_ORDER_CHANGES)
 		return false;
 	paired = palloc0(sizeof(bool) * Max(n, 1));
+	MonthBatchInit(&mb);
 	for (i = 0; i < n; i++)
 		for (j = 0; rows[i].removed && !paired[i] && j < n; j++)
 			if (!rows[j].removed && !paired[j] && SameButAmount(&rows[i], &rows[j]))
 			{
-				if (!ChangeOrderAmount(st, &rows[j], rows[i].amount, now, ws))
+				if (!ChangeOrderAmount(st, &rows[j], rows[i].amount, now, ws, &mb))
 					return false;
 				paired[i] = paired[j] = true;
 			}
 	for (i = 0; i < n; i++)
 		if (!paired[i] && !rows[i].removed)
-			AddOrder(st, &rows[i], now, ws);
+			AddOrder(st, &rows[i], now, ws, &mb);
+	MonthBatchApply(st, &mb);
 	for (i = 0; i < n; i++)
 		if (!paired[i] && rows[i].removed && !RemoveOrder(st, &rows[i], now, ws))
 			return false;
@@ -586,10 +461,21 @@ void
 MetricsAddRow(CustomerState *st, SourceKindId kind, const SourceRow *row,
 			  TimestampTz now, TimestampTz ws)
 {
+	MetricsAddRowBatched(st, kind, row, now, ws, NULL);
+}
+
+/*
+ * The same, an order's monthly amounts collected in mb (when not NULL)
+ * until MonthBatchApply(): for the rows of one customer added together.
+ */
+void
+MetricsAddRowBatched(CustomerState *st, SourceKindId kind, const SourceRow *row,
+					 TimestampTz now, TimestampTz ws, MonthBatch *mb)
+{
 	switch (kind)
 	{
 		case SK_ORDERS:
-			AddOrder(st, row, now, ws);
+			AddOrder(st, row, now, ws, mb);
 			break;
 		case SK_CONTACTS:
 			AddContact(st, row, now);

@@ -15,6 +15,7 @@
 #ifndef CRM_METRICS_H
 #define CRM_METRICS_H
 
+#include "months.h"
 #include "population.h"
 #include "source.h"
 #include "state.h"
@@ -46,6 +47,8 @@ extern const char *const MetricNames[M_NMETRICS];
 
 extern void MetricsAddRow(CustomerState *st, SourceKindId kind, const SourceRow *row,
 						  TimestampTz now, TimestampTz ws);
+extern void MetricsAddRowBatched(CustomerState *st, SourceKindId kind, const SourceRow *row,
+								 TimestampTz now, TimestampTz ws, MonthBatch *mb);
 extern bool MetricsIsRefund(const SourceRow *row);
 
 /* More changed order rows of one customer than this in a statement: re-read. */

@@ -253,8 +253,12 @@ ExtendState(CustomerState *st, SourceRow *rows, int n, EvalContext *ctx)
 	if (i == n)
 	{
 		/* inserts only: each row adds to the accumulators */
+		MonthBatch	mb;
+
+		MonthBatchInit(&mb);
 		for (i = 0; i < n; i++)
-			MetricsAddRow(st, rows[i].kind, &rows[i], ctx->now, ctx->ws);
+			MetricsAddRowBatched(st, rows[i].kind, &rows[i], ctx->now, ctx->ws, &mb);
+		MonthBatchApply(st, &mb);
 		return true;
 	}
 	orders = palloc(sizeof(SourceRow) * n);
