@@ -32,8 +32,9 @@
 #                         BENCH_ROUNDS: a PL/pgSQL load of a million rows takes most of a minute)
 #   BENCH_AA=1            A/A run: leave bench.orders and bench.contacts plain too, to see the noise
 #   BENCH_FSYNC=on        durable commits (pg_virtualenv's default is fsync=off)
-# With the defaults the write part takes about 15 to 20 minutes on 2 cores: 12 of them are pgbench
-# (4 writes x 3 sides x 3 rounds x 20 s), 4 the bulk loads.
+# With the defaults the write part takes about 17 to 21 minutes on 2 cores: 12 of them pgbench
+# (4 writes x 3 sides x 3 rounds x 20 s), 4 to 5 the bulk loads, 2 to 4 verify() (twice when
+# customers went stale during the run); the report ends with the durations.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$PWD
@@ -106,6 +107,7 @@ echo "setting up bench.orders, bench.contacts (attach: $ATTACH), their _plain an
 SINCE=$(sql "SELECT now()")
 
 # (b) bulk loads ---------------------------------------------------------------------------------
+T_START=$(now)
 # Each round starts from empty tables (and so empty state: crm_grade and the baseline both handle
 # TRUNCATE), with the sequences restarted so that every load leaves ids 1..BENCH_BULK_ROWS.
 declare -A VAL   # VAL[write,round,side]: tps or seconds
@@ -134,6 +136,7 @@ for ((r = 1; r <= BENCH_BULK_ROUNDS; r++)); do
     bulk_round bulk_copy "$r" copy.sql -v file="$COPY_FILE"
 done
 sql "VACUUM ANALYZE" >/dev/null
+T_BULK=$(now)
 
 # (a) single-row transactions --------------------------------------------------------------------
 # Deadlocks between two clients (each locking two customers' state rows in a DELETE + INSERT)
@@ -154,7 +157,9 @@ pgbench_tps() {
     fi
     awk -v t="$tps" 'BEGIN { printf "%.1f", t }'
 }
-WARMUP=$(( BENCH_SECONDS / 4 > 2 ? BENCH_SECONDS / 4 : 2 ))
+# A short warm-up of each side per write (caches, plans): twelve of them at BENCH_SECONDS / 4 would
+# add three minutes to the run.
+WARMUP=$(( BENCH_SECONDS / 10 > 2 ? BENCH_SECONDS / 10 : 2 ))
 # WRITES: name, pgbench script, table base, and the report's title
 WRITES=(insert update delete_insert contact)
 declare -A SCRIPT=([insert]=insert.pgbench [update]=update.pgbench [delete_insert]=delete_insert.pgbench [contact]=contact.pgbench)
@@ -185,6 +190,8 @@ for w in "${WRITES[@]}"; do
         done
     done
 done
+
+T_SINGLE=$(now)
 
 # verify ---------------------------------------------------------------------------------------
 # Order times reach back two years and contact times 90 days, so while the benchmark runs a few
@@ -233,6 +240,7 @@ if [ "$CHECK" != 0 ]; then
     echo "bench.plpgsql_refresh() re-aggregated $REFRESHED customers; running $CHECK_SQL again"
     IFS='|' read -r CHECK _ <<<"$(check_count)"
 fi
+T_CHECK=$(now)
 PLPG_CUSTOMERS=$(sql "SELECT count(*) FROM bench.plpgsql_state")
 declare -A ROWS
 for t in bench.orders bench.orders_plain bench.orders_plpgsql bench.contacts bench.contacts_plain bench.contacts_plpgsql; do
@@ -324,6 +332,9 @@ declare -A MED_A MED_L MED_S
     else
         echo "  $CHECK_SQL  ->  $CHECK   (must be 0)"
     fi
+    awk -v a="$T_START" -v b="$T_BULK" -v s="$T_SINGLE" -v c="$T_CHECK" 'BEGIN {
+        printf "  durations: bulk loads %.0f s, single-row writes %.0f s, verify and check %.0f s (%.1f min in all)\n",
+               b - a, s - b, c - s, (c - a) / 60 }'
 } | tee "$REPORT"
 
 # The maintenance benchmark, if present, runs last in the same cluster and prints its own section.
