@@ -100,6 +100,12 @@ REPORT="$BENCH/results/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
 COPY_FILE=/tmp/crm_grade_bench_copy.$$.csv
 trap 'rm -f "$COPY_FILE"' EXIT
 
+# The library is installed from another tree while this runs, perhaps: each new connection loads
+# the file on disk, so the report names the build and says if it changed during the run.
+LIB="$(sql "SELECT setting FROM pg_config WHERE name = 'PKGLIBDIR'")/crm_grade.so"
+lib_mtime() { if [ -e "$LIB" ]; then stat -c %y "$LIB" | cut -c1-19; else echo "nothing"; fi; }
+LIB_MTIME=$(lib_mtime)
+
 echo "setting up bench.orders, bench.contacts (attach: $ATTACH), their _plain and _plpgsql twins"
 "${PSQL[@]}" -v attach="$ATTACH" -f "$BENCH/setup.sql" >/dev/null
 # The PL/pgSQL baseline's nightly job re-aggregates the customers whose orders left the window
@@ -279,6 +285,11 @@ declare -A MED_A MED_L MED_S
     echo "crm_grade benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "  machine : nproc=$(nproc), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(awk '/^MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
     echo "  server  : PostgreSQL $(sql 'SHOW server_version'), throw-away pg_virtualenv cluster (fsync=$(sql 'SHOW fsync'), shared_buffers=$(sql 'SHOW shared_buffers'))"
+    if [ "$ATTACH" = true ]; then
+        echo "  crm_grade: $(sql "SELECT extversion FROM pg_extension WHERE extname = 'crm_grade'"), $LIB of $LIB_MTIME"
+        [ "$(lib_mtime)" = "$LIB_MTIME" ] ||
+            echo "  WARNING: $LIB was replaced during the run (now of $(lib_mtime)): the figures mix builds"
+    fi
     echo "  command : ${BENCH_COMMAND:-bash $BENCH/run.sh}  BENCH_SECONDS=$BENCH_SECONDS BENCH_ROUNDS=$BENCH_ROUNDS BENCH_CLIENTS=$BENCH_CLIENTS BENCH_BULK_ROWS=$BENCH_BULK_ROWS BENCH_BULK_CUSTOMERS=$BENCH_BULK_CUSTOMERS BENCH_BULK_ROUNDS=$BENCH_BULK_ROUNDS$([ "$BENCH_AA" = 1 ] && echo " BENCH_AA=1")"
     echo
     echo "Sides: $SIDE_A (bench.orders, bench.contacts$([ "$ATTACH" = true ] && echo ": crm_grade attached")), plain (..._plain),"
