@@ -1,5 +1,5 @@
 -- One bulk load: :rows orders over customers 1..:customers into :tbl, in one INSERT ... SELECT.
--- setseed makes the attached and the plain table receive exactly the same rows in a round.
+-- setseed makes every side (attached, plain, PL/pgSQL) receive exactly the same rows in a round.
 \set ON_ERROR_STOP 1
 SELECT setseed(:seed) \g /dev/null
 INSERT INTO :tbl (customer_id, amount, ordered_at, paid_at)
