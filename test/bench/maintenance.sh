@@ -275,7 +275,7 @@ verify_count() {   # verify_count SCHEMA
          CREATE TABLE $1.verify_result AS SELECT * FROM crm_grade.verify();
          SELECT count(*) FROM $1.verify_result"
 }
-declare -A VERIFY_FIRST VERIFY_ROWS VERIFY_REGRADED VERIFY_FINAL VERIFY_S VERIFY_N
+declare -A VERIFY_FIRST VERIFY_CUST VERIFY_ROWS VERIFY_REGRADED VERIFY_FINAL VERIFY_S VERIFY_N
 verify_set() {     # verify_set SCHEMA
     local t0
     VERIFY_N[$1]=$(sql "SELECT count(*) FROM crm_grade.customer_state")
@@ -285,6 +285,7 @@ verify_set() {     # verify_set SCHEMA
     VERIFY_S[$1]=$(since "$t0")
     VERIFY_FINAL[$1]=${VERIFY_FIRST[$1]}
     if [ "${VERIFY_FIRST[$1]}" != 0 ]; then
+        VERIFY_CUST[$1]=$(sql "SELECT count(DISTINCT customer) FROM $1.verify_result")
         VERIFY_ROWS[$1]=$("${PSQL[@]}" -c "SELECT * FROM $1.verify_result ORDER BY 1, 2 LIMIT 10")
         echo "${VERIFY_ROWS[$1]}"
         VERIFY_REGRADED[$1]=$(sql "SELECT crm_grade.regrade()")
@@ -476,8 +477,11 @@ TOTAL_S=$(since "$T_START")
     for s in bm bmf; do
         [ -n "${VERIFY_N[$s]:-}" ] || continue
         if [ "$s" = bm ]; then what="the order customers ($ORDER_ROWS orders)"; else what="the follow-up customers"; fi
-        echo "  $what, ${VERIFY_N[$s]} customers in all: ${VERIFY_FIRST[$s]} disagreements (${VERIFY_S[$s]} s)"
+        echo "  $what, ${VERIFY_N[$s]} customers in all: ${VERIFY_FIRST[$s]} disagreements$([ "${VERIFY_FIRST[$s]}" != 0 ] &&
+            echo " (rows) of ${VERIFY_CUST[$s]} customers") (${VERIFY_S[$s]} s)"
         if [ "${VERIFY_FIRST[$s]}" != 0 ]; then
+            echo "    (orders are dated up to two years back: customers whose oldest order left the 12-month window"
+            echo "     since the last write or regrade() are stale until regrade(), what the pg_cron job does)"
             while IFS= read -r line; do echo "      $line"; done <<<"${VERIFY_ROWS[$s]}"
             echo "    SELECT crm_grade.regrade()  ->  ${VERIFY_REGRADED[$s]}; verify() again  ->  ${VERIFY_FINAL[$s]}"
         fi
