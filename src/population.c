@@ -222,7 +222,7 @@ PopulationCompute(void)
 	Population *pop;
 
 	MemoryContextSwitchTo(rowcxt);
-	while (StoreNextState(portal, &tt, &pos, &st))
+	while (StoreNextState(portal, &tt, &pos, &st, NULL))
 	{
 		if (!STATE_NULL(&st, SC_GRADED_AT))
 		{

@@ -546,6 +546,7 @@ RefreshAll(const char *event)
 	uint64		pos = 0;
 	CustomerState fresh,
 				stored;
+	ItemPointerData stored_tid;
 	bool		have_fresh,
 				have_stored;
 
@@ -564,7 +565,7 @@ RefreshAll(const char *event)
 	MemoryContextSwitchTo(chunkcxt);
 	StoreBatchInit(&batch, CHUNK_CUSTOMERS);
 	have_fresh = GatherNext(g, &fresh, &ctx);
-	have_stored = StoreNextState(portal, &tt, &pos, &stored);
+	have_stored = StoreNextState(portal, &tt, &pos, &stored, &stored_tid);
 	while (have_fresh || have_stored)
 	{
 		int			c = !have_fresh ? 1 : !have_stored ? -1 :
@@ -581,7 +582,8 @@ RefreshAll(const char *event)
 			{
 				/* (stored holds no customer's state when c < 0: never read it then) */
 				ls.st = stored;
-				ItemPointerSetInvalid(&ls.tid);
+				/* read under SHARE ROW EXCLUSIVE: no one else writes it */
+				ls.tid = stored_tid;
 				ls.placeholder = STATE_NULL(&stored, SC_GRADED_AT);
 				ls.own_since = false;
 			}
@@ -590,7 +592,7 @@ RefreshAll(const char *event)
 		if (c <= 0)
 			have_fresh = GatherNext(g, &fresh, &ctx);
 		if (c >= 0)
-			have_stored = StoreNextState(portal, &tt, &pos, &stored);
+			have_stored = StoreNextState(portal, &tt, &pos, &stored, &stored_tid);
 		if (batch.nupdate + batch.ninsert + batch.ndelete >= CHUNK_CUSTOMERS - 1)
 		{
 			MemoryContext next = AllocSetContextCreate(outer, "crm_grade refresh",

@@ -138,7 +138,7 @@ Tally(Matrix *m, Policy *active, Policy *candidate, TimestampTz now)
 	CustomerState st;
 
 	MemoryContextSwitchTo(rowcxt);
-	while (StoreNextState(portal, &tt, &pos, &st))
+	while (StoreNextState(portal, &tt, &pos, &st, NULL))
 	{
 		int			from,
 					to;

@@ -141,11 +141,11 @@ PlanSql(StorePlanId id, Oid rowtype, Oid *argtypes, int *nargs)
 			break;
 		case P_ALL:
 			*nargs = 0;
-			appendStringInfoString(&sql, "SELECT s FROM crm_grade.customer_state s ORDER BY s.customer");
+			appendStringInfoString(&sql, "SELECT s, s.ctid FROM crm_grade.customer_state s ORDER BY s.customer");
 			break;
 		case P_ALL_ANY_ORDER:
 			*nargs = 0;
-			appendStringInfoString(&sql, "SELECT s FROM crm_grade.customer_state s");
+			appendStringInfoString(&sql, "SELECT s, s.ctid FROM crm_grade.customer_state s");
 			break;
 		case P_NPLANS:
 			break;
@@ -433,7 +433,7 @@ StoreOpenAll(bool in_key_order)
  * last *tt.  The state points into *tt until the next call.
  */
 bool
-StoreNextState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *st)
+StoreNextState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *st, ItemPointer tid)
 {
 	bool		isnull;
 
@@ -448,6 +448,8 @@ StoreNextState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *st
 			return false;
 	}
 	StateFromDatum(st, SPI_getbinval((*tt)->vals[*pos], (*tt)->tupdesc, 1, &isnull));
+	if (tid)
+		*tid = *(ItemPointer) DatumGetPointer(SPI_getbinval((*tt)->vals[*pos], (*tt)->tupdesc, 2, &isnull));
 	(*pos)++;
 	return true;
 }
@@ -565,12 +567,15 @@ StoreBatchUpdate(StoreBatch *b, CustomerState *st, ItemPointer tid)
  * Writing state rows in place, without the executor (whose start-up and
  * shutdown for a one-row UPDATE cost more than the update, and whose join
  * of a many-row UPDATE with the unnested batch costs more than the
- * updates: make bench-profile): each row version written is the one this
- * transaction locked (FOR UPDATE, ON CONFLICT, or SKIP LOCKED) and nothing
- * has written since, so heap_update cannot meet a concurrent update; it
- * takes the serializable checks and WAL as an UPDATE does.  The indexes
- * get new entries unless the update is HOT.  Not usable when an index has
- * expressions or a predicate: the caller then runs the SQL.
+ * updates: make bench-profile): each row version updated is the one this
+ * transaction locked (FOR UPDATE, ON CONFLICT, SKIP LOCKED) or read under
+ * the SHARE ROW EXCLUSIVE lock of a full refresh, and nothing has written
+ * it since, so heap_update cannot meet a concurrent update; it takes the
+ * serializable checks and WAL as an UPDATE does.  The indexes get new
+ * entries unless the update is HOT; a unique index checks a new row as an
+ * INSERT does.  Not usable when an index has expressions or a predicate,
+ * or the table a CHECK constraint or a trigger: the caller then runs the
+ * SQL.
  */
 typedef struct InPlace
 {
@@ -605,31 +610,39 @@ InPlaceOpen(InPlace *ip)
 		ip->infos[ip->nindexes] = BuildIndexInfo(index);
 		ip->indexes[ip->nindexes++] = index;
 	}
+	/* nothing SQL would run besides the indexes: no CHECK constraint, no trigger */
+	ip->usable &= (ip->rel->rd_att->constr == NULL || ip->rel->rd_att->constr->num_check == 0) &&
+		ip->rel->trigdesc == NULL;
 	ip->slot = MakeSingleTupleTableSlot(RelationGetDescr(ip->rel), &TTSOpsHeapTuple);
 }
 
 /*
- * Write one customer's row at tid.  False (nothing done) when in-place
- * writes are not usable, or a NOT NULL column would be NULL: the SQL
- * checks that.
+ * The customer's row as a tuple, or NULL when in-place writes are not
+ * usable or a NOT NULL column would be NULL (the SQL checks that).
  */
-static bool
-InPlaceUpdate(InPlace *ip, CustomerState *st, ItemPointer tid)
+static HeapTuple
+InPlaceTuple(InPlace *ip, CustomerState *st)
 {
 	TupleDesc	desc = RelationGetDescr(ip->rel);
 	HeapTuple	tup;
 	int			i;
 
-	if (!ip->usable || !ItemPointerIsValid(tid))
-		return false;
+	if (!ip->usable)
+		return NULL;
 	tup = StateToTuple(st, desc);
 	for (i = 0; i < desc->natts; i++)
 		if (TupleDescAttr(desc, i)->attnotnull && heap_attisnull(tup, i + 1, NULL))
-			return false;
-	simple_heap_update(ip->rel, tid, tup);
+			return NULL;
+	return tup;
+}
+
+/* Index entries for a new row version (a unique index checks, as SQL does). */
+static void
+InPlaceIndex(InPlace *ip, HeapTuple tup)
+{
+	int			i;
+
 	ip->written = true;
-	if (HeapTupleIsHeapOnly(tup))
-		return true;
 	ExecStoreHeapTuple(tup, ip->slot, false);
 	for (i = 0; i < ip->nindexes; i++)
 	{
@@ -642,6 +655,58 @@ InPlaceUpdate(InPlace *ip, CustomerState *st, ItemPointer tid)
 					 false, ip->infos[i]);
 	}
 	ExecClearTuple(ip->slot);
+}
+
+/*
+ * heap_update at tid.  A REPEATABLE READ transaction's full refresh reads
+ * the states with its snapshot, older than its lock: a row a writer
+ * committed meanwhile fails as an UPDATE would, with a serialization
+ * failure (the transaction's own rows and locked rows cannot meet one).
+ */
+static void
+InPlaceHeapUpdate(Relation rel, ItemPointer tid, HeapTuple tup)
+{
+	TM_FailureData tmfd;
+	LockTupleMode lockmode;
+	TM_Result	result = heap_update(rel, tid, tup, GetCurrentCommandId(true), InvalidSnapshot,
+									 true, &tmfd, &lockmode);
+
+	if (result == TM_Ok)
+		return;
+	if ((result == TM_Updated || result == TM_Deleted) && IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to concurrent %s",
+						result == TM_Updated ? "update" : "delete"),
+				 errhint("The transaction might succeed if retried.")));
+	elog(ERROR, "crm_grade: a customer state was changed while it was being written (%d)", (int) result);
+}
+
+/* Write one customer's row at tid; false (nothing done) when not possible. */
+static bool
+InPlaceUpdate(InPlace *ip, CustomerState *st, ItemPointer tid)
+{
+	HeapTuple	tup;
+
+	if (!ItemPointerIsValid(tid) || (tup = InPlaceTuple(ip, st)) == NULL)
+		return false;
+	InPlaceHeapUpdate(ip->rel, tid, tup);
+	ip->written = true;
+	if (!HeapTupleIsHeapOnly(tup))
+		InPlaceIndex(ip, tup);
+	return true;
+}
+
+/* Insert a new customer's row; false (nothing done) when not possible. */
+static bool
+InPlaceInsert(InPlace *ip, CustomerState *st)
+{
+	HeapTuple	tup = InPlaceTuple(ip, st);
+
+	if (tup == NULL)
+		return false;
+	simple_heap_insert(ip->rel, tup);
+	InPlaceIndex(ip, tup);
 	return true;
 }
 
@@ -660,11 +725,12 @@ InPlaceClose(InPlace *ip)
 }
 
 /*
- * Write the batch's updated states in place where possible; the others
- * are moved to the front of b->update.  Returns how many are left.
+ * Write the batch's updated and new states in place where possible; the
+ * others are moved to the front of b->update and b->insert, whose counts
+ * say how many are left for the SQL.
  */
-static int
-UpdateInPlace(StoreBatch *b)
+static void
+WriteInPlace(StoreBatch *b)
 {
 	InPlace		ip;
 	int			i,
@@ -673,9 +739,17 @@ UpdateInPlace(StoreBatch *b)
 	InPlaceOpen(&ip);
 	for (i = 0; i < b->nupdate; i++)
 		if (!InPlaceUpdate(&ip, &b->update[i], &b->update_tid[i]))
+		{
+			b->update_tid[left] = b->update_tid[i];
 			b->update[left++] = b->update[i];
+		}
+	b->nupdate = left;
+	left = 0;
+	for (i = 0; i < b->ninsert; i++)
+		if (!InPlaceInsert(&ip, &b->insert[i]))
+			b->insert[left++] = b->insert[i];
+	b->ninsert = left;
 	InPlaceClose(&ip);
-	return left;
 }
 
 void
@@ -758,8 +832,8 @@ StoreBatchFlush(StoreBatch *b, TimestampTz now)
 
 	/* make sure the plans match the current row type before forming tuples */
 	(void) GetPlan(P_UPDATE_ONE);
-	if (b->nupdate > 0)
-		b->nupdate = UpdateInPlace(b);
+	if (b->nupdate > 0 || b->ninsert > 0)
+		WriteInPlace(b);
 	if (b->nupdate == 1)
 	{
 		TupleDesc	desc = lookup_rowtype_tupdesc(plans_rowtype, -1);

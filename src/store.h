@@ -43,7 +43,8 @@ typedef struct StoreBatch
 extern void StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since);
 extern int	StoreLockExpired(TimestampTz now, int limit, LockedState *out);
 extern Portal StoreOpenAll(bool in_key_order);
-extern bool StoreNextState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *st);
+extern bool StoreNextState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *st,
+						   ItemPointer tid);
 extern void StoreCheckNoneUnseen(void);
 extern void StoreCheckNoneChanged(void);
 extern void StoreLockHolidays(void);
