@@ -5,6 +5,8 @@
 #   make test       install Debian packages if missing, build, install, and run
 #                   every pg_regress, pgTAP and isolation test on a throw-away cluster
 #   make demo       the same set-up, then a sample CRM graded and printed
+#   make bench      single-row and bulk writes against a plain table and a PL/pgSQL trigger,
+#                   then make bench-maintenance's part, in one run (about 35 minutes)
 #   make bench-lifecycle  followups_due() among a million customers, contact INSERT cost
 #   make bench-policies   simulate(), use_policy() and explain() among a million customers
 #   make bench-profile    perf profile of single-row INSERTs into an attached order table
