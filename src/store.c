@@ -740,14 +740,22 @@ WriteInPlace(StoreBatch *b)
 	for (i = 0; i < b->nupdate; i++)
 		if (!InPlaceUpdate(&ip, &b->update[i], &b->update_tid[i]))
 		{
-			b->update_tid[left] = b->update_tid[i];
-			b->update[left++] = b->update[i];
+			if (left != i)		/* (a struct copied onto itself is a memcpy overlap) */
+			{
+				b->update_tid[left] = b->update_tid[i];
+				b->update[left] = b->update[i];
+			}
+			left++;
 		}
 	b->nupdate = left;
 	left = 0;
 	for (i = 0; i < b->ninsert; i++)
 		if (!InPlaceInsert(&ip, &b->insert[i]))
-			b->insert[left++] = b->insert[i];
+		{
+			if (left != i)
+				b->insert[left] = b->insert[i];
+			left++;
+		}
 	b->ninsert = left;
 	InPlaceClose(&ip);
 }
