@@ -134,6 +134,21 @@ UPDATE t39.orders SET amount = 600000 WHERE id = 5;
 SELECT t39.scans() - :scans0 AS rereads;
 SELECT customer, grade, amount_12m FROM crm_grade.customer_grades ORDER BY customer;
 SELECT * FROM crm_grade.verify();
+-- amounts with more decimals than the stored 12-month sum can be known to
+-- keep: SQL's sum() has the largest scale of the rows left, which shows in
+-- avg_order_value_12m's digits, so the customer is re-read (customer 3:
+-- an order of 100 with 20 decimals changed, a refund of 1e-20 taken out)
+INSERT INTO t39.orders (id, cust, amount, at) VALUES
+	(20, 3, 100, '2026-01-10 10:00+00'), (21, 3, 100.00000000000000000000, '2026-02-10 10:00+00'),
+	(22, 3, 100, '2026-03-10 10:00+00'), (23, 3, -0.00000000000000000001, '2026-03-11 10:00+00');
+BEGIN;
+SELECT t39.scans() AS scans0 \gset
+UPDATE t39.orders SET amount = 101 WHERE id = 21;
+DELETE FROM t39.orders WHERE id = 23;
+SELECT t39.scans() - :scans0 AS rereads;
+SELECT customer, amount_12m, avg_order_value_12m FROM crm_grade.customer_grades WHERE customer = 3;
+SELECT * FROM crm_grade.verify();
+COMMIT;
 -- the history of these statements: reasons of the update and delete events
 SELECT customer, old_grade, new_grade, reason FROM crm_grade.history
  WHERE id > :hist_start AND old_grade IS DISTINCT FROM new_grade ORDER BY id;

@@ -178,6 +178,37 @@ StrictlyInside(CustomerState *st, StateCol min_col, StateCol max_col, TimestampT
 		(max_col == SC_NCOLS || (!STATE_NULL(st, max_col) && t < STATE_TS(st, max_col)));
 }
 
+/* |n| < 10^12? */
+static bool
+BelowTrillion(Numeric n)
+{
+	return NumericCompare(DatumGetNumeric(DirectFunctionCall1(numeric_abs, NumericGetDatum(n))),
+						  NumericFromInt64(INT64CONST(1000000000000))) < 0;
+}
+
+/*
+ * Can out come out of amount_12m (and in, when not NULL, go in) by
+ * subtraction and addition and leave what SQL's sum() over the rows then
+ * has?  The value, always; but sum()'s scale is the largest of the rows,
+ * which the state does not know when out has the stored sum's scale, and
+ * the scale shows in avg_order_value_12m, whose quotient keeps 16
+ * significant digits or the dividend's scale, whichever is more.  With at
+ * most 2 decimals and every term below 10^12 (the result below 2 * 10^12,
+ * so at least 4 decimals) the 16 digits win whatever the scale; beyond,
+ * the customer is re-read.
+ */
+static bool
+ScaleKnown(CustomerState *st, Numeric out, Numeric in)
+{
+	Numeric		sum = STATE_NUM(st, SC_AMOUNT_12M);
+	int32		scale = DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(out)));
+	int32		sum_scale = DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(sum)));
+
+	if (scale < sum_scale)
+		return true;			/* another row left has the sum's scale */
+	return scale <= 2 && BelowTrillion(sum) && BelowTrillion(out) && (in == NULL || BelowTrillion(in));
+}
+
 /*
  * Take a counted order row back out (an UPDATE's old row, a DELETE's),
  * the inverse of AddOrder, when the accumulators alone say exactly what is
@@ -203,7 +234,8 @@ RemoveOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz 
 	if (!MonthAmountOf(st, month, &month_amount) ||
 		NumericCompare(NumSub(month_amount, r->amount), NumericFromInt64(0)) == 0 ||
 		!StrictlyInside(st, SC_FIRST_ROW_AT, SC_NCOLS, r->t) ||
-		(in_window && !StrictlyInside(st, SC_OLDEST_WINDOW_AT, SC_NCOLS, r->t)) ||
+		(in_window && (!StrictlyInside(st, SC_OLDEST_WINDOW_AT, SC_NCOLS, r->t) ||
+					   !ScaleKnown(st, r->amount, NULL))) ||
 		(!refund && (in_window || STATE_I64(st, SC_ORDERS_TOTAL) < 1 ||
 					 !StrictlyInside(st, SC_FIRST_ORDER_AT, SC_LAST_ORDER_AT, r->t))))
 		return false;
@@ -229,7 +261,8 @@ ChangeOrderAmount(CustomerState *st, const SourceRow *r, Numeric old_amount, Tim
 
 	if (r->t > now)
 		return true;			/* it counts by its time only, until then */
-	if (!MonthHasRow(st, CrmMonthIndex(r->t)))
+	if (!MonthHasRow(st, CrmMonthIndex(r->t)) ||
+		(r->t > ws && !ScaleKnown(st, old_amount, r->amount)))
 		return false;
 	StateSet(st, SC_TOTAL_AMOUNT, NumericGetDatum(NumAdd(STATE_NUM(st, SC_TOTAL_AMOUNT), delta)));
 	MonthBatchAdd(mb, CrmMonthIndex(r->t), delta, false);
