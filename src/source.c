@@ -427,7 +427,12 @@ AmountNumeric(Oid type, Datum d)
 		case FLOAT8OID:
 			return DatumGetNumeric(DirectFunctionCall1(float8_numeric, d));
 		default:
-			return DatumGetNumeric(d);
+			/*
+			 * A copy: a row read from a transition table is kept until the
+			 * statement's end, and a tuplestore that spilled to disk frees
+			 * the tuple a long numeric would point into at the next fetch.
+			 */
+			return DatumGetNumericCopy(d);
 	}
 }
 
