@@ -259,8 +259,8 @@ ChangeOrderAmount(CustomerState *st, const SourceRow *r, Numeric old_amount, Tim
 {
 	Numeric		delta = NumSub(r->amount, old_amount);
 
-	if (r->t > now)
-		return true;			/* it counts by its time only, until then */
+	if (r->t > now)				/* it counts by its time only, until then */
+		return !STATE_NULL(st, SC_NEXT_ORDER_AT) && STATE_TS(st, SC_NEXT_ORDER_AT) <= r->t;
 	if (!MonthHasRow(st, CrmMonthIndex(r->t)) ||
 		(r->t > ws && !ScaleKnown(st, old_amount, r->amount)))
 		return false;

@@ -573,9 +573,9 @@ StoreBatchUpdate(StoreBatch *b, CustomerState *st, ItemPointer tid)
  * it since, so heap_update cannot meet a concurrent update; it takes the
  * serializable checks and WAL as an UPDATE does.  The indexes get new
  * entries unless the update is HOT; a unique index checks a new row as an
- * INSERT does.  Not usable when an index has expressions or a predicate,
- * or the table a CHECK constraint or a trigger: the caller then runs the
- * SQL.
+ * INSERT does.  Not usable when an index has expressions or a predicate or
+ * is a deferred or exclusion constraint's, or the table has a CHECK
+ * constraint or a trigger: the caller then runs the SQL.
  */
 typedef struct InPlace
 {
@@ -605,8 +605,10 @@ InPlaceOpen(InPlace *ip)
 	{
 		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
 
+		/* (a deferred or exclusion constraint is checked otherwise than here) */
 		ip->usable &= RelationGetIndexExpressions(index) == NIL &&
-			RelationGetIndexPredicate(index) == NIL;
+			RelationGetIndexPredicate(index) == NIL &&
+			index->rd_index->indimmediate && !index->rd_index->indisexclusion;
 		ip->infos[ip->nindexes] = BuildIndexInfo(index);
 		ip->indexes[ip->nindexes++] = index;
 	}
