@@ -235,14 +235,14 @@ SplitGood(SourceRow *rows, int n, SourceRow **bad, int *nbad)
 /*
  * Match old against new rows as multisets under cmp, adding the keys of
  * the rows left over, or, when left is given, the rows themselves (old
- * ones marked removed) to left.  Unmatched new rows are passed to
- * on_new_unmatched when given (an UPDATE that writes a bad value is
- * refused).
+ * ones marked removed, each with event) to left's rows.  Unmatched new
+ * rows are refused with refuse_new when given (an UPDATE that writes a bad
+ * value).
  */
 static int
 MatchRows(SourceRow *old, int nold, SourceRow *new, int nnew, char **keys, int m,
 		  int (*cmp) (const void *, const void *, void *), void *arg,
-		  SourceLayout *refuse_new, SourceRow *left, int *nleft)
+		  SourceLayout *refuse_new, StatementWork *left, const char *event)
 {
 	int			i = 0,
 				j = 0;
@@ -269,8 +269,11 @@ MatchRows(SourceRow *old, int nold, SourceRow *new, int nnew, char **keys, int m
 		}
 		if (left)
 		{
-			left[*nleft] = *row;
-			left[(*nleft)++].removed = c < 0;
+			SourceRow	change = *row;
+
+			change.removed = c < 0;
+			change.event = event;
+			WorkAddRows(left, &change, 1);
 		}
 		else if (row->key)
 			keys[m++] = row->key;
@@ -284,12 +287,13 @@ MatchRows(SourceRow *old, int nold, SourceRow *new, int nnew, char **keys, int m
  * crm_grade does not read costs nothing further, even over a bad row that
  * got in while triggers were disabled.  A new row with a value crm_grade
  * cannot grade that is not the old row unchanged is refused.  When changes
- * is given, the good rows left over go there instead of their keys (old
- * ones marked removed): order rows, applied to the stored states.
+ * is given, the good rows left over go to its rows instead of their keys
+ * (old ones marked removed, each with event): order rows, applied to the
+ * stored states.
  */
 static char **
 ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nnew, int *nkeys,
-			SourceRow *changes, int *nchanges)
+			StatementWork *changes, const char *event)
 {
 	char	  **keys = palloc(sizeof(char *) * Max(nold + nnew, 1));
 	SourceKindId kind = call->src->kind;
@@ -303,7 +307,7 @@ ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nne
 	nnew = SplitGood(new, nnew, &newbad, &nnewbad);
 	m = MatchRows(oldbad, noldbad, newbad, nnewbad, keys, 0, CompareProblemsArg, NULL,
 				  &call->layout, NULL, NULL);
-	m = MatchRows(old, nold, new, nnew, keys, m, CompareRowsArg, &kind, NULL, changes, nchanges);
+	m = MatchRows(old, nold, new, nnew, keys, m, CompareRowsArg, &kind, NULL, changes, event);
 	return SortDistinctKeys(keys, m, nkeys);
 }
 
@@ -356,19 +360,16 @@ OnUpdateOrDelete(TriggerCall *call, StatementWork *work, TupleTableSlot *old_one
 	bool		as_changes = call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src);
 	int			nold,
 				nnew = 0,
-				nkeys,
-				nchanges = 0,
-				i;
+				nkeys;
 	SourceRow  *old = ReadRows(call, call->td->tg_oldtable, old_one, false, &nold);
 	SourceRow  *new = update ? ReadRows(call, call->td->tg_newtable, new_one, false, &nnew) : NULL;
-	SourceRow  *changes = as_changes ? palloc(sizeof(SourceRow) * Max(nold + nnew, 1)) : NULL;
 	char	  **keys;
 
-	keys = ChangedKeys(call, old, nold, new, nnew, &nkeys, changes, &nchanges);
+	if (update || as_changes)
+		keys = ChangedKeys(call, old, nold, new, nnew, &nkeys, as_changes ? work : NULL, event);
+	else
+		keys = RowKeys(old, nold, &nkeys);	/* a DELETE re-reads whom it touched */
 	WorkAddKeys(work, keys, nkeys, event);
-	for (i = 0; i < nchanges; i++)
-		changes[i].event = event;
-	WorkAddRows(work, changes, nchanges);
 }
 
 /*
