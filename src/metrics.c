@@ -137,7 +137,7 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws,
 	StateSet(st, SC_TOTAL_AMOUNT, AddNumeric(st->values[SC_TOTAL_AMOUNT], r->amount));
 	StateSetMinTs(st, SC_FIRST_ROW_AT, r->t);
 	if (mb)
-		MonthBatchAdd(mb, CrmMonthIndex(r->t), r->amount, false);
+		MonthBatchAddAmount(mb, CrmMonthIndex(r->t), r->amount);
 	else
 		MonthAddAmount(st, CrmMonthIndex(r->t), r->amount);
 	if (in_window)
@@ -154,7 +154,7 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws,
 		return;
 	Increment(st, SC_ORDERS_12M, 1);
 	if (mb)
-		MonthBatchAdd(mb, CrmMonthIndex(r->t), NULL, true);
+		MonthBatchAddOrderMonth(mb, CrmMonthIndex(r->t));
 	else
 		MonthAddOrderMonth(st, CrmMonthIndex(r->t));
 	if (!r->has_paid)
@@ -265,7 +265,7 @@ ChangeOrderAmount(CustomerState *st, const SourceRow *r, Numeric old_amount, Tim
 		(r->t > ws && !ScaleKnown(st, old_amount, r->amount)))
 		return false;
 	StateSet(st, SC_TOTAL_AMOUNT, NumericGetDatum(NumAdd(STATE_NUM(st, SC_TOTAL_AMOUNT), delta)));
-	MonthBatchAdd(mb, CrmMonthIndex(r->t), delta, false);
+	MonthBatchAddAmount(mb, CrmMonthIndex(r->t), delta);
 	if (r->t > ws)
 		StateSet(st, SC_AMOUNT_12M, NumericGetDatum(NumAdd(STATE_NUM(st, SC_AMOUNT_12M), delta)));
 	return true;
@@ -820,7 +820,6 @@ MetricValue(CustomerState *st, MetricId metric, const char *attr, TimestampTz no
 	}
 	return true;
 }
-
 
 /*
  * Rebuild the issues array without the elements of drop_kind, appending

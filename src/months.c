@@ -16,6 +16,42 @@
 #include "utils/array.h"
 #include "utils/numeric.h"
 
+/* The elements of an int4[] state column (order_months, amount_months). */
+static int32 *
+IntArray(CustomerState *st, StateCol col, int *n)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(st->values[col]);
+
+	*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	return *n > 0 ? (int32 *) ARR_DATA_PTR(arr) : NULL;
+}
+
+/* month_amounts' elements, parallel to amount_months'. */
+static Datum *
+MonthAmountDatums(CustomerState *st)
+{
+	Datum	   *amounts;
+	int			na;
+
+	deconstruct_array(DatumGetArrayTypeP(st->values[SC_MONTH_AMOUNTS]), NUMERICOID, -1, false,
+					  TYPALIGN_INT, &amounts, NULL, &na);
+	return amounts;
+}
+
+/* The position of month in amount_months, or -1. */
+static int
+MonthPosition(CustomerState *st, int month)
+{
+	int			n,
+				i;
+	int32	   *months = IntArray(st, SC_AMOUNT_MONTHS, &n);
+
+	for (i = 0; i < n; i++)
+		if (months[i] == month)
+			return i;
+	return -1;
+}
+
 /*
  * The order amount of each month from month down to month - n + 1 into
  * out[0..n-1]: 0 where no row is.
@@ -23,16 +59,12 @@
 void
 MonthAmounts(CustomerState *st, int month, int n, Numeric *out)
 {
-	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
-	int			nm = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
-	int32	   *months = nm > 0 ? (int32 *) ARR_DATA_PTR(marr) : NULL;
-	Datum	   *amounts;
-	int			na,
+	int			nm,
 				i,
 				k;
+	int32	   *months = IntArray(st, SC_AMOUNT_MONTHS, &nm);
+	Datum	   *amounts = MonthAmountDatums(st);
 
-	deconstruct_array(DatumGetArrayTypeP(st->values[SC_MONTH_AMOUNTS]), NUMERICOID, -1, false,
-					  TYPALIGN_INT, &amounts, NULL, &na);
 	for (k = 0; k < n; k++)
 		out[k] = NULL;
 	for (i = 0; i < nm; i++)
@@ -53,9 +85,8 @@ MonthAmounts(CustomerState *st, int month, int n, Numeric *out)
 static void
 MergeMonths(CustomerState *st, const int32 *add, int nadd)
 {
-	ArrayType  *arr = DatumGetArrayTypeP(st->values[SC_ORDER_MONTHS]);
-	int			n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-	int32	   *old = n > 0 ? (int32 *) ARR_DATA_PTR(arr) : NULL;
+	int			n;
+	int32	   *old = IntArray(st, SC_ORDER_MONTHS, &n);
 	Datum	   *months = palloc(sizeof(Datum) * (n + nadd));
 	int			i = 0,
 				j = 0,
@@ -83,20 +114,15 @@ MergeMonths(CustomerState *st, const int32 *add, int nadd)
 static void
 MergeMonthAmounts(CustomerState *st, const int32 *add, Numeric *sums, int nadd)
 {
-	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
-	int			n = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
-	int32	   *old = n > 0 ? (int32 *) ARR_DATA_PTR(marr) : NULL;
-	Datum	   *amounts;
+	int			n;
+	int32	   *old = IntArray(st, SC_AMOUNT_MONTHS, &n);
+	Datum	   *amounts = MonthAmountDatums(st);
 	Datum	   *months = palloc(sizeof(Datum) * (n + nadd));
 	Datum	   *out = palloc(sizeof(Datum) * (n + nadd));
-	int			na,
-				i = 0,
+	int			i = 0,
 				j = 0,
 				m = 0;
 
-	deconstruct_array(DatumGetArrayTypeP(st->values[SC_MONTH_AMOUNTS]), NUMERICOID, -1, false,
-					  TYPALIGN_INT, &amounts, NULL, &na);
-	Assert(na == n);
 	while (i < n || j < nadd)
 	{
 		if (j >= nadd || (i < n && old[i] < add[j]))
@@ -150,21 +176,10 @@ MonthBatchInit(MonthBatch *mb)
 	memset(mb, 0, sizeof(MonthBatch));
 }
 
+/* A row's amount for its month. */
 void
-MonthBatchAdd(MonthBatch *mb, int month, Numeric amount, bool order_month)
+MonthBatchAddAmount(MonthBatch *mb, int month, Numeric amount)
 {
-	if (order_month)
-	{
-		if (mb->norder == mb->caporder)
-		{
-			mb->caporder = Max(16, mb->caporder * 2);
-			mb->order_months = mb->order_months ?
-				repalloc(mb->order_months, sizeof(int32) * mb->caporder) :
-				palloc(sizeof(int32) * mb->caporder);
-		}
-		mb->order_months[mb->norder++] = month;
-		return;
-	}
 	if (mb->n == mb->cap)
 	{
 		mb->cap = Max(16, mb->cap * 2);
@@ -175,6 +190,20 @@ MonthBatchAdd(MonthBatch *mb, int month, Numeric amount, bool order_month)
 	}
 	mb->months[mb->n] = month;
 	mb->amounts[mb->n++] = amount;
+}
+
+/* The month of an order in the window. */
+void
+MonthBatchAddOrderMonth(MonthBatch *mb, int month)
+{
+	if (mb->norder == mb->caporder)
+	{
+		mb->caporder = Max(16, mb->caporder * 2);
+		mb->order_months = mb->order_months ?
+			repalloc(mb->order_months, sizeof(int32) * mb->caporder) :
+			palloc(sizeof(int32) * mb->caporder);
+	}
+	mb->order_months[mb->norder++] = month;
 }
 
 static int
@@ -241,20 +270,11 @@ MonthBatchApply(CustomerState *st, MonthBatch *mb)
 bool
 MonthAmountOf(CustomerState *st, int month, Numeric *amount)
 {
-	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
-	int			n = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
-	int32	   *months = n > 0 ? (int32 *) ARR_DATA_PTR(marr) : NULL;
-	Datum	   *amounts;
-	int			na,
-				i;
+	int			i = MonthPosition(st, month);
 
-	for (i = 0; i < n && months[i] != month; i++)
-		;
-	if (i == n)
+	if (i < 0)
 		return false;
-	deconstruct_array(DatumGetArrayTypeP(st->values[SC_MONTH_AMOUNTS]), NUMERICOID, -1, false,
-					  TYPALIGN_INT, &amounts, NULL, &na);
-	*amount = DatumGetNumeric(amounts[i]);
+	*amount = DatumGetNumeric(MonthAmountDatums(st)[i]);
 	return true;
 }
 
@@ -262,14 +282,5 @@ MonthAmountOf(CustomerState *st, int month, Numeric *amount)
 bool
 MonthHasRow(CustomerState *st, int month)
 {
-	ArrayType  *marr = DatumGetArrayTypeP(st->values[SC_AMOUNT_MONTHS]);
-	int			n = ArrayGetNItems(ARR_NDIM(marr), ARR_DIMS(marr));
-	int32	   *months = n > 0 ? (int32 *) ARR_DATA_PTR(marr) : NULL;
-	int			i;
-
-	for (i = 0; i < n; i++)
-		if (months[i] == month)
-			return true;
-	return false;
+	return MonthPosition(st, month) >= 0;
 }
-

@@ -31,7 +31,8 @@ extern bool MonthHasRow(CustomerState *st, int month);
 extern void MonthAddOrderMonth(CustomerState *st, int month);
 extern void MonthAddAmount(CustomerState *st, int month, Numeric amount);
 extern void MonthBatchInit(MonthBatch *mb);
-extern void MonthBatchAdd(MonthBatch *mb, int month, Numeric amount, bool order_month);
+extern void MonthBatchAddAmount(MonthBatch *mb, int month, Numeric amount);
+extern void MonthBatchAddOrderMonth(MonthBatch *mb, int month);
 extern void MonthBatchApply(CustomerState *st, MonthBatch *mb);
 
 #endif							/* CRM_MONTHS_H */
