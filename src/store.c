@@ -17,19 +17,17 @@
 
 #include "access/genam.h"
 #include "access/heapam.h"
+#include "access/htup_details.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
-#include "access/tableam.h"
-#include "executor/executor.h"
-#include "utils/fmgroids.h"
-#include "catalog/index.h"
-#include "executor/tuptable.h"
-#include "utils/rel.h"
-#include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "storage/bufmgr.h"
@@ -37,7 +35,9 @@
 #include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/typcache.h"
 
@@ -644,7 +644,6 @@ InPlaceIndex(InPlace *ip, HeapTuple tup)
 {
 	int			i;
 
-	ip->written = true;
 	ExecStoreHeapTuple(tup, ip->slot, false);
 	for (i = 0; i < ip->nindexes; i++)
 	{
@@ -708,6 +707,7 @@ InPlaceInsert(InPlace *ip, CustomerState *st)
 	if (tup == NULL)
 		return false;
 	simple_heap_insert(ip->rel, tup);
+	ip->written = true;
 	InPlaceIndex(ip, tup);
 	return true;
 }
