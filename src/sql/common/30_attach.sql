@@ -257,14 +257,10 @@ BEGIN
 			SELECT %2$s, s.owner, s.grade, s.lifecycle, s.risk, s.next_follow_up_at,
 				   greatest((SELECT t.at FROM t) - s.next_follow_up_at, interval '0'), s.last_contact_at,
 				   s.last_outcome, s.next_action_at, s.amount_12m
-			  FROM (SELECT s.customer, s.owner, s.grade, s.grade_rank, s.lifecycle, s.risk, s.next_follow_up_at,
-						   s.last_contact_at, s.last_outcome, s.next_action_at, s.amount_12m
-					  FROM @extschema@.customer_state s
+			  FROM (SELECT s.* FROM @extschema@.customer_state s
 					 WHERE s.owner = followups_due.owner AND s.next_follow_up_at < (SELECT t.day_end FROM t)
 					UNION ALL
-					SELECT s.customer, s.owner, s.grade, s.grade_rank, s.lifecycle, s.risk, s.next_follow_up_at,
-						   s.last_contact_at, s.last_outcome, s.next_action_at, s.amount_12m
-					  FROM @extschema@.customer_state s
+					SELECT s.* FROM @extschema@.customer_state s
 					 WHERE followups_due.owner IS NULL AND s.next_follow_up_at < (SELECT t.day_end FROM t)) s
 			 ORDER BY s.grade_rank, CASE s.risk WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
 					  s.next_follow_up_at, s.customer
