@@ -6,7 +6,7 @@
  *
  * Each concern has a header of its own (state.h, source.h, filter.h,
  * metrics.h, policy.h, lifecycle.h, business_hours.h, evaluate.h, store.h,
- * refresh.h, errors.h); this one holds what all of them need.
+ * refresh.h, work.h, errors.h); this one holds what all of them need.
  *
  *-------------------------------------------------------------------------
  */

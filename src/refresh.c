@@ -30,6 +30,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -136,106 +137,6 @@ SameEvent(const char *event, int n)
 	return events;
 }
 
-static int
-CompareRowKeys(const void *a, const void *b)
-{
-	return strcmp(((const SourceRow *) a)->key, ((const SourceRow *) b)->key);
-}
-
-static int
-CompareKeyEvents(const void *a, const void *b)
-{
-	return strcmp(((const KeyEvent *) a)->key, ((const KeyEvent *) b)->key);
-}
-
-/* Statement work: nothing yet. */
-void
-WorkInit(StatementWork *work, CommandId since)
-{
-	memset(work, 0, sizeof(StatementWork));
-	work->since = since;
-}
-
-/* Inserted order rows, to extend their customers' states with. */
-void
-WorkAddRows(StatementWork *work, SourceRow *rows, int n)
-{
-	if (n <= 0)
-		return;					/* (memcpy from a NULL rows is undefined, even of 0 bytes) */
-	if (work->nrows + n > work->caprows)
-	{
-		work->caprows = Max(work->caprows * 2, work->nrows + n + 16);
-		work->rows = work->rows ? repalloc_huge(work->rows, sizeof(SourceRow) * work->caprows) :
-			palloc(sizeof(SourceRow) * work->caprows);
-	}
-	memcpy(work->rows + work->nrows, rows, sizeof(SourceRow) * n);
-	work->nrows += n;
-}
-
-/* Customers to re-read from every attached table, with the event why. */
-void
-WorkAddKeys(StatementWork *work, char **keys, int n, const char *event)
-{
-	int			i;
-
-	if (work->nkeys + n > work->capkeys)
-	{
-		work->capkeys = Max(work->capkeys * 2, work->nkeys + n + 16);
-		work->keys = work->keys ? repalloc_huge(work->keys, sizeof(KeyEvent) * work->capkeys) :
-			palloc(sizeof(KeyEvent) * work->capkeys);
-	}
-	for (i = 0; i < n; i++)
-	{
-		work->keys[work->nkeys].key = keys[i];
-		work->keys[work->nkeys++].event = event;
-	}
-}
-
-/*
- * Every customer the work touches, sorted, distinct, with the event to log
- * and whether it must be re-read.  Sorts the work's rows and keys.
- */
-static int
-WorkCustomers(StatementWork *work, char ***keys, const char ***events, bool **reread)
-{
-	int			cap = work->nkeys + work->nrows,
-				n = 0,
-				i = 0,
-				j = 0;
-
-	*keys = palloc(sizeof(char *) * Max(cap, 1));
-	*events = palloc(sizeof(char *) * Max(cap, 1));
-	*reread = palloc(sizeof(bool) * Max(cap, 1));
-	if (work->nrows > 1)
-		qsort(work->rows, work->nrows, sizeof(SourceRow), CompareRowKeys);
-	if (work->nkeys > 1)
-		qsort(work->keys, work->nkeys, sizeof(KeyEvent), CompareKeyEvents);
-	while (i < work->nrows || j < work->nkeys)
-	{
-		const char *rk = i < work->nrows ? work->rows[i].key : NULL;
-		const char *kk = j < work->nkeys ? work->keys[j].key : NULL;
-		int			c = !rk ? 1 : !kk ? -1 : strcmp(rk, kk);
-		const char *key = c <= 0 ? rk : kk;
-
-		if (n == 0 || strcmp((*keys)[n - 1], key) != 0)
-		{
-			(*keys)[n] = (char *) key;
-			(*events)[n] = c <= 0 ? work->rows[i].event : "order";
-			(*reread)[n] = false;
-			n++;
-		}
-		if (c <= 0)
-			i++;
-		else
-		{
-			/* re-read for several reasons: logged with the last one recorded */
-			(*events)[n - 1] = work->keys[j++].event;
-			(*reread)[n - 1] = true;
-		}
-	}
-	return n;
-}
-
 /*
  * Extend a customer's state with its rows of the statement: inserted rows
  * added, changed order rows applied as rows out and in.  False when that
@@ -273,15 +174,13 @@ ExtendState(CustomerState *st, SourceRow *rows, int n, EvalContext *ctx)
 }
 
 /*
- * Apply the work of customers [c0, c1) (keys[c], whose inserted rows start
- * at rows[*row]): extend the stored state where that is exact, re-read
- * the others.
+ * Apply the work of n customers (in key order): extend the stored state
+ * where that is exact, re-read the others.
  */
 static void
-ApplyChunk(StatementWork *work, char **keys, const char **events, bool *reread, int c0, int c1,
-		   int *row)
+ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 {
-	int			n = c1 - c0;
+	char	  **keys = palloc(sizeof(char *) * n);
 	LockedState *locked = palloc(sizeof(LockedState) * n);
 	char	  **stale_keys = palloc(sizeof(char *) * n);
 	const char **stale_events = palloc(sizeof(char *) * n);
@@ -292,18 +191,16 @@ ApplyChunk(StatementWork *work, char **keys, const char **events, bool *reread, 
 	int			nstale = 0,
 				g;
 
-	StoreLockOrCreate(keys + c0, n, locked, work->since);
+	for (g = 0; g < n; g++)
+		keys[g] = cs[g].key;
+	StoreLockOrCreate(keys, n, locked, since);
 	EvalContextLoad(&ctx);
 	StoreBatchInit(&batch, n);
 	for (g = 0; g < n; g++)
 	{
 		LockedState *ls = &locked[g];
-		char	   *key = keys[c0 + g];
-		int			first = *row;
+		WorkCustomer *c = &cs[g];
 		CustomerState st;
-
-		while (*row < work->nrows && strcmp(work->rows[*row].key, key) == 0)
-			(*row)++;
 
 		/*
 		 * Re-read, rather than extend, a customer whose rows changed
@@ -312,20 +209,20 @@ ApplyChunk(StatementWork *work, char **keys, const char **events, bool *reread, 
 		 * (by a nested statement's triggers, say): it may hold them already.
 		 */
 		if (ls->placeholder)
-			StateInitEmpty(&st, key);
+			StateInitEmpty(&st, c->key);
 		else
 			st = ls->st;
-		if (reread[c0 + g] ||
+		if (c->reread ||
 			(!ls->placeholder && (ls->own_since || !StateCanExtend(&ls->st, &ctx))) ||
-			!ExtendState(&st, work->rows + first, *row - first, &ctx))
+			!ExtendState(&st, c->rows, c->nrows, &ctx))
 		{
-			stale_keys[nstale] = key;
-			stale_events[nstale] = events[c0 + g];
+			stale_keys[nstale] = c->key;
+			stale_events[nstale] = c->event;
 			stale[nstale++] = *ls;
 			continue;
 		}
 		EvaluateCustomer(&st, &ctx);
-		KeepState(&batch, ls, &st, events[c0 + g], &counts);
+		KeepState(&batch, ls, &st, c->event, &counts);
 	}
 	if (nstale > 0)
 		RefreshLocked(stale_keys, stale, stale_events, nstale, &ctx, &batch, &counts);
@@ -333,38 +230,66 @@ ApplyChunk(StatementWork *work, char **keys, const char **events, bool *reread, 
 }
 
 /*
- * Apply one statement's work: every customer it touches is locked once, in
- * key byte order, whatever mix of inserts, updates and deletes, into one
- * table or several, the statement made; then extended with its new rows or
- * re-read.  A chunk of customers at a time, with one statement each for
- * locking, writing and history.
+ * The next customers of the work, at most CHUNK_CUSTOMERS of them and no
+ * more once their rows take work_mem (in the current context); false
+ * when none is left.
+ */
+static bool
+NextChunk(WorkReader *r, WorkCustomer *cs, int *n)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	for (*n = 0; *n < CHUNK_CUSTOMERS; (*n)++)
+	{
+		if (*n > 0 && MemoryContextMemAllocated(cxt, true) > (Size) work_mem * 1024)
+			break;
+		if (!WorkReaderNext(r, &cs[*n]))
+			break;
+	}
+	return *n > 0;
+}
+
+/*
+ * Apply one statement's work, and free it: every customer it touches is
+ * locked once, in key byte order, whatever mix of inserts, updates and
+ * deletes, into one table or several, the statement made; then extended
+ * with its new rows or re-read.  A chunk of customers at a time, with one
+ * statement each for locking, writing and history.
  */
 void
 WorkApply(StatementWork *work)
 {
 	MemoryContext chunkcxt;
-	char	  **keys;
-	const char **events;
-	bool	   *reread;
-	int			n,
-				c0,
-				row = 0;
+	WorkReader	r;
+	WorkCustomer *cs;
+	int			n;
 
-	if (work->nrows == 0 && work->nkeys == 0)
+	if (WorkIsEmpty(work))
+	{
+		WorkEnd(work);
 		return;
-	n = WorkCustomers(work, &keys, &events, &reread);
+	}
 	StoreLockForWriting();
+	WorkReaderBegin(&r, work);
+	cs = palloc(sizeof(WorkCustomer) * CHUNK_CUSTOMERS);
 	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade chunk",
 									 ALLOCSET_DEFAULT_SIZES);
-	for (c0 = 0; c0 < n; c0 += CHUNK_CUSTOMERS)
+	for (;;)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(chunkcxt);
+		bool		more = NextChunk(&r, cs, &n);
 
-		ApplyChunk(work, keys, events, reread, c0, Min(n, c0 + CHUNK_CUSTOMERS), &row);
+		if (more)
+			ApplyChunk(cs, n, work->since);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(chunkcxt);
+		if (!more)
+			break;
 	}
 	MemoryContextDelete(chunkcxt);
+	pfree(cs);
+	WorkReaderEnd(&r);
+	WorkEnd(work);
 }
 
 /* Re-read some customers from every attached table. */
@@ -373,8 +298,11 @@ RefreshKeys(char **keys, int n, const char *event)
 {
 	StatementWork work;
 
+	int			i;
+
 	WorkInit(&work, 0);
-	WorkAddKeys(&work, keys, n, event);
+	for (i = 0; i < n; i++)
+		WorkAddKey(&work, keys[i], event);
 	WorkApply(&work);
 }
 

@@ -13,6 +13,7 @@
 
 #include "source.h"
 #include "store.h"
+#include "work.h"
 
 /* Customers a refresh wrote, and those whose grade changed. */
 typedef struct RefreshCounts
@@ -21,32 +22,6 @@ typedef struct RefreshCounts
 	int64		changed;
 } RefreshCounts;
 
-/* A customer to re-read, and the event that asks for it. */
-typedef struct KeyEvent
-{
-	char	   *key;
-	const char *event;
-} KeyEvent;
-
-/*
- * What one statement did to attached tables: the order rows it inserted,
- * and the customers whose rows changed otherwise.  Collected over all of
- * crm_grade's triggers of the statement and applied at once (trigger.c).
- */
-typedef struct StatementWork
-{
-	CommandId	since;			/* the command that wrote the rows */
-	int			nrows,
-				caprows;
-	SourceRow  *rows;
-	int			nkeys,
-				capkeys;
-	KeyEvent   *keys;
-} StatementWork;
-
-extern void WorkInit(StatementWork *work, CommandId since);
-extern void WorkAddRows(StatementWork *work, SourceRow *rows, int n);
-extern void WorkAddKeys(StatementWork *work, char **keys, int n, const char *event);
 extern void WorkApply(StatementWork *work);
 extern void RefreshKeys(char **keys, int n, const char *event);
 extern RefreshCounts RefreshAll(const char *event);

@@ -149,166 +149,57 @@ ResolveCall(TriggerCall *call, TriggerData *td, CrmScope *scope)
 }
 
 /*
- * Every row of a transition table (or the one row of a row trigger) that
- * the source's filter admits: the others are not crm_grade's business.
+ * The rows of a transition table, or the one row of a row trigger, one at
+ * a time: a statement's rows are never all in memory at once.
  */
-static SourceRow *
-ReadRows(TriggerCall *call, Tuplestorestate *store, TupleTableSlot *one, bool strict,
-		 int *nrows)
+typedef struct RowStream
 {
-	TupleTableSlot *slot;
-	int			cap = 16,
-				n = 0;
-	SourceRow  *rows = palloc(sizeof(SourceRow) * cap);
+	Tuplestorestate *store;
+	TupleTableSlot *one;		/* a row trigger's row, until returned */
+	TupleTableSlot *slot;		/* a transition table's current row */
+} RowStream;
 
-	if (one)
+static void
+RowStreamBegin(RowStream *s, TriggerCall *call, Tuplestorestate *store, TupleTableSlot *one)
+{
+	s->store = one ? NULL : store;
+	s->one = one;
+	s->slot = NULL;
+	if (s->store == NULL)
+		return;
+	s->slot = MakeSingleTupleTableSlot(RelationGetDescr(call->rel), &TTSOpsMinimalTuple);
+	tuplestore_rescan(s->store);
+}
+
+/* The next row, or NULL at the end. */
+static TupleTableSlot *
+RowStreamNext(RowStream *s)
+{
+	TupleTableSlot *one = s->one;
+
+	if (s->store == NULL)
 	{
-		*nrows = 0;
-		if (FilterRow(call->filter, one))
-			SourceReadRow(&call->layout, one, &rows[(*nrows)++], strict);
-		return rows;
+		s->one = NULL;
+		return one;
 	}
-	slot = MakeSingleTupleTableSlot(RelationGetDescr(call->rel), &TTSOpsMinimalTuple);
-	tuplestore_rescan(store);
-	while (tuplestore_gettupleslot(store, true, false, slot))
-	{
-		if (!FilterRow(call->filter, slot))
-			continue;
-		if (n == cap)
-		{
-			cap *= 2;
-			rows = repalloc_huge(rows, sizeof(SourceRow) * cap);
-		}
-		SourceReadRow(&call->layout, slot, &rows[n++], strict);
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	*nrows = n;
-	return rows;
+	return tuplestore_gettupleslot(s->store, true, false, s->slot) ? s->slot : NULL;
 }
 
-/* Keys of rows (an unreadable old row without a key has no customer). */
-static char **
-RowKeys(SourceRow *rows, int n, int *nkeys)
+static void
+RowStreamEnd(RowStream *s)
 {
-	char	  **keys = palloc(sizeof(char *) * Max(n, 1));
-	int			i,
-				m = 0;
-
-	for (i = 0; i < n; i++)
-		if (rows[i].key)
-			keys[m++] = rows[i].key;
-	return SortDistinctKeys(keys, m, nkeys);
+	if (s->slot)
+		ExecDropSingleTupleTableSlot(s->slot);
 }
 
-static int
-CompareRowsArg(const void *a, const void *b, void *arg)
+/* Read a row the source's filter admits (the others are not crm_grade's business). */
+static bool
+ReadAdmitted(TriggerCall *call, TupleTableSlot *slot, SourceRow *row, bool strict)
 {
-	return SourceCompareRows(a, b, *(SourceKindId *) arg);
-}
-
-static int
-CompareProblemsArg(const void *a, const void *b, void *arg)
-{
-	return SourceCompareProblems(a, b);
-}
-
-/* Split rows into those read fine (first) and those with a problem. */
-static int
-SplitGood(SourceRow *rows, int n, SourceRow **bad, int *nbad)
-{
-	SourceRow  *b = palloc(sizeof(SourceRow) * Max(n, 1));
-	int			i,
-				ngood = 0;
-
-	*nbad = 0;
-	for (i = 0; i < n; i++)
-	{
-		if (rows[i].problem == NULL)
-			rows[ngood++] = rows[i];
-		else
-			b[(*nbad)++] = rows[i];
-	}
-	*bad = b;
-	return ngood;
-}
-
-/*
- * Match old against new rows as multisets under cmp, adding the keys of
- * the rows left over, or, when left is given, the rows themselves (old
- * ones marked removed, each with event) to left's rows.  Unmatched new
- * rows are refused with refuse_new when given (an UPDATE that writes a bad
- * value).
- */
-static int
-MatchRows(SourceRow *old, int nold, SourceRow *new, int nnew, char **keys, int m,
-		  int (*cmp) (const void *, const void *, void *), void *arg,
-		  SourceLayout *refuse_new, StatementWork *left, const char *event)
-{
-	int			i = 0,
-				j = 0;
-
-	qsort_arg(old, nold, sizeof(SourceRow), cmp, arg);
-	qsort_arg(new, nnew, sizeof(SourceRow), cmp, arg);
-	while (i < nold || j < nnew)
-	{
-		int			c = (i >= nold) ? 1 : (j >= nnew) ? -1 : cmp(&old[i], &new[j], arg);
-		SourceRow  *row = c < 0 ? &old[i] : &new[j];
-
-		if (c == 0)
-		{
-			i++, j++;
-			continue;
-		}
-		if (c < 0)
-			i++;
-		else
-		{
-			if (refuse_new)
-				SourceRaiseProblem(refuse_new, row);
-			j++;
-		}
-		if (left)
-		{
-			SourceRow	change = *row;
-
-			change.removed = c < 0;
-			change.event = event;
-			WorkAddRows(left, &change, 1);
-		}
-		else if (row->key)
-			keys[m++] = row->key;
-	}
-	return m;
-}
-
-/*
- * The customers whose rows really changed: old and new rows matched as
- * multisets of what crm_grade reads, so that an UPDATE of columns
- * crm_grade does not read costs nothing further, even over a bad row that
- * got in while triggers were disabled.  A new row with a value crm_grade
- * cannot grade that is not the old row unchanged is refused.  When changes
- * is given, the good rows left over go to its rows instead of their keys
- * (old ones marked removed, each with event): order rows, applied to the
- * stored states.
- */
-static char **
-ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nnew, int *nkeys,
-			StatementWork *changes, const char *event)
-{
-	char	  **keys = palloc(sizeof(char *) * Max(nold + nnew, 1));
-	SourceKindId kind = call->src->kind;
-	SourceRow  *oldbad,
-			   *newbad;
-	int			noldbad,
-				nnewbad,
-				m;
-
-	nold = SplitGood(old, nold, &oldbad, &noldbad);
-	nnew = SplitGood(new, nnew, &newbad, &nnewbad);
-	m = MatchRows(oldbad, noldbad, newbad, nnewbad, keys, 0, CompareProblemsArg, NULL,
-				  &call->layout, NULL, NULL);
-	m = MatchRows(old, nold, new, nnew, keys, m, CompareRowsArg, &kind, NULL, changes, event);
-	return SortDistinctKeys(keys, m, nkeys);
+	if (slot == NULL || !FilterRow(call->filter, slot))
+		return false;
+	SourceReadRow(&call->layout, slot, row, strict);
+	return true;
 }
 
 /*
@@ -320,36 +211,80 @@ ChangedKeys(TriggerCall *call, SourceRow *old, int nold, SourceRow *new, int nne
 static void
 OnInsert(TriggerCall *call, StatementWork *work, TupleTableSlot *one)
 {
-	int			n,
-				nkeys;
-	SourceRow  *rows = ReadRows(call, call->td->tg_newtable, one, true, &n);
 	const char *event = Events[call->src->kind].insert;
+	bool		as_rows = (call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src)) ||
+		call->src->kind == SK_CONTACTS || call->src->kind == SK_OPPORTUNITIES;
+	RowStream	rs;
+	TupleTableSlot *slot;
 
-	if ((call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src)) ||
-		call->src->kind == SK_CONTACTS || call->src->kind == SK_OPPORTUNITIES)
+	RowStreamBegin(&rs, call, call->td->tg_newtable, one);
+	while ((slot = RowStreamNext(&rs)) != NULL)
 	{
-		int			i;
+		MemoryContext oldcxt = MemoryContextSwitchTo(WorkRowContext(work));
+		SourceRow	row;
 
-		for (i = 0; i < n; i++)
-			rows[i].event = event;
-		WorkAddRows(work, rows, n);
+		if (ReadAdmitted(call, slot, &row, true))
+		{
+			row.event = event;
+			if (as_rows)
+				WorkAddRow(work, &row);
+			else
+				WorkAddKey(work, row.key, event);
+		}
+		MemoryContextSwitchTo(oldcxt);
+		WorkRowDone(work);
 	}
-	else
+	RowStreamEnd(&rs);
+}
+
+/* Does an UPDATE leave the row as crm_grade reads it (bad or not)? */
+static bool
+SameRow(SourceKindId kind, const SourceRow *old, const SourceRow *new)
+{
+	if ((old->problem == NULL) != (new->problem == NULL))
+		return false;
+	return old->problem ? SourceCompareProblems(old, new) == 0 :
+		SourceCompareRows(old, new, kind) == 0;
+}
+
+/*
+ * An old row taken out or a new row put in by an UPDATE or DELETE: a new
+ * row with a value crm_grade cannot grade is refused; an old one re-reads
+ * its customer (a bad row that got in while triggers were disabled can
+ * still be fixed or deleted).  Good rows go to the work as changes (order
+ * rows, applied to the stored states) or as their keys.
+ */
+static void
+AddChanged(TriggerCall *call, StatementWork *work, SourceRow *row, bool removed,
+		   const char *event, bool as_changes)
+{
+	if (row->problem)
 	{
-		char	  **keys = RowKeys(rows, n, &nkeys);
-
-		WorkAddKeys(work, keys, nkeys, event);
+		if (!removed)
+			SourceRaiseProblem(&call->layout, row);
+		if (row->key)			/* an unreadable key has no customer */
+			WorkAddKey(work, row->key, event);
+		return;
 	}
+	if (!as_changes)
+	{
+		WorkAddKey(work, row->key, event);
+		return;
+	}
+	row->removed = removed;
+	row->event = event;
+	WorkAddRow(work, row);
 }
 
 /*
  * UPDATE and DELETE: re-read the customers whose rows changed, except
  * that changed order rows (of a table without order lines) are applied to
  * their customers' stored states as rows out and rows in, where that is
- * exact (MetricsApplyOrderChanges; the others are re-read then).  Rows are
- * read leniently (a bad row that got in while triggers were disabled can
- * still be fixed, deleted, or left alone by an update of other columns);
- * a new row that writes a bad value is refused in ChangedKeys.
+ * exact (MetricsApplyOrderChanges; the others are re-read then).  The
+ * transition tables hold an UPDATE's old and new rows in the same order,
+ * so each old row is compared with its new one: an update of columns
+ * crm_grade does not read costs nothing further.  Rows are read leniently;
+ * AddChanged() refuses a new row that writes a bad value.
  */
 static void
 OnUpdateOrDelete(TriggerCall *call, StatementWork *work, TupleTableSlot *old_one,
@@ -358,18 +293,38 @@ OnUpdateOrDelete(TriggerCall *call, StatementWork *work, TupleTableSlot *old_one
 	bool		update = TRIGGER_FIRED_BY_UPDATE(call->td->tg_event);
 	const char *event = update ? Events[call->src->kind].update : Events[call->src->kind].delete;
 	bool		as_changes = call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src);
-	int			nold,
-				nnew = 0,
-				nkeys;
-	SourceRow  *old = ReadRows(call, call->td->tg_oldtable, old_one, false, &nold);
-	SourceRow  *new = update ? ReadRows(call, call->td->tg_newtable, new_one, false, &nnew) : NULL;
-	char	  **keys;
+	RowStream	olds,
+				news;
 
-	if (update || as_changes)
-		keys = ChangedKeys(call, old, nold, new, nnew, &nkeys, as_changes ? work : NULL, event);
-	else
-		keys = RowKeys(old, nold, &nkeys);	/* a DELETE re-reads whom it touched */
-	WorkAddKeys(work, keys, nkeys, event);
+	RowStreamBegin(&olds, call, call->td->tg_oldtable, old_one);
+	RowStreamBegin(&news, call, update ? call->td->tg_newtable : NULL, new_one);
+	for (;;)
+	{
+		TupleTableSlot *os = RowStreamNext(&olds);
+		TupleTableSlot *ns = update ? RowStreamNext(&news) : NULL;
+		MemoryContext oldcxt;
+		SourceRow	old,
+					new;
+		bool		has_old,
+					has_new;
+
+		if (os == NULL && ns == NULL)
+			break;
+		oldcxt = MemoryContextSwitchTo(WorkRowContext(work));
+		has_old = ReadAdmitted(call, os, &old, false);
+		has_new = ReadAdmitted(call, ns, &new, false);
+		if (!(has_old && has_new && SameRow(call->src->kind, &old, &new)))
+		{
+			if (has_new)
+				AddChanged(call, work, &new, false, event, as_changes);
+			if (has_old)
+				AddChanged(call, work, &old, true, event, as_changes);
+		}
+		MemoryContextSwitchTo(oldcxt);
+		WorkRowDone(work);
+	}
+	RowStreamEnd(&olds);
+	RowStreamEnd(&news);
 }
 
 /*
