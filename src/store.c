@@ -86,10 +86,14 @@ PlanSql(StorePlanId id, Oid rowtype, Oid *argtypes, int *nargs)
 								   "WHERE s.customer = $1 FOR UPDATE");
 			break;
 		case P_CREATE_LOCK:
-			/* inserts the missing rows and locks the others, in key order */
+			/*
+			 * inserts the missing rows and locks the others, in key order;
+			 * returns the rows it inserted
+			 */
 			appendStringInfoString(&sql, "INSERT INTO crm_grade.customer_state AS s (customer) "
 								   "SELECT k FROM pg_catalog.unnest($1) k ORDER BY k COLLATE \"C\" "
-								   "ON CONFLICT (customer) DO UPDATE SET customer = EXCLUDED.customer WHERE false");
+								   "ON CONFLICT (customer) DO UPDATE SET customer = EXCLUDED.customer WHERE false "
+								   "RETURNING s.ctid, s");
 			break;
 		case P_READ_MANY:
 			appendStringInfoString(&sql, "SELECT s.ctid, s FROM crm_grade.customer_state s "
@@ -342,6 +346,42 @@ StoreLockHolidays(void)
 	LockRelationOid(CrmRelid("holiday"), AccessShareLock);
 }
 
+static int
+CompareKeyPtrs(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * The (ctid, s) rows SPI returned, each put at its key's place in out
+ * (keys sorted, distinct) and marked in got; frees them.  Returns how many.
+ */
+static int
+TakeLocked(char **keys, int n, LockedState *out, bool *got, CommandId since)
+{
+	uint64		r;
+	int			taken = 0;
+
+	for (r = 0; r < SPI_processed; r++)
+	{
+		LockedState ls;
+		char	   *key;
+		char	  **at;
+
+		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &ls, since, true);
+		key = StateKey(&ls.st);
+		at = bsearch(&key, keys, n, sizeof(char *), CompareKeyPtrs);
+		if (at != NULL && !got[at - keys])
+		{
+			out[at - keys] = ls;
+			got[at - keys] = true;
+			taken++;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return taken;
+}
+
 /*
  * Lock the state rows of keys (sorted, distinct), creating those missing.
  * out[i] is key i's state.  own_since says whether this transaction wrote
@@ -351,8 +391,9 @@ void
 StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
 {
 	Datum		arg;
-	uint64		r;
-	int			i = 0;
+	bool	   *got;
+	int			ngot,
+				i;
 
 	if (n == 1)
 	{
@@ -371,29 +412,30 @@ StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	arg = TextArray(keys, n);
-	if (CrmSpiExecutePlan(GetPlan(P_CREATE_LOCK), &arg, NULL, false, 0) != SPI_OK_INSERT)
+	if (CrmSpiExecutePlan(GetPlan(P_CREATE_LOCK), &arg, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "crm_grade: could not create customer states");
-	if (CrmSpiExecutePlan(GetPlan(P_READ_MANY), &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "crm_grade: could not read customer states");
-	for (r = 0; r < SPI_processed; r++)
+	got = palloc0(sizeof(bool) * n);
+	ngot = TakeLocked(keys, n, out, got, since);
+	if (ngot < n)
 	{
-		LockedState ls;
-		char	   *key;
+		/* the rows that existed: locked by the insert, read now */
+		char	  **rest = palloc(sizeof(char *) * n);
+		int			nrest = 0;
 
-		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &ls, since, true);
-		key = StateKey(&ls.st);
-		while (i < n && strcmp(keys[i], key) < 0)
-			i++;
-		if (i < n && strcmp(keys[i], key) == 0)
-			out[i++] = ls;
+		for (i = 0; i < n; i++)
+			if (!got[i])
+				rest[nrest++] = keys[i];
+		arg = TextArray(rest, nrest);
+		if (CrmSpiExecutePlan(GetPlan(P_READ_MANY), &arg, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "crm_grade: could not read customer states");
+		ngot += TakeLocked(keys, n, out, got, since);
 	}
-	if (SPI_processed != (uint64) n)
+	if (ngot != n)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 				 errmsg("could not serialize access to the state of a customer"),
 				 errdetail("Another transaction removed a customer's state while this one waited for it."),
 				 errhint("The transaction might succeed if retried.")));
-	SPI_freetuptable(SPI_tuptable);
 }
 
 /*
