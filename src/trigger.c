@@ -248,20 +248,87 @@ SameRow(SourceKindId kind, const SourceRow *old, const SourceRow *new)
 }
 
 /*
+ * Rows with a value crm_grade cannot grade that an UPDATE or DELETE took
+ * out or put in and that their pair did not cancel, kept (in the call's
+ * context: few) to be matched as multisets once every row is read.
+ */
+typedef struct BadRows
+{
+	SourceRow  *rows;
+	int			n,
+				cap;
+	MemoryContext cxt;
+} BadRows;
+
+static void
+KeepBad(BadRows *bad, const SourceRow *row)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(bad->cxt);
+	SourceRow  *r;
+
+	if (bad->n == bad->cap)
+	{
+		bad->cap = Max(bad->cap * 2, 8);
+		bad->rows = bad->rows ? repalloc(bad->rows, sizeof(SourceRow) * bad->cap) :
+			palloc(sizeof(SourceRow) * bad->cap);
+	}
+	r = &bad->rows[bad->n++];
+	*r = *row;
+	r->key = row->key ? pstrdup(row->key) : NULL;
+	r->problem_value = row->problem_value ? pstrdup(row->problem_value) : NULL;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static int
+CompareProblemsQ(const void *a, const void *b)
+{
+	return SourceCompareProblems(a, b);
+}
+
+/*
+ * Refuse a new bad row that is not an old one unchanged.  Matched as
+ * multisets, not pair by pair: the transition tables of an UPDATE that
+ * moved a row to a partition whose BEFORE INSERT trigger returned NULL hold
+ * its old row and no new one, and every later pair is shifted.
+ */
+static void
+RefuseNewBad(TriggerCall *call, BadRows *old, BadRows *new)
+{
+	int			i = 0,
+				j = 0;
+
+	if (new->n == 0)
+		return;
+	qsort(old->rows, old->n, sizeof(SourceRow), CompareProblemsQ);
+	qsort(new->rows, new->n, sizeof(SourceRow), CompareProblemsQ);
+	while (j < new->n)
+	{
+		int			c = i >= old->n ? 1 : SourceCompareProblems(&old->rows[i], &new->rows[j]);
+
+		if (c > 0)
+			SourceRaiseProblem(&call->layout, &new->rows[j]);
+		if (c <= 0)
+			i++;
+		if (c == 0)
+			j++;
+	}
+}
+
+/*
  * An old row taken out or a new row put in by an UPDATE or DELETE: a new
- * row with a value crm_grade cannot grade is refused; an old one re-reads
- * its customer (a bad row that got in while triggers were disabled can
- * still be fixed or deleted).  Good rows go to the work as changes (order
- * rows, applied to the stored states) or as their keys.
+ * row with a value crm_grade cannot grade is refused (RefuseNewBad()); an
+ * old one re-reads its customer (a bad row that got in while triggers were
+ * disabled can still be fixed or deleted).  Good rows go to the work as
+ * changes (order rows, applied to the stored states) or as their keys.
  */
 static void
 AddChanged(TriggerCall *call, StatementWork *work, SourceRow *row, bool removed,
-		   const char *event, bool as_changes)
+		   const char *event, bool as_changes, BadRows *bad)
 {
 	if (row->problem)
 	{
-		if (!removed)
-			SourceRaiseProblem(&call->layout, row);
+		if (bad)
+			KeepBad(bad, row);
 		if (row->key)			/* an unreadable key has no customer */
 			WorkAddKey(work, row->key, event);
 		return;
@@ -281,10 +348,13 @@ AddChanged(TriggerCall *call, StatementWork *work, SourceRow *row, bool removed,
  * that changed order rows (of a table without order lines) are applied to
  * their customers' stored states as rows out and rows in, where that is
  * exact (MetricsApplyOrderChanges; the others are re-read then).  The
- * transition tables hold an UPDATE's old and new rows in the same order,
- * so each old row is compared with its new one: an update of columns
- * crm_grade does not read costs nothing further.  Rows are read leniently;
- * AddChanged() refuses a new row that writes a bad value.
+ * transition tables hold an UPDATE's old and new rows in the same order
+ * (but for a row moved to a partition whose BEFORE INSERT trigger dropped
+ * it: an old row without a new one), so each old row is compared with its
+ * new one: an update of columns crm_grade does not read costs nothing
+ * further.  A pair that differs is applied as a row out and a row in,
+ * which is right whichever rows are paired.  Rows are read leniently;
+ * RefuseNewBad() refuses a new row that writes a bad value.
  */
 static void
 OnUpdateOrDelete(TriggerCall *call, StatementWork *work, TupleTableSlot *old_one,
@@ -295,6 +365,8 @@ OnUpdateOrDelete(TriggerCall *call, StatementWork *work, TupleTableSlot *old_one
 	bool		as_changes = call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src);
 	RowStream	olds,
 				news;
+	BadRows		bad_old = {NULL, 0, 0, CurrentMemoryContext},
+				bad_new = {NULL, 0, 0, CurrentMemoryContext};
 
 	RowStreamBegin(&olds, call, call->td->tg_oldtable, old_one);
 	RowStreamBegin(&news, call, update ? call->td->tg_newtable : NULL, new_one);
@@ -316,15 +388,17 @@ OnUpdateOrDelete(TriggerCall *call, StatementWork *work, TupleTableSlot *old_one
 		if (!(has_old && has_new && SameRow(call->src->kind, &old, &new)))
 		{
 			if (has_new)
-				AddChanged(call, work, &new, false, event, as_changes);
+				AddChanged(call, work, &new, false, event, as_changes, &bad_new);
 			if (has_old)
-				AddChanged(call, work, &old, true, event, as_changes);
+				AddChanged(call, work, &old, true, event, as_changes,
+						   update ? &bad_old : NULL);
 		}
 		MemoryContextSwitchTo(oldcxt);
 		WorkRowDone(work);
 	}
 	RowStreamEnd(&olds);
 	RowStreamEnd(&news);
+	RefuseNewBad(call, &bad_old, &bad_new);
 }
 
 /*

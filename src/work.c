@@ -243,10 +243,25 @@ WorkAddKey(StatementWork *work, char *key, const char *event)
 	CheckBudget(work);
 }
 
-/* The caller is done with the row it read: once spilled, it is freed. */
+/*
+ * The caller is done with the row it read: once spilled, it is freed.
+ * Before that, a row read but not kept (left out by the filter, an UPDATE's
+ * row unchanged as crm_grade reads it) stays in the context as well: freed
+ * at once while nothing is kept, else counted against work_mem, so that a
+ * statement of a million such rows spills and then frees each row.
+ */
 void
 WorkRowDone(StatementWork *work)
 {
+	if (work->cxt == NULL)
+		return;
+	if (!work->reset_rows && work->nrows == 0 && work->nkeys == 0)
+	{
+		MemoryContextReset(work->cxt);
+		return;
+	}
+	if (!work->reset_rows)
+		CheckBudget(work);
 	if (work->reset_rows)
 		MemoryContextReset(work->cxt);
 }
