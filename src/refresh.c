@@ -628,7 +628,8 @@ typedef struct RegradeCall
 
 /*
  * Re-evaluate the customers whose valid_until has passed, found through
- * its index, in batches of 1000; rows others hold are skipped.
+ * its index by one cursor, in batches of 1000; rows others hold are
+ * skipped.
  */
 static void
 RegradeWork(CrmScope *scope, void *arg)
@@ -638,6 +639,7 @@ RegradeWork(CrmScope *scope, void *arg)
 	CrmIdentity id;
 	TimestampTz now;
 	bool		population;
+	Portal		expired;
 
 	CrmEnter(&id);
 	StateRequireCurrentCatalog();
@@ -646,6 +648,7 @@ RegradeWork(CrmScope *scope, void *arg)
 	now = CrmNow();
 	batchcxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade regrade",
 									 ALLOCSET_DEFAULT_SIZES);
+	expired = StoreOpenExpired(now, call->max);
 	for (;;)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(batchcxt);
@@ -658,7 +661,7 @@ RegradeWork(CrmScope *scope, void *arg)
 		int			n,
 					i;
 
-		n = limit > 0 ? StoreLockExpired(now, limit, locked) : 0;
+		n = limit > 0 ? StoreLockExpired(expired, limit, locked) : 0;
 		if (n > 0)
 		{
 			qsort(locked, n, sizeof(LockedState), CompareLockedKeys);
@@ -676,6 +679,7 @@ RegradeWork(CrmScope *scope, void *arg)
 		if (n < limit || n == 0)
 			break;
 	}
+	SPI_cursor_close(expired);
 	MemoryContextDelete(batchcxt);
 	/* once every expired customer is current, never halfway */
 	if (population && (call->max < 0 || call->done < call->max))

@@ -41,7 +41,8 @@ typedef struct StoreBatch
 } StoreBatch;
 
 extern void StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since);
-extern int	StoreLockExpired(TimestampTz now, int limit, LockedState *out);
+extern Portal StoreOpenExpired(TimestampTz now, int64 max);
+extern int	StoreLockExpired(Portal portal, int limit, LockedState *out);
 extern Portal StoreOpenAll(bool in_key_order);
 extern bool StoreNextState(Portal portal, SPITupleTable **tt, uint64 *pos, CustomerState *st,
 						   ItemPointer tid);
