@@ -188,6 +188,25 @@ SELECT * FROM crm_grade.verify();
 SELECT crm_grade.detach('t03.zone');
 SET crm_grade.as_of = '2025-06-15 12:00:00+00';
 
+-- more expired customers than regrade() locks at once (1000): one call takes
+-- them all, batch after batch from one scan of valid_until's index, and
+-- max_customers stops it inside a batch
+CREATE TABLE t03.many (customer_id int4 NOT NULL, amount numeric NOT NULL, ordered_at timestamptz NOT NULL);
+INSERT INTO t03.many SELECT 400000 + g, 10, '2024-07-01 00:00+00' FROM generate_series(1, 2500) g;
+CREATE INDEX ON t03.many (customer_id);
+SELECT crm_grade.attach_orders('t03.many', 'customer_id', 'amount', 'ordered_at');
+-- every order has left the 12-month window
+SET crm_grade.as_of = '2025-07-02 00:00:00+00';
+SELECT count(*) AS expired FROM crm_grade.customer_state WHERE valid_until <= crm_grade.as_of();
+SELECT crm_grade.regrade(1500);
+SELECT count(*) AS expired FROM crm_grade.customer_state WHERE valid_until <= crm_grade.as_of();
+SELECT crm_grade.regrade();
+SELECT count(*) AS expired, sum(amount_12m) AS amount_12m FROM crm_grade.customer_state
+ WHERE valid_until <= crm_grade.as_of() OR amount_12m <> 0;
+SELECT count(*) AS disagreements FROM crm_grade.verify();
+SELECT crm_grade.detach('t03.many');
+SET crm_grade.as_of = '2025-06-15 12:00:00+00';
+
 -- cleanup
 \x off
 DROP SCHEMA t03 CASCADE;
