@@ -704,9 +704,16 @@ InPlaceTuple(InPlace *ip, CustomerState *st)
 	return tup;
 }
 
-/* Index entries for a new row version (a unique index checks, as SQL does). */
+/*
+ * Index entries for a new row version (a unique index checks, as SQL does).
+ * For an update, the primary key's entry is marked unchanged, as the
+ * executor marks an index whose columns an UPDATE did not set: the key
+ * never changes, and the hint lets the B-tree delete the old versions'
+ * entries bottom-up instead of splitting pages (every non-HOT write of a
+ * state adds one).
+ */
 static void
-InPlaceIndex(InPlace *ip, HeapTuple tup)
+InPlaceIndex(InPlace *ip, HeapTuple tup, bool update)
 {
 	int			i;
 
@@ -719,7 +726,7 @@ InPlaceIndex(InPlace *ip, HeapTuple tup)
 		FormIndexDatum(ip->infos[i], ip->slot, NULL, values, isnull);
 		index_insert(ip->indexes[i], values, isnull, &tup->t_self, ip->rel,
 					 ip->indexes[i]->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
-					 false, ip->infos[i]);
+					 update && ip->indexes[i]->rd_index->indisprimary, ip->infos[i]);
 	}
 	ExecClearTuple(ip->slot);
 }
@@ -760,7 +767,7 @@ InPlaceUpdate(InPlace *ip, CustomerState *st, ItemPointer tid)
 	InPlaceHeapUpdate(ip->rel, tid, tup);
 	ip->written = true;
 	if (!HeapTupleIsHeapOnly(tup))
-		InPlaceIndex(ip, tup);
+		InPlaceIndex(ip, tup, true);
 	return true;
 }
 
@@ -774,7 +781,7 @@ InPlaceInsert(InPlace *ip, CustomerState *st)
 		return false;
 	simple_heap_insert(ip->rel, tup);
 	ip->written = true;
-	InPlaceIndex(ip, tup);
+	InPlaceIndex(ip, tup, false);
 	return true;
 }
 
