@@ -95,19 +95,27 @@ EvaluateCustomer(CustomerState *st, EvalContext *ctx)
 }
 
 /*
- * Can a stored state be extended with new rows at ctx->now, without
- * reading the customer's other rows?  Not once time has changed it (its
- * valid_until has passed) nor when crm_grade.as_of went back before it was
- * graded: then its accumulators are not those at ctx->now.
+ * Can a stored state be extended with new rows at ctx->now, or evaluated
+ * again as it is, without reading the customer's other rows?  Yes while
+ * no row has entered or left a window since it was graded, even once its
+ * valid_until has passed (a stage threshold, a follow-up, a month start
+ * only move what EvaluateCustomer derives).  Not when crm_grade.as_of went
+ * back before it was graded: then its accumulators are not those at
+ * ctx->now.
  */
 bool
 StateCanExtend(CustomerState *st, EvalContext *ctx)
 {
+	TimestampTz graded;
+
 	if (STATE_NULL(st, SC_GRADED_AT))
 		return true;
-	if (ctx->now < STATE_TS(st, SC_GRADED_AT))
+	graded = STATE_TS(st, SC_GRADED_AT);
+	if (ctx->now < graded)
 		return false;
-	return STATE_NULL(st, SC_VALID_UNTIL) || ctx->now < STATE_TS(st, SC_VALID_UNTIL);
+	if (STATE_NULL(st, SC_VALID_UNTIL) || ctx->now < STATE_TS(st, SC_VALID_UNTIL))
+		return true;
+	return ctx->now < MetricsRowsValidUntil(st, graded);
 }
 
 /* Did grade, lifecycle or risk move (what grade_history records)? */

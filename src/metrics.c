@@ -594,14 +594,17 @@ GrowthMayChange(CustomerState *st, TimestampTz now)
 }
 
 /*
- * The earliest moment at which the passing of time alone changes the stored
- * metrics: an order leaving the window, a future-dated order starting to
- * count, a payment being made, (in the first year) a new month raising
- * repurchase_rate's denominator, or the window start stepping back (29
- * February, DST) so that an order that had left it counts again.
+ * The earliest moment at which the passing of time alone changes what the
+ * stored accumulators count: an order leaving the window, the window start
+ * stepping back (29 February, DST) so that an order that had left it
+ * counts again, a future-dated order starting to count, a payment being
+ * made, a contact leaving the 90-day window or a later-dated contact or
+ * deal coming in.  Until then the accumulators a state was graded with are
+ * those at any later moment; only what is derived from them and the clock
+ * moves.
  */
 TimestampTz
-MetricsValidUntil(CustomerState *st, TimestampTz now)
+MetricsRowsValidUntil(CustomerState *st, TimestampTz now)
 {
 	TimestampTz vu = DT_NOEND;
 
@@ -626,6 +629,20 @@ MetricsValidUntil(CustomerState *st, TimestampTz now)
 		vu = Min(vu, STATE_TS(st, SC_NEXT_CONTACT_AT));
 	if (!STATE_NULL(st, SC_NEXT_OPPORTUNITY_AT))
 		vu = Min(vu, STATE_TS(st, SC_NEXT_OPPORTUNITY_AT));
+	return vu;
+}
+
+/*
+ * The earliest moment at which the passing of time alone changes the stored
+ * metrics: what changes the accumulators (MetricsRowsValidUntil), and the
+ * month starts that move derived metrics: (in the first year) a new month
+ * raising repurchase_rate's denominator, growth_months.
+ */
+TimestampTz
+MetricsValidUntil(CustomerState *st, TimestampTz now)
+{
+	TimestampTz vu = MetricsRowsValidUntil(st, now);
+
 	if ((!STATE_NULL(st, SC_FIRST_ORDER_AT) &&
 		 CrmMonthIndex(now) - CrmMonthIndex(STATE_TS(st, SC_FIRST_ORDER_AT)) + 1 < 12) ||
 		GrowthMayChange(st, now))

@@ -58,6 +58,7 @@ extern bool MetricsApplyOrderChanges(CustomerState *st, const SourceRow *rows, i
 extern TimestampTz MetricsContactWindowStart(TimestampTz now);
 extern void MetricsMergeLine(SourceRow *order, const SourceRow *line);
 extern void MetricsDerive(CustomerState *st, TimestampTz now);
+extern TimestampTz MetricsRowsValidUntil(CustomerState *st, TimestampTz now);
 extern TimestampTz MetricsValidUntil(CustomerState *st, TimestampTz now);
 extern bool MetricValue(CustomerState *st, MetricId metric, const char *attr,
 						TimestampTz now, const Population *pop, Numeric *result);

@@ -619,6 +619,42 @@ CompareLockedKeys(const void *a, const void *b)
 				  TextDatumGetCString(((const LockedState *) b)->st.values[SC_CUSTOMER]));
 }
 
+/*
+ * Re-grade expired customers (locked, keys sorted).  One whose rows all
+ * stand where its state counted them (none has entered or left a window
+ * since it was graded: a stage threshold, a follow-up or a month start
+ * expired it) is evaluated again from its stored state; the others are
+ * re-read from every attached table.  So regrade()'s reads follow the
+ * customers whose rows time moved, not every customer it re-grades.
+ */
+static void
+RegradeLocked(char **keys, LockedState *locked, int n, EvalContext *ctx, StoreBatch *batch,
+			  RefreshCounts *counts)
+{
+	char	  **reread_keys = palloc(sizeof(char *) * n);
+	LockedState *reread = palloc(sizeof(LockedState) * n);
+	int			nreread = 0,
+				i;
+
+	for (i = 0; i < n; i++)
+	{
+		CustomerState st;
+
+		if (locked[i].placeholder || !StateCanExtend(&locked[i].st, ctx))
+		{
+			reread_keys[nreread] = keys[i];
+			reread[nreread++] = locked[i];
+			continue;
+		}
+		StateCopy(&st, &locked[i].st);
+		EvaluateCustomer(&st, ctx);
+		KeepState(batch, &locked[i], &st, "regrade", counts);
+	}
+	if (nreread > 0)
+		RefreshLocked(reread_keys, reread, SameEvent("regrade", nreread), nreread, ctx, batch,
+					  counts);
+}
+
 /* What a scoped regrade() is asked (max < 0: no limit) and answers. */
 typedef struct RegradeCall
 {
@@ -670,7 +706,7 @@ RegradeWork(CrmScope *scope, void *arg)
 				keys[i] = StateKey(&locked[i].st);
 			EvalContextLoad(&ctx);
 			StoreBatchInit(&batch, n);
-			RefreshLocked(keys, locked, SameEvent("regrade", n), n, &ctx, &batch, &counts);
+			RegradeLocked(keys, locked, n, &ctx, &batch, &counts);
 			StoreBatchFlush(&batch, ctx.now);
 			call->done += n;
 		}
