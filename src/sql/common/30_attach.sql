@@ -82,13 +82,22 @@ END $$;
 -- Refuse rows that are already there and that the triggers would refuse:
 -- NULL keys and required values, NaN or infinite amounts, infinite times,
 -- among the rows the filter (checked and written by _check_filter) admits.
+-- Every check is counted in one scan of the table (a scan per check cost
+-- more than the back-fill's own read of a large table: make
+-- bench-maintenance); the first check in the order below that finds rows
+-- is the one reported.
 CREATE OR REPLACE FUNCTION @extschema@._check_rows(tbl regclass, kind text, columns jsonb, filter text) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	role record;
-	bad bigint;
 	typ regtype;
 	cond text;
+	-- the checks, in order: the column, what it holds, a NULL check or not, the condition
+	cols text[] := '{}';
+	whats text[] := '{}';
+	null_checks boolean[] := '{}';
+	conds text[] := '{}';
+	counts bigint[];
 	rows_where text := CASE WHEN filter IS NOT NULL THEN format('(%s) AND ', filter) ELSE '' END;
 	st text;
 	msg text;
@@ -109,15 +118,10 @@ BEGIN
 			AS r(kind, role, what, required)
 		WHERE r.kind = _check_rows.kind AND columns ? r.role LOOP
 		IF role.required THEN
-			cond := rows_where || format('%I IS NULL', columns ->> role.role);
-			EXECUTE format('SELECT count(*) FROM %s WHERE %s', tbl, cond) INTO bad;
-			IF bad > 0 THEN
-				RAISE EXCEPTION 'column "%" of relation % holds % NULL value(s)', columns ->> role.role, tbl, bad
-					USING ERRCODE = 'not_null_violation',
-						  DETAIL = 'crm_grade needs the ' || role.what || ' of every row'
-								   || CASE WHEN filter IS NULL THEN '.' ELSE ' its filter admits.' END,
-						  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), or leave them out with a filter, then attach again.', tbl, cond);
-			END IF;
+			cols := cols || (columns ->> role.role);
+			whats := whats || role.what;
+			null_checks := null_checks || true;
+			conds := conds || format('%I IS NULL', columns ->> role.role);
 		END IF;
 		typ := @extschema@._base_type(tbl, columns ->> role.role);
 		cond := CASE
@@ -127,15 +131,37 @@ BEGIN
 				THEN format('NOT pg_catalog.isfinite(%I)', columns ->> role.role)
 			END;
 		CONTINUE WHEN cond IS NULL;
-		cond := rows_where || cond;
-		EXECUTE format('SELECT count(*) FROM %s WHERE %s', tbl, cond) INTO bad;
-		IF bad > 0 THEN
-			RAISE EXCEPTION 'column "%" of relation % holds % value(s) that are not finite', columns ->> role.role, tbl, bad
-				USING ERRCODE = CASE WHEN cond LIKE '%isfinite%' THEN 'datetime_field_overflow' ELSE 'numeric_value_out_of_range' END,
-					  DETAIL = 'crm_grade needs a finite ' || role.what || ' in every row'
+		cols := cols || (columns ->> role.role);
+		whats := whats || role.what;
+		null_checks := null_checks || false;
+		conds := conds || cond;
+	END LOOP;
+	IF cardinality(conds) = 0 THEN
+		RETURN;
+	END IF;
+	-- the filter after the condition: it is evaluated on the rows the condition finds only, as
+	-- in a scan per check (a filter that fails on some row fails in the back-fill's read)
+	EXECUTE format('SELECT ARRAY[%s] FROM %s',
+				   (SELECT string_agg(format('pg_catalog.count(*) FILTER (WHERE %s%s)', c,
+											 CASE WHEN filter IS NOT NULL THEN format(' AND (%s)', filter) END),
+									  ', ' ORDER BY i)
+					  FROM unnest(conds) WITH ORDINALITY AS u(c, i)),
+				   tbl) INTO counts;
+	FOR i IN 1 .. cardinality(conds) LOOP
+		CONTINUE WHEN counts[i] = 0;
+		cond := rows_where || conds[i];
+		IF null_checks[i] THEN
+			RAISE EXCEPTION 'column "%" of relation % holds % NULL value(s)', cols[i], tbl, counts[i]
+				USING ERRCODE = 'not_null_violation',
+					  DETAIL = 'crm_grade needs the ' || whats[i] || ' of every row'
 							   || CASE WHEN filter IS NULL THEN '.' ELSE ' its filter admits.' END,
-					  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
+					  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), or leave them out with a filter, then attach again.', tbl, cond);
 		END IF;
+		RAISE EXCEPTION 'column "%" of relation % holds % value(s) that are not finite', cols[i], tbl, counts[i]
+			USING ERRCODE = CASE WHEN cond LIKE '%isfinite%' THEN 'datetime_field_overflow' ELSE 'numeric_value_out_of_range' END,
+				  DETAIL = 'crm_grade needs a finite ' || whats[i] || ' in every row'
+						   || CASE WHEN filter IS NULL THEN '.' ELSE ' its filter admits.' END,
+				  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
 	END LOOP;
 EXCEPTION WHEN OTHERS THEN
 	-- one line of context naming the table, instead of the generated SQL's
