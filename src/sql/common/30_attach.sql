@@ -117,7 +117,9 @@ BEGIN
 			('opportunities', 'is_open', 'open flag', true))
 			AS r(kind, role, what, required)
 		WHERE r.kind = _check_rows.kind AND columns ? r.role LOOP
-		IF role.required THEN
+		-- (a column declared NOT NULL cannot hold one: no need to look)
+		IF role.required AND NOT coalesce((SELECT a.attnotnull FROM pg_attribute a
+											 WHERE a.attrelid = tbl AND a.attname = columns ->> role.role), false) THEN
 			cols := cols || (columns ->> role.role);
 			whats := whats || role.what;
 			null_checks := null_checks || true;
