@@ -284,6 +284,16 @@ SELECT * FROM crm_grade.verify();
 SELECT crm_grade.detach('t16.master4');
 SELECT crm_grade.detach('t16.orders8');
 
+-- A finite amount beyond the range of float8 is checked as the numeric it is
+-- (cast to float8, it failed the attach: value out of range).
+CREATE TABLE t16.huge (customer_id int4 NOT NULL, amount numeric NOT NULL, at timestamptz NOT NULL);
+CREATE INDEX ON t16.huge (customer_id);
+INSERT INTO t16.huge VALUES (9999001, 1e400, '2025-05-01 00:00+00');
+SELECT crm_grade.attach_orders('t16.huge', 'customer_id', 'amount', 'at');
+SELECT length(total_amount::text) AS total_digits FROM crm_grade.customer_state WHERE customer = '9999001';
+SELECT * FROM crm_grade.verify();
+SELECT crm_grade.detach('t16.huge');
+
 -- cleanup
 DROP SCHEMA t16 CASCADE;
 DELETE FROM crm_grade.history WHERE id > :hist_start;

@@ -126,8 +126,11 @@ BEGIN
 			conds := conds || format('%I IS NULL', columns ->> role.role);
 		END IF;
 		typ := @extschema@._base_type(tbl, columns ->> role.role);
+		-- (a numeric is compared as one: cast to float8, a finite one beyond its range fails)
 		cond := CASE
-			WHEN typ IN ('numeric'::regtype, 'real'::regtype, 'double precision'::regtype)
+			WHEN typ = 'numeric'::regtype
+				THEN format('%1$I::pg_catalog.numeric IN (''NaN'', ''Infinity'', ''-Infinity'')', columns ->> role.role)
+			WHEN typ IN ('real'::regtype, 'double precision'::regtype)
 				THEN format('%1$I::pg_catalog.float8 IN (''NaN'', ''Infinity'', ''-Infinity'')', columns ->> role.role)
 			WHEN typ IN ('timestamp with time zone'::regtype, 'timestamp without time zone'::regtype, 'date'::regtype)
 				THEN format('NOT pg_catalog.isfinite(%I)', columns ->> role.role)
