@@ -128,6 +128,7 @@ static void
 AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws, MonthBatch *mb)
 {
 	bool		in_window = r->t > ws;
+	int			month;
 
 	if (r->t > now)
 	{
@@ -136,10 +137,11 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws,
 	}
 	StateSet(st, SC_TOTAL_AMOUNT, AddNumeric(st->values[SC_TOTAL_AMOUNT], r->amount));
 	StateSetMinTs(st, SC_FIRST_ROW_AT, r->t);
+	month = CrmMonthIndex(r->t);
 	if (mb)
-		MonthBatchAddAmount(mb, CrmMonthIndex(r->t), r->amount);
+		MonthBatchAddAmount(mb, month, r->amount);
 	else
-		MonthAddAmount(st, CrmMonthIndex(r->t), r->amount);
+		MonthAddAmount(st, month, r->amount);
 	if (in_window)
 	{
 		StateSet(st, SC_AMOUNT_12M, AddNumeric(st->values[SC_AMOUNT_12M], r->amount));
@@ -154,9 +156,9 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws,
 		return;
 	Increment(st, SC_ORDERS_12M, 1);
 	if (mb)
-		MonthBatchAddOrderMonth(mb, CrmMonthIndex(r->t));
+		MonthBatchAddOrderMonth(mb, month);
 	else
-		MonthAddOrderMonth(st, CrmMonthIndex(r->t));
+		MonthAddOrderMonth(st, month);
 	if (!r->has_paid)
 		return;
 	if (r->paid > now)
