@@ -91,6 +91,18 @@ SHOW crm_grade.timezone;
 RESET crm_grade.timezone;
 SHOW crm_grade.timezone;
 
+-- The month of a moment (a zone of one UTC offset shifts the time, others follow their rules)
+-- agrees with SQL's local time on both sides of every month's start and of its midnights.
+\set month_check 'SELECT current_setting(''crm_grade.timezone'') AS zone, count(*) AS moments, count(*) FILTER (WHERE crm_grade._month_index(t) <> extract(year FROM t AT TIME ZONE current_setting(''crm_grade.timezone''))::int * 12 + extract(month FROM t AT TIME ZONE current_setting(''crm_grade.timezone''))::int - 1) AS disagreements FROM generate_series(timestamp ''1890-01-01'', ''2110-12-01'', ''1 month'') m, unnest(ARRAY[-86400000000, -3600000001, -1, 0, 1, 3600000000]::bigint[]) d, LATERAL (SELECT (m AT TIME ZONE current_setting(''crm_grade.timezone'')) + d * interval ''1 microsecond'' AS t) x'
+:month_check;
+SET crm_grade.timezone = 'Etc/GMT-14';
+:month_check;
+SET crm_grade.timezone = 'Etc/GMT+12';
+:month_check;
+SET crm_grade.timezone = 'America/St_Johns';
+:month_check;
+RESET crm_grade.timezone;
+
 -- as_of() is the function every computation uses; the settings carry descriptions
 SELECT name, setting, context, vartype, short_desc FROM pg_settings
  WHERE name LIKE 'crm\_grade.%' ORDER BY name;
