@@ -75,6 +75,35 @@ UPDATE crm_grade.customer_state SET valid_until = graded_at WHERE customer = '18
 SELECT customer, field, stored, recomputed FROM crm_grade.verify();
 ROLLBACK;
 
+-- A back-fill writes history rows straight into the table when it is plain, through an
+-- INSERT otherwise (here a trigger on it): the same rows either way, the table's own
+-- defaults filled in.
+BEGIN;
+ALTER TABLE crm_grade.history ADD COLUMN note text NOT NULL DEFAULT 'noted';
+SELECT max(id) AS plain_start FROM crm_grade.history \gset
+SELECT crm_grade.detach('t18.orders');
+SELECT crm_grade.attach_orders('t18.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
+CREATE TABLE t18.history_seen (customer text, reason text);
+CREATE FUNCTION t18.seen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO t18.history_seen VALUES (NEW.customer, NEW.reason);
+	RETURN NEW;
+END $$;
+CREATE TRIGGER seen BEFORE INSERT ON crm_grade.history FOR EACH ROW EXECUTE FUNCTION t18.seen();
+SELECT max(id) AS trigger_start FROM crm_grade.history \gset
+SELECT crm_grade.detach('t18.orders');
+SELECT crm_grade.attach_orders('t18.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
+CREATE TEMP VIEW written AS
+SELECT id > :trigger_start AS with_trigger, id, customer, old_grade, new_grade, old_lifecycle,
+	   new_lifecycle, old_risk, new_risk, reason, note
+  FROM crm_grade.history WHERE id > :plain_start;
+SELECT with_trigger, customer, old_grade, new_grade, old_lifecycle, new_lifecycle, old_risk,
+	   new_risk, reason, note
+  FROM written ORDER BY id;
+SELECT count(*) AS seen_by_trigger FROM t18.history_seen;
+SELECT * FROM crm_grade.verify();
+ROLLBACK;
+
 -- cleanup
 SELECT crm_grade.detach('t18.orders');
 DROP SCHEMA t18 CASCADE;
