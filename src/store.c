@@ -999,7 +999,7 @@ HistoryInPlace(StoreBatch *b, TimestampTz now)
 	{
 		simple_heap_insert(ip.rel, tuples[i]);
 		ip.written = true;
-		InPlaceIndex(&ip, tuples[i]);
+		InPlaceIndex(&ip, tuples[i], false);
 	}
 	InPlaceClose(&ip);
 	FreeExecutorState(estate);

@@ -1,0 +1,13 @@
+-- crm_grade upgrade 0.6 -> 0.7, assembled by the Makefile: this migration of
+-- 0.6's catalog, then every definition of 0.7 (src/sql/common), then
+-- src/sql/upgrade/0.6--0.7-post.sql.
+\echo Use "ALTER EXTENSION crm_grade UPDATE TO '0.7'" to load this file. \quit
+
+-- 0.7 changes no table: the functions are replaced by the common
+-- definitions below (_check_rows counts every check in one scan).  The typed
+-- views and followups_due() belong to the attachments, not to the
+-- extension; they are built again by the post part, as after an attach_*,
+-- so that a chain of updates from an older version ends with them current.
+DROP VIEW IF EXISTS @extschema@.customer_grades, @extschema@.grade_history, @extschema@.data_issues,
+	@extschema@.stalled_opportunities;
+DROP FUNCTION IF EXISTS @extschema@.followups_due(timestamptz, text);
