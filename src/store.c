@@ -643,7 +643,9 @@ StoreBatchUpdate(StoreBatch *b, CustomerState *st, ItemPointer tid)
  * entries unless the update is HOT; a unique index checks a new row as an
  * INSERT does.  Not usable when an index has expressions or a predicate or
  * is a deferred or exclusion constraint's, or the table has a CHECK
- * constraint or a trigger: the caller then runs the SQL.
+ * constraint, a trigger or a rule: the caller then runs the SQL.  An index
+ * not yet ready for inserts (CREATE INDEX CONCURRENTLY) is left out, as the
+ * executor leaves it out.
  */
 typedef struct InPlace
 {
@@ -680,9 +682,12 @@ InPlaceOpen(InPlace *ip, const char *table)
 		ip->infos[ip->nindexes] = BuildIndexInfo(index);
 		ip->indexes[ip->nindexes++] = index;
 	}
-	/* nothing SQL would run besides the indexes: no CHECK constraint, no trigger */
+	/*
+	 * nothing SQL would run besides the indexes: no CHECK constraint, no
+	 * trigger, no rule (the rewriter would apply it to the SQL's statement)
+	 */
 	ip->usable &= (ip->rel->rd_att->constr == NULL || ip->rel->rd_att->constr->num_check == 0) &&
-		ip->rel->trigdesc == NULL;
+		ip->rel->trigdesc == NULL && !ip->rel->rd_rel->relhasrules;
 	ip->slot = MakeSingleTupleTableSlot(RelationGetDescr(ip->rel), &TTSOpsHeapTuple);
 }
 
@@ -725,6 +730,13 @@ InPlaceIndex(InPlace *ip, HeapTuple tup, bool update)
 		Datum		values[INDEX_MAX_KEYS];
 		bool		isnull[INDEX_MAX_KEYS];
 
+		/*
+		 * An index CREATE INDEX CONCURRENTLY has not built yet (or whose
+		 * build failed) takes no entries, as in ExecInsertIndexTuples():
+		 * it may have no pages at all.
+		 */
+		if (!ip->infos[i]->ii_ReadyForInserts)
+			continue;
 		FormIndexDatum(ip->infos[i], ip->slot, NULL, values, isnull);
 		index_insert(ip->indexes[i], values, isnull, &tup->t_self, ip->rel,
 					 ip->indexes[i]->rd_index->indisunique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO,
