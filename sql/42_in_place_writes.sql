@@ -41,3 +41,20 @@ SELECT * FROM crm_grade.verify();
 SELECT crm_grade.detach('t42.orders');
 DROP SCHEMA t42 CASCADE;
 TRUNCATE crm_grade.history;
+
+-- A column a DBA added, of a domain that refuses NULL and without a
+-- default: the INSERT refuses the row, so must the direct write.
+CREATE DOMAIN t42_nn AS text NOT NULL;
+CREATE SCHEMA t42;
+CREATE TABLE t42.orders (id serial PRIMARY KEY, customer_id int, amount numeric,
+						 ordered_at timestamptz, paid_at timestamptz);
+CREATE INDEX ON t42.orders (customer_id);
+SELECT crm_grade.attach_orders('t42.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
+ALTER TABLE crm_grade.history ADD COLUMN tag t42_nn;
+INSERT INTO t42.orders (customer_id, amount, ordered_at) VALUES (5, 100, '2025-01-05');
+SELECT count(*) AS null_tags FROM crm_grade.history WHERE tag IS NULL;
+ALTER TABLE crm_grade.history DROP COLUMN tag;
+SELECT crm_grade.detach('t42.orders');
+DROP SCHEMA t42 CASCADE;
+DROP DOMAIN t42_nn;
+TRUNCATE crm_grade.history;

@@ -941,6 +941,8 @@ HistoryLayout(InPlace *ip, EState *estate, int *source, ExprState **defaults)
 		expr = build_column_default(ip->rel, i + 1);
 		if (expr)
 			defaults[i] = ExecPrepareExpr((Expr *) expr, estate);
+		else if (get_typtype(att->atttypid) == TYPTYPE_DOMAIN)
+			return false;		/* the INSERT checks the domain's constraints on the NULL */
 	}
 	return found == NHISTCOLS;
 }
