@@ -11,6 +11,7 @@ SET TimeZone = 'UTC';
 SET crm_grade.as_of = '2026-06-15 12:00:00+00';
 SET crm_grade.timezone = 'UTC';
 \set verify 'SELECT count(*) AS disagreements FROM crm_grade.verify()'
+SELECT coalesce(max(id), 0) AS hist_start FROM crm_grade.history \gset
 
 CREATE SCHEMA t41;
 CREATE TABLE t41.orders (
@@ -72,3 +73,8 @@ SELECT id, region, note FROM t41.parted ORDER BY id;
 -- a new bad value is still refused
 UPDATE t41.parted SET amount = 'Infinity' WHERE id = 3;
 :verify;
+
+SELECT crm_grade.detach('t41.orders');
+SELECT crm_grade.detach('t41.parted');
+DROP SCHEMA t41 CASCADE;
+DELETE FROM crm_grade.history WHERE id > :hist_start;
