@@ -194,6 +194,15 @@ ISOLATION_TESTS=($(make_var ISOLATION))
 run_pg_regress regress REGRESS ISOLATION expected "" "${REGRESS_TESTS[@]}"
 run_pg_regress isolation ISOLATION REGRESS test/isolation/expected output_iso/ "${ISOLATION_TESTS[@]}"
 
+# The same two suites with work_mem at its minimum, 64kB: a statement that writes more than a few
+# rows then spills crm_grade's work to a sort on disk (src/work.c), so the spilled path is checked
+# by every test, not only by 40_statement_memory and 41_statement_memory_kept.
+SAVED_PGOPTIONS=${PGOPTIONS-}
+export PGOPTIONS="$SAVED_PGOPTIONS -c work_mem=64kB"
+run_pg_regress regress-64kB REGRESS ISOLATION expected "" "${REGRESS_TESTS[@]}"
+run_pg_regress isolation-64kB ISOLATION REGRESS test/isolation/expected output_iso/ "${ISOLATION_TESTS[@]}"
+export PGOPTIONS="$SAVED_PGOPTIONS"
+
 # run_tap LABEL GLOB_DESCRIPTION COMMAND... -- FILE...
 #   Runs a TAP harness (pg_prove or prove) over the files and counts them: a file passed when the
 #   harness printed "FILE ..... ok" (or "skipped") for it and did not list it in its "Test Summary
