@@ -42,12 +42,6 @@ PG_FUNCTION_INFO_V1(crm_grade_regrade_all);
 /* At most this many customers are locked, held in memory and written at once. */
 #define CHUNK_CUSTOMERS 5000
 
-static int
-CompareCStrings(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /* Keys sorted in byte order without duplicates (a new array; keys is sorted). */
 char	  **
 SortDistinctKeys(char **keys, int n, int *nout)
@@ -56,7 +50,7 @@ SortDistinctKeys(char **keys, int n, int *nout)
 	int			i,
 				m = 0;
 
-	qsort(keys, n, sizeof(char *), CompareCStrings);
+	qsort(keys, n, sizeof(char *), StoreCompareKeys);
 	for (i = 0; i < n; i++)
 		if (i == 0 || strcmp(keys[i], keys[i - 1]) != 0)
 			out[m++] = keys[i];
@@ -297,12 +291,14 @@ void
 RefreshKeys(char **keys, int n, const char *event)
 {
 	StatementWork work;
-
 	int			i;
 
 	WorkInit(&work, 0);
 	for (i = 0; i < n; i++)
+	{
 		WorkAddKey(&work, keys[i], event);
+		WorkRowDone(&work);
+	}
 	WorkApply(&work);
 }
 

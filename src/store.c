@@ -352,8 +352,12 @@ StoreLockHolidays(void)
 	LockRelationOid(CrmRelid("holiday"), AccessShareLock);
 }
 
-static int
-CompareKeyPtrs(const void *a, const void *b)
+/*
+ * qsort/bsearch comparator of keys (char *) in byte order, the order in
+ * which every writer locks customers.
+ */
+int
+StoreCompareKeys(const void *a, const void *b)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -376,7 +380,7 @@ TakeLocked(char **keys, int n, LockedState *out, bool *got, CommandId since)
 
 		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &ls, since, true);
 		key = StateKey(&ls.st);
-		at = bsearch(&key, keys, n, sizeof(char *), CompareKeyPtrs);
+		at = bsearch(&key, keys, n, sizeof(char *), StoreCompareKeys);
 		if (at != NULL && !got[at - keys])
 		{
 			out[at - keys] = ls;
@@ -785,6 +789,15 @@ InPlaceUpdate(InPlace *ip, CustomerState *st, ItemPointer tid)
 	return true;
 }
 
+/* Insert a new row and its index entries. */
+static void
+InPlaceInsertTuple(InPlace *ip, HeapTuple tup)
+{
+	simple_heap_insert(ip->rel, tup);
+	ip->written = true;
+	InPlaceIndex(ip, tup, false);
+}
+
 /* Insert a new customer's row; false (nothing done) when not possible. */
 static bool
 InPlaceInsert(InPlace *ip, CustomerState *st)
@@ -793,9 +806,7 @@ InPlaceInsert(InPlace *ip, CustomerState *st)
 
 	if (tup == NULL)
 		return false;
-	simple_heap_insert(ip->rel, tup);
-	ip->written = true;
-	InPlaceIndex(ip, tup, false);
+	InPlaceInsertTuple(ip, tup);
 	return true;
 }
 
@@ -1010,11 +1021,7 @@ HistoryInPlace(StoreBatch *b, TimestampTz now)
 		usable = (tuples[i] = HistoryTuple(&ip, b, i, now, GetPerTupleExprContext(estate),
 										   source, defaults)) != NULL;
 	for (i = 0; usable && i < b->nhist; i++)
-	{
-		simple_heap_insert(ip.rel, tuples[i]);
-		ip.written = true;
-		InPlaceIndex(&ip, tuples[i], false);
-	}
+		InPlaceInsertTuple(&ip, tuples[i]);
 	InPlaceClose(&ip);
 	FreeExecutorState(estate);
 	return usable;

@@ -40,6 +40,7 @@ typedef struct StoreBatch
 	char	  **hist[8];		/* customer, old/new grade, lifecycle, risk, reason */
 } StoreBatch;
 
+extern int	StoreCompareKeys(const void *a, const void *b);
 extern void StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since);
 extern Portal StoreOpenExpired(TimestampTz now, int64 max);
 extern int	StoreLockExpired(Portal portal, int limit, LockedState *out);

@@ -67,7 +67,8 @@ WorkInit(StatementWork *work, CommandId since)
 
 /*
  * The context to read a row into before adding it: the work's own.  What
- * a row points to must live there (or longer) until WorkRowDone().
+ * a row points to must live there (or longer); WorkRowDone() after each
+ * row (or each pair of an UPDATE's rows).
  */
 MemoryContext
 WorkRowContext(StatementWork *work)
@@ -153,8 +154,8 @@ SpillPut(StatementWork *work, const SourceRow *row, const char *key, const char 
 
 /*
  * Beyond work_mem: everything so far goes into a sort by key, and so does
- * every later item.  The context is reset at the next WorkRowDone(), not
- * now: the caller may hold a row read into it that it has yet to add.
+ * every later item.  The context then holds nothing the work needs (the
+ * caller, done with its row, resets it).
  */
 static void
 WorkSpill(StatementWork *work)
@@ -180,14 +181,6 @@ WorkSpill(StatementWork *work)
 	work->rows = NULL;
 	work->keys = NULL;
 	work->nrows = work->caprows = work->nkeys = work->capkeys = 0;
-	work->reset_rows = true;
-}
-
-static void
-CheckBudget(StatementWork *work)
-{
-	if (MemoryContextMemAllocated(work->cxt, false) > WorkBudget())
-		WorkSpill(work);
 }
 
 /* An inserted or changed row, to extend its customer's state with. */
@@ -209,7 +202,6 @@ WorkAddRow(StatementWork *work, const SourceRow *row)
 			MemoryContextAlloc(cxt, sizeof(SourceRow) * work->caprows);
 	}
 	work->rows[work->nrows++] = *row;
-	CheckBudget(work);
 }
 
 /*
@@ -240,30 +232,29 @@ WorkAddKey(StatementWork *work, char *key, const char *event)
 	}
 	work->keys[work->nkeys].key = key;
 	work->keys[work->nkeys++].event = event;
-	CheckBudget(work);
 }
 
 /*
- * The caller is done with the row it read: once spilled, it is freed.
- * Before that, a row read but not kept (left out by the filter, an UPDATE's
- * row unchanged as crm_grade reads it) stays in the context as well: freed
- * at once while nothing is kept, else counted against work_mem, so that a
- * statement of a million such rows spills and then frees each row.
+ * The caller is done with the row it read (and has added what it keeps of
+ * it): the one place the work's memory is counted.  In memory, it stays
+ * while it takes at most work_mem; beyond, it goes into the sort.  Then,
+ * and while nothing is kept, the context holds only rows read (left out
+ * by the filter, an UPDATE's row unchanged as crm_grade reads it, rows
+ * already in the sort), which are freed: a statement of a million such
+ * rows holds one at a time.
  */
 void
 WorkRowDone(StatementWork *work)
 {
 	if (work->cxt == NULL)
 		return;
-	if (!work->reset_rows && work->nrows == 0 && work->nkeys == 0)
+	if (work->spill == NULL && (work->nrows > 0 || work->nkeys > 0))
 	{
-		MemoryContextReset(work->cxt);
-		return;
+		if (MemoryContextMemAllocated(work->cxt, false) <= WorkBudget())
+			return;
+		WorkSpill(work);
 	}
-	if (!work->reset_rows)
-		CheckBudget(work);
-	if (work->reset_rows)
-		MemoryContextReset(work->cxt);
+	MemoryContextReset(work->cxt);
 }
 
 bool

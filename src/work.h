@@ -44,7 +44,6 @@ typedef struct StatementWork
 	Tuplesortstate *spill;		/* once beyond work_mem: every item, by key */
 	TupleTableSlot *slot;		/* to put items into the spill */
 	MemoryContext spill_tmp;	/* an item's datums while it is put */
-	bool		reset_rows;		/* cxt holds only rows already in the spill */
 } StatementWork;
 
 /* One customer of the work, as read back in key order. */
