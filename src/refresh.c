@@ -63,11 +63,11 @@ static void
 KeepState(StoreBatch *batch, LockedState *ls, CustomerState *st, const char *event,
 		  RefreshCounts *counts)
 {
-	CustomerState *old = (ls == NULL || ls->placeholder) ? NULL : &ls->st;
+	CustomerState *old = (ls == NULL || ls->placeholder || ls->created) ? NULL : &ls->st;
 
 	if (ls == NULL)
 		StoreBatchInsert(batch, st);
-	else
+	else if (!ls->created)
 		StoreBatchUpdate(batch, st, ItemPointerIsValid(&ls->tid) ? &ls->tid : NULL);
 	if (StateGradeChanged(old, st))
 		StoreBatchHistory(batch, old, st, ChangeReason(old, st, event));
@@ -167,9 +167,37 @@ ExtendState(CustomerState *st, SourceRow *rows, int n, EvalContext *ctx)
 	return MetricsApplyOrderChanges(st, orders, norders, ctx->now, ctx->ws);
 }
 
+/* What NewCustomerState() needs: the chunk's customers and the evaluation context. */
+typedef struct NewCustomers
+{
+	WorkCustomer *cs;
+	EvalContext *ctx;
+} NewCustomers;
+
+/*
+ * The state of chunk customer i, which has none yet, from its rows of the
+ * statement, as the loop of ApplyChunk() would compute it from an empty
+ * placeholder; false when it would re-read the customer instead.
+ */
+static bool
+NewCustomerState(int i, CustomerState *st, void *arg)
+{
+	NewCustomers *nc = arg;
+	WorkCustomer *c = &nc->cs[i];
+
+	if (c->reread)
+		return false;
+	StateInitEmpty(st, c->key);
+	if (!ExtendState(st, c->rows, c->nrows, nc->ctx))
+		return false;
+	EvaluateCustomer(st, nc->ctx);
+	return true;
+}
+
 /*
  * Apply the work of n customers (in key order): extend the stored state
- * where that is exact, re-read the others.
+ * where that is exact, re-read the others.  New customers' states are
+ * computed before their rows are created, and written once.
  */
 static void
 ApplyChunk(WorkCustomer *cs, int n, CommandId since)
@@ -181,20 +209,27 @@ ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 	LockedState *stale = palloc(sizeof(LockedState) * n);
 	RefreshCounts counts = {0, 0};
 	EvalContext ctx;
+	NewCustomers nc = {cs, &ctx};
 	StoreBatch	batch;
 	int			nstale = 0,
 				g;
 
 	for (g = 0; g < n; g++)
 		keys[g] = cs[g].key;
-	StoreLockOrCreate(keys, n, locked, since);
 	EvalContextLoad(&ctx);
+	StoreLockOrCreate(keys, n, locked, since, NewCustomerState, &nc);
 	StoreBatchInit(&batch, n);
 	for (g = 0; g < n; g++)
 	{
 		LockedState *ls = &locked[g];
 		WorkCustomer *c = &cs[g];
 		CustomerState st;
+
+		if (ls->created)
+		{
+			KeepState(&batch, ls, &ls->st, c->event, &counts);
+			continue;
+		}
 
 		/*
 		 * Re-read, rather than extend, a customer whose rows changed

@@ -47,6 +47,8 @@ typedef enum StorePlanId
 {
 	P_LOCK_ONE,
 	P_CREATE_LOCK,
+	P_CREATE_FULL,
+	P_EXISTING,
 	P_READ_MANY,
 	P_UPDATE_ONE,
 	P_UPDATE_MANY,
@@ -69,6 +71,7 @@ static SPIPlanPtr plans[P_NPLANS];
 static Oid	plans_rowtype = InvalidOid;
 
 static SPIPlanPtr GetPlan(StorePlanId id);
+static Datum StateArray(CustomerState *states, int n);
 
 /* The SQL and argument types of a plan. */
 static char *
@@ -96,6 +99,19 @@ PlanSql(StorePlanId id, Oid rowtype, Oid *argtypes, int *nargs)
 								   "SELECT k FROM pg_catalog.unnest($1) k ORDER BY k COLLATE \"C\" "
 								   "ON CONFLICT (customer) DO UPDATE SET customer = EXCLUDED.customer WHERE false "
 								   "RETURNING s.ctid, s");
+			break;
+		case P_CREATE_FULL:
+			/* the same, the inserted rows with the states the caller computed */
+			argtypes[0] = get_array_type(rowtype);
+			appendStringInfo(&sql, "INSERT INTO crm_grade.customer_state AS s (%s) "
+							 "SELECT %s FROM pg_catalog.unnest($1) u ORDER BY u.customer COLLATE \"C\" "
+							 "ON CONFLICT (customer) DO UPDATE SET customer = EXCLUDED.customer WHERE false "
+							 "RETURNING s.ctid, s",
+							 StateColumnList(NULL, true), StateColumnList("u", true));
+			break;
+		case P_EXISTING:
+			appendStringInfoString(&sql, "SELECT s.customer FROM crm_grade.customer_state s "
+								   "WHERE s.customer OPERATOR(pg_catalog.=) ANY ($1)");
 			break;
 		case P_READ_MANY:
 			appendStringInfoString(&sql, "SELECT s.ctid, s FROM crm_grade.customer_state s "
@@ -260,6 +276,7 @@ FillLocked(LockedState *ls, Datum row, ItemPointer tid, CommandId since, bool ne
 	StateFromDatum(&ls->st, row);
 	ls->tid = *tid;
 	ls->placeholder = STATE_NULL(&ls->st, SC_GRADED_AT);
+	ls->created = false;
 	ls->own_since = need_since && !ls->placeholder && WrittenSince(tid, since);
 }
 
@@ -364,10 +381,13 @@ StoreCompareKeys(const void *a, const void *b)
 
 /*
  * The (ctid, s) rows SPI returned, each put at its key's place in out
- * (keys sorted, distinct) and marked in got; frees them.  Returns how many.
+ * (keys sorted, distinct) and marked in got; frees them.  A row of a key
+ * whose state the caller computed (computed[i]; computed may be NULL) is
+ * one the INSERT wrote with that state: marked created.  Returns how many.
  */
 static int
-TakeLocked(char **keys, int n, LockedState *out, bool *got, CommandId since)
+TakeLocked(char **keys, int n, LockedState *out, bool *got, CommandId since,
+		   const bool *computed)
 {
 	uint64		r;
 	int			taken = 0;
@@ -377,30 +397,116 @@ TakeLocked(char **keys, int n, LockedState *out, bool *got, CommandId since)
 		LockedState ls;
 		char	   *key;
 		char	  **at;
+		bool		created;
 
-		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &ls, since, true);
+		ReadLocked(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, &ls, since, false);
 		key = StateKey(&ls.st);
 		at = bsearch(&key, keys, n, sizeof(char *), StoreCompareKeys);
-		if (at != NULL && !got[at - keys])
-		{
-			out[at - keys] = ls;
-			got[at - keys] = true;
-			taken++;
-		}
+		if (at == NULL || got[at - keys])
+			continue;
+		created = computed != NULL && computed[at - keys];
+		if (!created && !ls.placeholder)
+			ls.own_since = WrittenSince(&ls.tid, since);
+		ls.created = created;
+		out[at - keys] = ls;
+		got[at - keys] = true;
+		taken++;
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return taken;
 }
 
 /*
+ * Which of keys (sorted, distinct) have no state row, as a fresh snapshot
+ * sees them, unlocked: only a guess, which the INSERT ... ON CONFLICT of
+ * StoreLockOrCreate() settles.  Returns how many are missing.
+ */
+static int
+FindMissing(char **keys, int n, bool *missing)
+{
+	Datum		arg = TextArray(keys, n);
+	int			nmissing = n;
+	uint64		r;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		missing[i] = true;
+	if (CrmSpiExecutePlan(GetPlan(P_EXISTING), &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not read customer states");
+	for (r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		char	   *key = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[r],
+															SPI_tuptable->tupdesc, 1, &isnull));
+		char	  **at = bsearch(&key, keys, n, sizeof(char *), StoreCompareKeys);
+
+		if (at != NULL && missing[at - keys])
+		{
+			missing[at - keys] = false;
+			nmissing--;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return nmissing;
+}
+
+/*
+ * Insert the missing rows of keys (sorted, distinct) and lock the others,
+ * in key order, in one statement.  A missing key whose state new_state
+ * computes is inserted with it, and written once; any other as an empty
+ * placeholder, which the caller updates.  computed[i] says which.
+ */
+static void
+CreateAndLock(char **keys, int n, const bool *missing, StoreNewState new_state, void *arg,
+			  bool *computed)
+{
+	CustomerState *states = NULL;
+	Datum		param;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		computed[i] = false;
+		if (new_state == NULL || !missing[i])
+			continue;
+		if (states == NULL)
+			states = palloc(sizeof(CustomerState) * n);
+		computed[i] = new_state(i, &states[i], arg);
+	}
+	if (states == NULL)
+	{
+		param = TextArray(keys, n);
+		if (CrmSpiExecutePlan(GetPlan(P_CREATE_LOCK), &param, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "crm_grade: could not create customer states");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (!computed[i])
+			StateInitEmpty(&states[i], keys[i]);
+	(void) GetPlan(P_CREATE_FULL);	/* StateArray() needs its row type */
+	param = StateArray(states, n);
+	if (CrmSpiExecutePlan(GetPlan(P_CREATE_FULL), &param, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "crm_grade: could not create customer states");
+}
+
+/*
  * Lock the state rows of keys (sorted, distinct), creating those missing.
  * out[i] is key i's state.  own_since says whether this transaction wrote
- * the row at or after command since (0: at any command).
+ * the row at or after command since (0: at any command).  new_state (may
+ * be NULL) computes the state of key i when it has none (false: it
+ * cannot): such a row is inserted complete, and out[i].created says so,
+ * instead of as a placeholder the caller writes again (with every index
+ * entry again, as its indexed columns all change).  The guess of which
+ * keys are missing costs an index probe per key of a statement of several
+ * customers; a statement of one probes with its lock.
  */
 void
-StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
+StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since,
+				  StoreNewState new_state, void *arg)
 {
-	Datum		arg;
+	Datum		param;
+	bool	   *missing = palloc(sizeof(bool) * n);
+	bool	   *computed = palloc(sizeof(bool) * n);
 	bool	   *got;
 	int			ngot,
 				i;
@@ -410,8 +516,8 @@ StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
 		/* the common single-row INSERT of an existing customer: one lookup */
 		if (LockOneDirect(keys[0], &out[0], since))
 			return;
-		arg = CStringGetTextDatum(keys[0]);
-		if (CrmSpiExecutePlan(GetPlan(P_LOCK_ONE), &arg, NULL, false, 0) != SPI_OK_SELECT)
+		param = CStringGetTextDatum(keys[0]);
+		if (CrmSpiExecutePlan(GetPlan(P_LOCK_ONE), &param, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "crm_grade: could not lock a customer state");
 		if (SPI_processed == 1)
 		{
@@ -420,12 +526,13 @@ StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
 			return;
 		}
 		SPI_freetuptable(SPI_tuptable);
+		missing[0] = true;
 	}
-	arg = TextArray(keys, n);
-	if (CrmSpiExecutePlan(GetPlan(P_CREATE_LOCK), &arg, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "crm_grade: could not create customer states");
+	else if (new_state == NULL || FindMissing(keys, n, missing) == 0)
+		new_state = NULL;
+	CreateAndLock(keys, n, missing, new_state, arg, computed);
 	got = palloc0(sizeof(bool) * n);
-	ngot = TakeLocked(keys, n, out, got, since);
+	ngot = TakeLocked(keys, n, out, got, since, computed);
 	if (ngot < n)
 	{
 		/* the rows that existed: locked by the insert, read now */
@@ -435,10 +542,10 @@ StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since)
 		for (i = 0; i < n; i++)
 			if (!got[i])
 				rest[nrest++] = keys[i];
-		arg = TextArray(rest, nrest);
-		if (CrmSpiExecutePlan(GetPlan(P_READ_MANY), &arg, NULL, false, 0) != SPI_OK_SELECT)
+		param = TextArray(rest, nrest);
+		if (CrmSpiExecutePlan(GetPlan(P_READ_MANY), &param, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "crm_grade: could not read customer states");
-		ngot += TakeLocked(keys, n, out, got, since);
+		ngot += TakeLocked(keys, n, out, got, since, NULL);
 	}
 	if (ngot != n)
 		ereport(ERROR,

@@ -21,6 +21,8 @@ typedef struct LockedState
 	CustomerState st;
 	ItemPointerData tid;		/* the locked row version */
 	bool		placeholder;	/* created just now: nothing counted yet */
+	bool		created;		/* created just now with the state the caller
+								 * computed: written already */
 	bool		own_since;		/* written by this transaction at or after the
 								 * command given to StoreLockOrCreate */
 } LockedState;
@@ -41,7 +43,11 @@ typedef struct StoreBatch
 } StoreBatch;
 
 extern int	StoreCompareKeys(const void *a, const void *b);
-extern void StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since);
+/* Compute the state of keys[i], which has none; false if it cannot. */
+typedef bool (*StoreNewState) (int i, CustomerState *st, void *arg);
+
+extern void StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since,
+							  StoreNewState new_state, void *arg);
 extern Portal StoreOpenExpired(TimestampTz now, int64 max);
 extern int	StoreLockExpired(Portal portal, int limit, LockedState *out);
 extern Portal StoreOpenAll(bool in_key_order);
