@@ -10,6 +10,8 @@
 #   make bench-lifecycle  followups_due() among a million customers, contact INSERT cost
 #   make bench-policies   simulate(), use_policy() and explain() among a million customers
 #   make bench-profile    perf profile of single-row INSERTs into an attached order table
+#   make bench-floor      single-row INSERTs against the least a trigger can cost (C no-op triggers,
+#                         a C trigger updating one state row), beside crm_grade (about 5 minutes)
 #   make bench-maintenance  back-fill, regrade(), followups_due() among a million customers, backend memory
 #   make memcheck   the pg_regress suite and generated workloads under valgrind
 #   make sanitize   the same with crm_grade built with UBSan
@@ -60,7 +62,7 @@ sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: src/sql/upgrade/$(UPGRADE_
 		$(SQL_COMMON) src/sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION)-post.sql
 	cat $^ > $@
 
-.PHONY: test demo deps bench bench-lifecycle bench-policies bench-profile bench-maintenance memcheck sanitize
+.PHONY: test demo deps bench bench-lifecycle bench-policies bench-profile bench-floor bench-maintenance memcheck sanitize
 deps:
 	bash test/install-deps.sh
 
@@ -81,6 +83,9 @@ bench-policies:
 
 bench-profile:
 	bash test/bench/profile.sh
+
+bench-floor:
+	bash test/bench/floor.sh
 
 bench-maintenance:
 	bash test/bench/maintenance.sh

@@ -18,7 +18,10 @@ SELECT format($ddl$
     );
     CREATE INDEX ON %1$s (customer_id)
 $ddl$, t)
-FROM unnest(ARRAY['bench.orders', 'bench.orders_plain', 'bench.orders_plpgsql']) AS t
+FROM unnest(ARRAY['bench.orders', 'bench.orders_plain', 'bench.orders_plpgsql',
+                   -- make bench-floor's (floor.sh gives them their triggers)
+                   'bench.orders_c_row_noop', 'bench.orders_c_stmt_noop', 'bench.orders_c_row_state',
+                   'bench.orders_plpgsql_state']) AS t
 \gexec
 
 SELECT format($ddl$
