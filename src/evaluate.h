@@ -19,7 +19,9 @@
  * Everything an evaluation depends on besides the customer's own rows: the
  * moment, the calendar's window, the policy.  Loaded after the customers'
  * state rows are locked, so that a change committed by whoever held them
- * (a new policy, a later moment) is taken.
+ * (a new policy, a later moment) is taken; only the states of customers
+ * that have no row yet, which nobody holds, are computed by one loaded
+ * before (ApplyChunk()).
  */
 typedef struct EvalContext
 {

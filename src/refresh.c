@@ -167,11 +167,15 @@ ExtendState(CustomerState *st, SourceRow *rows, int n, EvalContext *ctx)
 	return MetricsApplyOrderChanges(st, orders, norders, ctx->now, ctx->ws);
 }
 
-/* What NewCustomerState() needs: the chunk's customers and the evaluation context. */
+/*
+ * What NewCustomerState() needs: the chunk's customers and the evaluation
+ * context, which it loads when it first needs it (before any lock).
+ */
 typedef struct NewCustomers
 {
 	WorkCustomer *cs;
 	EvalContext *ctx;
+	bool		loaded;
 } NewCustomers;
 
 /*
@@ -187,6 +191,11 @@ NewCustomerState(int i, CustomerState *st, void *arg)
 
 	if (c->reread)
 		return false;
+	if (!nc->loaded)
+	{
+		EvalContextLoad(nc->ctx);
+		nc->loaded = true;
+	}
 	StateInitEmpty(st, c->key);
 	if (!ExtendState(st, c->rows, c->nrows, nc->ctx))
 		return false;
@@ -209,15 +218,26 @@ ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 	LockedState *stale = palloc(sizeof(LockedState) * n);
 	RefreshCounts counts = {0, 0};
 	EvalContext ctx;
-	NewCustomers nc = {cs, &ctx};
+	NewCustomers nc = {cs, &ctx, false};
 	StoreBatch	batch;
 	int			nstale = 0,
 				g;
 
 	for (g = 0; g < n; g++)
 		keys[g] = cs[g].key;
-	EvalContextLoad(&ctx);
 	StoreLockOrCreate(keys, n, locked, since, NewCustomerState, &nc);
+
+	/*
+	 * The new customers' states were computed by a context loaded before
+	 * the locks (nobody held their rows).  Any other customer is evaluated
+	 * by one loaded after them: its lock may have been waited for, and the
+	 * moment must then be later than what the holder committed (its rows,
+	 * its graded_at), or those rows would count as future ones.
+	 */
+	for (g = 0; g < n && locked[g].created; g++)
+		;
+	if (!nc.loaded || g < n)
+		EvalContextLoad(&ctx);
 	StoreBatchInit(&batch, n);
 	for (g = 0; g < n; g++)
 	{

@@ -48,7 +48,6 @@ typedef enum StorePlanId
 	P_LOCK_ONE,
 	P_CREATE_LOCK,
 	P_CREATE_FULL,
-	P_EXISTING,
 	P_READ_MANY,
 	P_UPDATE_ONE,
 	P_UPDATE_MANY,
@@ -108,10 +107,6 @@ PlanSql(StorePlanId id, Oid rowtype, Oid *argtypes, int *nargs)
 							 "ON CONFLICT (customer) DO UPDATE SET customer = EXCLUDED.customer WHERE false "
 							 "RETURNING s.ctid, s",
 							 StateColumnList(NULL, true), StateColumnList("u", true));
-			break;
-		case P_EXISTING:
-			appendStringInfoString(&sql, "SELECT s.customer FROM crm_grade.customer_state s "
-								   "WHERE s.customer OPERATOR(pg_catalog.=) ANY ($1)");
 			break;
 		case P_READ_MANY:
 			appendStringInfoString(&sql, "SELECT s.ctid, s FROM crm_grade.customer_state s "
@@ -417,36 +412,53 @@ TakeLocked(char **keys, int n, LockedState *out, bool *got, CommandId since,
 }
 
 /*
- * Which of keys (sorted, distinct) have no state row, as a fresh snapshot
- * sees them, unlocked: only a guess, which the INSERT ... ON CONFLICT of
- * StoreLockOrCreate() settles.  Returns how many are missing.
+ * Which of keys (sorted, distinct) have no state row, unlocked: only a
+ * guess, which the INSERT ... ON CONFLICT of StoreLockOrCreate() settles.
+ * The primary key is probed with a dirty snapshot, as ON CONFLICT probes
+ * it, not by a query: under SERIALIZABLE a query's read of the missing
+ * keys' index pages would be a read that concurrent writers of other new
+ * customers on those pages conflict with, and would fail them.  Returns
+ * how many are missing.
  */
 static int
 FindMissing(char **keys, int n, bool *missing)
 {
-	Datum		arg = TextArray(keys, n);
-	int			nmissing = n;
-	uint64		r;
+	Relation	rel = table_open(CrmRelid("customer_state"), AccessShareLock);
+	Oid			pkey = RelationGetPrimaryKeyIndex(rel);
+	Relation	idx;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	SnapshotData dirty;
+	int			nmissing = 0;
 	int			i;
 
-	for (i = 0; i < n; i++)
-		missing[i] = true;
-	if (CrmSpiExecutePlan(GetPlan(P_EXISTING), &arg, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "crm_grade: could not read customer states");
-	for (r = 0; r < SPI_processed; r++)
+	if (!OidIsValid(pkey))
 	{
-		bool		isnull;
-		char	   *key = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[r],
-															SPI_tuptable->tupdesc, 1, &isnull));
-		char	  **at = bsearch(&key, keys, n, sizeof(char *), StoreCompareKeys);
-
-		if (at != NULL && missing[at - keys])
-		{
-			missing[at - keys] = false;
-			nmissing--;
-		}
+		/* (the INSERT ... ON CONFLICT (customer) reports that) */
+		table_close(rel, AccessShareLock);
+		for (i = 0; i < n; i++)
+			missing[i] = false;
+		return 0;
 	}
-	SPI_freetuptable(SPI_tuptable);
+	InitDirtySnapshot(dirty);
+	idx = index_open(pkey, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, idx, &dirty, 1, 0);
+	for (i = 0; i < n; i++)
+	{
+		ScanKeyData skey;
+
+		ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(keys[i]));
+		skey.sk_collation = idx->rd_indcollation[0];
+		index_rescan(scan, &skey, 1, NULL, 0);
+		missing[i] = !index_getnext_slot(scan, ForwardScanDirection, slot);
+		if (missing[i])
+			nmissing++;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
 	return nmissing;
 }
 
