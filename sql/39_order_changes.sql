@@ -93,10 +93,11 @@ SELECT * FROM crm_grade.verify();
 COMMIT;
 
 BEGIN;
--- an order that is the customer's first, last, or in the window (whose
--- month set the accumulators cannot shrink) is re-read; so is a change
--- of time, of payment or of sign (a row out and a row in, where the row
--- out is one of those)
+-- an order that is the customer's first or last, or in the window with no
+-- other order of its month known to be left, is re-read; so is a change of
+-- time (the row out is the first order of the window here).  A change of
+-- sign of order 4 is a row out and a row in: its month keeps order 3, and
+-- no re-read is needed.
 SELECT t39.scans() AS scans0 \gset
 DELETE FROM t39.orders WHERE id = 1;
 SELECT t39.scans() - :scans0 AS rereads;
@@ -149,6 +150,53 @@ SELECT t39.scans() - :scans0 AS rereads;
 SELECT customer, amount_12m, avg_order_value_12m FROM crm_grade.customer_grades WHERE customer = 3;
 SELECT * FROM crm_grade.verify();
 COMMIT;
+-- An order of the window comes out without a re-read when its whole month
+-- is inside the window and what is left of the month's amount is above
+-- zero: another order of that month is then left, and order_months keeps
+-- the month.  Customer 4 (the window starts 15 June 2025 12:00): a first
+-- order in 2024 and a last one on 1 June 2026 around the others.
+INSERT INTO t39.orders (id, cust, amount, at, paid) VALUES
+	(39, 4, 50, '2024-01-01 10:00+00', NULL),
+	(30, 4, 100, '2025-06-20 10:00+00', NULL),
+	(31, 4, 100, '2025-06-25 10:00+00', NULL),
+	(32, 4, 200, '2026-01-05 10:00+00', '2026-01-10 10:00+00'),
+	(33, 4, 300, '2026-01-20 10:00+00', '2026-01-21 10:00+00'),
+	(34, 4, 400, '2026-03-05 10:00+00', NULL),
+	(35, 4, -450, '2026-03-06 10:00+00', NULL),
+	(36, 4, 500, '2026-05-05 10:00+00', '2026-07-01 10:00+00'),
+	(37, 4, 600, '2026-05-06 10:00+00', '2026-07-10 10:00+00'),
+	(38, 4, 700, '2026-05-07 10:00+00', '2026-07-20 10:00+00'),
+	(40, 4, 80, '2026-06-01 10:00+00', NULL);
+\set state4 'SELECT orders_12m, amount_12m, order_months, pay_days_sum, pay_count, next_paid_at::date, avg_payment_days FROM crm_grade.customer_state WHERE customer = ''4'''
+:state4;
+BEGIN;
+-- January 2026 keeps order 33: order 32 and its payment (5 days) come out
+SELECT t39.scans() AS scans0 \gset
+DELETE FROM t39.orders WHERE id = 32;
+SELECT t39.scans() - :scans0 AS rereads;
+-- May 2026 keeps 36 and 38, and 37's payment (after T) is not the next one
+SELECT t39.scans() AS scans0 \gset
+DELETE FROM t39.orders WHERE id = 37;
+SELECT t39.scans() - :scans0 AS rereads;
+:state4;
+SELECT * FROM crm_grade.verify();
+-- re-read: 36's payment is the next to count; June 2025 begins before the
+-- window (31's month keeps order 30, inside the window, but a row of the
+-- month could be outside it); March 2026 keeps only a refund (what is left
+-- of its amount is below zero)
+SELECT t39.scans() AS scans0 \gset
+DELETE FROM t39.orders WHERE id = 36;
+SELECT t39.scans() - :scans0 AS rereads;
+SELECT t39.scans() AS scans0 \gset
+DELETE FROM t39.orders WHERE id = 31;
+SELECT t39.scans() - :scans0 AS rereads;
+SELECT t39.scans() AS scans0 \gset
+DELETE FROM t39.orders WHERE id = 34;
+SELECT t39.scans() - :scans0 AS rereads;
+:state4;
+SELECT * FROM crm_grade.verify();
+COMMIT;
+
 -- the history of these statements: reasons of the update and delete events
 SELECT customer, old_grade, new_grade, reason FROM crm_grade.history
  WHERE id > :hist_start AND old_grade IS DISTINCT FROM new_grade ORDER BY id;

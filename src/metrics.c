@@ -120,6 +120,13 @@ GrowthMonths(CustomerState *st, TimestampTz now)
 	return g;
 }
 
+/* Days from an order to its payment, as avg_payment_days counts them. */
+static int64
+PayDays(const SourceRow *r)
+{
+	return r->date_days ? CrmCalendarDaysBetween(r->t, r->paid) : CrmDaysBetween(r->t, r->paid);
+}
+
 /*
  * An order row at now, with the 12-month window (ws, now].  A row dated
  * after now does not count yet: it only sets the moment it will.
@@ -167,8 +174,7 @@ AddOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws,
 		StateSetMinTs(st, SC_NEXT_PAID_AT, r->paid);
 		return;
 	}
-	Increment(st, SC_PAY_DAYS_SUM, r->date_days ? CrmCalendarDaysBetween(r->t, r->paid) :
-			  CrmDaysBetween(r->t, r->paid));
+	Increment(st, SC_PAY_DAYS_SUM, PayDays(r));
 	Increment(st, SC_PAY_COUNT, 1);
 }
 
@@ -212,15 +218,38 @@ ScaleKnown(CustomerState *st, Numeric out, Numeric in)
 }
 
 /*
+ * Can an order of the window (not a refund) come out exactly, left being
+ * what remains of its month's amount without it?  Its month
+ * stays among the months with an order (order_months) only if another
+ * order of that month is left.  The state knows that when the whole month
+ * is inside the window and what is left of the month's amount is above
+ * zero: some row left is then above zero, so an order and not a refund,
+ * and of the window (a row dated after now is in no month yet).  Its
+ * payment comes out of the sums, unless it is the next payment to count.
+ */
+static bool
+WindowOrderLeaves(CustomerState *st, const SourceRow *r, int month, Numeric left,
+				  TimestampTz now, TimestampTz ws)
+{
+	if (CrmMonthIndex(ws) >= month || NumericCompare(left, NumericFromInt64(0)) <= 0 ||
+		STATE_I64(st, SC_ORDERS_12M) < 2)
+		return false;
+	if (r->has_paid && r->paid > now)
+		return StrictlyInside(st, SC_NEXT_PAID_AT, SC_NCOLS, r->paid);
+	return true;
+}
+
+/*
  * Take a counted order row back out (an UPDATE's old row, a DELETE's),
  * the inverse of AddOrder, when the accumulators alone say exactly what is
  * left: the sums and counts are, but a minimum or maximum the row may have
  * set, a month the row may have been the only one of, and the set of
- * months with an order in the window are not.  False, with nothing
- * changed, when the row touches one of those: the caller re-reads the
- * customer's rows.  Like extending a state with new rows, this relies on
- * the stored state holding every row the table had (rows written with the
- * triggers disabled leave it behind until regrade_all(), as documented).
+ * months with an order in the window are not (WindowOrderLeaves() says
+ * when they are).  False, with nothing changed, when the row touches one
+ * of those: the caller re-reads the customer's rows.  Like extending a
+ * state with new rows, this relies on the stored state holding every row
+ * the table had (rows written with the triggers disabled leave it behind
+ * until regrade_all(), as documented).
  */
 static bool
 RemoveOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz ws)
@@ -228,25 +257,38 @@ RemoveOrder(CustomerState *st, const SourceRow *r, TimestampTz now, TimestampTz 
 	bool		in_window = r->t > ws;
 	bool		refund = MetricsIsRefund(r);
 	Numeric		month_amount;
+	Numeric		left;
 	int			month = CrmMonthIndex(r->t);
 
 	if (r->t > now)
 		/* it only set the moment it counts, unless that is its own */
 		return StrictlyInside(st, SC_NEXT_ORDER_AT, SC_NCOLS, r->t);
-	if (!MonthAmountOf(st, month, &month_amount) ||
-		NumericCompare(NumSub(month_amount, r->amount), NumericFromInt64(0)) == 0 ||
+	if (!MonthAmountOf(st, month, &month_amount))
+		return false;
+	left = NumSub(month_amount, r->amount);
+	if (NumericCompare(left, NumericFromInt64(0)) == 0 ||
 		!StrictlyInside(st, SC_FIRST_ROW_AT, SC_NCOLS, r->t) ||
 		(in_window && (!StrictlyInside(st, SC_OLDEST_WINDOW_AT, SC_NCOLS, r->t) ||
 					   !ScaleKnown(st, r->amount, NULL))) ||
-		(!refund && (in_window || STATE_I64(st, SC_ORDERS_TOTAL) < 1 ||
+		(!refund && ((in_window && !WindowOrderLeaves(st, r, month, left, now, ws)) ||
+					 STATE_I64(st, SC_ORDERS_TOTAL) < 1 ||
 					 !StrictlyInside(st, SC_FIRST_ORDER_AT, SC_LAST_ORDER_AT, r->t))))
 		return false;
 	StateSet(st, SC_TOTAL_AMOUNT, NumericGetDatum(NumSub(STATE_NUM(st, SC_TOTAL_AMOUNT), r->amount)));
 	MonthAddAmount(st, month, NumSub(NumericFromInt64(0), r->amount));
 	if (in_window)
 		StateSet(st, SC_AMOUNT_12M, NumericGetDatum(NumSub(STATE_NUM(st, SC_AMOUNT_12M), r->amount)));
-	if (!refund)
-		Increment(st, SC_ORDERS_TOTAL, -1);
+	if (refund)
+		return true;
+	Increment(st, SC_ORDERS_TOTAL, -1);
+	if (!in_window)
+		return true;
+	Increment(st, SC_ORDERS_12M, -1);
+	if (r->has_paid && r->paid <= now)
+	{
+		Increment(st, SC_PAY_DAYS_SUM, -PayDays(r));
+		Increment(st, SC_PAY_COUNT, -1);
+	}
 	return true;
 }
 

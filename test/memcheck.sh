@@ -102,7 +102,7 @@ createdb crm_grade_tap
 # (copies without their 60-second statement_timeout, which a backend under valgrind exceeds)
 mkdir -p "$LOGDIR/pgtap"
 cp -r test/pgtap/include "$LOGDIR/pgtap/"
-PGTAP_FILES=${CRM_GRADE_MEMCHECK_PGTAP:-01_workload 04_workload_paths 05_workload_filters 06_workload_lifecycle 07_policy_properties 08_workload_policies}
+PGTAP_FILES=${CRM_GRADE_MEMCHECK_PGTAP:-01_workload 04_workload_paths 05_workload_filters 06_workload_lifecycle 07_policy_properties 08_workload_policies 09_workload_removals}
 [ "$PGTAP_FILES" = none ] && PGTAP_FILES=
 for f in $PGTAP_FILES; do
     sed '/statement_timeout/d' "test/pgtap/$f.sql" >"$LOGDIR/pgtap/$f.sql"
