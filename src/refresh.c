@@ -564,6 +564,7 @@ RefreshAll(const char *event)
 				/* read under SHARE ROW EXCLUSIVE: no one else writes it */
 				ls.tid = stored_tid;
 				ls.placeholder = STATE_NULL(&stored, SC_GRADED_AT);
+				ls.created = false;
 				ls.own_since = false;
 			}
 			KeepState(&batch, c == 0 ? &ls : NULL, &fresh, event, &counts);
