@@ -242,6 +242,18 @@ WrittenSince(ItemPointer tid, CommandId since)
 	return own;
 }
 
+/* The row version of key that scan (of the primary key) sees, into slot. */
+static bool
+ProbeKey(IndexScanDesc scan, const char *key, TupleTableSlot *slot)
+{
+	ScanKeyData skey;
+
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(key));
+	skey.sk_collation = scan->indexRelation->rd_indcollation[0];
+	index_rescan(scan, &skey, 1, NULL, 0);
+	return index_getnext_slot(scan, ForwardScanDirection, slot);
+}
+
 /*
  * The row version of key that snap sees, through the primary key index,
  * into slot.
@@ -250,15 +262,9 @@ static bool
 FindByKey(Relation rel, Oid pkey, Snapshot snap, const char *key, TupleTableSlot *slot)
 {
 	Relation	idx = index_open(pkey, AccessShareLock);
-	IndexScanDesc scan;
-	ScanKeyData skey;
-	bool		found;
+	IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
+	bool		found = ProbeKey(scan, key, slot);
 
-	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(key));
-	skey.sk_collation = idx->rd_indcollation[0];
-	scan = index_beginscan(rel, idx, snap, 1, 0);
-	index_rescan(scan, &skey, 1, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	index_endscan(scan);
 	index_close(idx, AccessShareLock);
 	return found;
@@ -446,12 +452,7 @@ FindMissing(char **keys, int n, bool *missing)
 	scan = index_beginscan(rel, idx, &dirty, 1, 0);
 	for (i = 0; i < n; i++)
 	{
-		ScanKeyData skey;
-
-		ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(keys[i]));
-		skey.sk_collation = idx->rd_indcollation[0];
-		index_rescan(scan, &skey, 1, NULL, 0);
-		missing[i] = !index_getnext_slot(scan, ForwardScanDirection, slot);
+		missing[i] = !ProbeKey(scan, keys[i], slot);
 		if (missing[i])
 			nmissing++;
 	}
@@ -517,8 +518,8 @@ StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since,
 				  StoreNewState new_state, void *arg)
 {
 	Datum		param;
-	bool	   *missing = palloc(sizeof(bool) * n);
-	bool	   *computed = palloc(sizeof(bool) * n);
+	bool	   *missing;
+	bool	   *computed;
 	bool	   *got;
 	int			ngot,
 				i;
@@ -538,8 +539,11 @@ StoreLockOrCreate(char **keys, int n, LockedState *out, CommandId since,
 			return;
 		}
 		SPI_freetuptable(SPI_tuptable);
-		missing[0] = true;
 	}
+	missing = palloc(sizeof(bool) * n);
+	computed = palloc(sizeof(bool) * n);
+	if (n == 1)
+		missing[0] = true;
 	else if (new_state == NULL || FindMissing(keys, n, missing) == 0)
 		new_state = NULL;
 	CreateAndLock(keys, n, missing, new_state, arg, computed);
