@@ -264,6 +264,13 @@ CursorAdvance(SourceMerge *g, GatherCursor *c)
 SourceMerge *
 GatherBegin(char **keys, int nkeys)
 {
+	return GatherBeginKind(keys, nkeys, SK_NKINDS);
+}
+
+/* The same, from the tables of one kind only (SK_NKINDS: of every kind). */
+SourceMerge *
+GatherBeginKind(char **keys, int nkeys, SourceKindId kind)
+{
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "crm_grade gather",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
@@ -273,7 +280,7 @@ GatherBegin(char **keys, int nkeys)
 	int			i;
 
 	g->cxt = cxt;
-	g->ncursors = set->n;
+	g->ncursors = 0;
 	g->cursors = palloc0(sizeof(GatherCursor) * Max(set->n, 1));
 	if (nkeys >= 0)
 	{
@@ -284,7 +291,8 @@ GatherBegin(char **keys, int nkeys)
 		arg = PointerGetDatum(construct_array(elems, nkeys, TEXTOID, -1, false, TYPALIGN_INT));
 	}
 	for (i = 0; i < set->n; i++)
-		CursorOpen(g, &g->cursors[i], &set->items[i], arg, nkeys);
+		if (kind == SK_NKINDS || set->items[i].kind == kind)
+			CursorOpen(g, &g->cursors[g->ncursors++], &set->items[i], arg, nkeys);
 	MemoryContextSwitchTo(oldcxt);
 	return g;
 }

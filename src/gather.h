@@ -16,6 +16,7 @@
 typedef struct SourceMerge SourceMerge;
 
 extern SourceMerge *GatherBegin(char **keys, int nkeys);
+extern SourceMerge *GatherBeginKind(char **keys, int nkeys, SourceKindId kind);
 extern bool GatherNext(SourceMerge *g, CustomerState *st, EvalContext *ctx);
 extern void GatherEnd(SourceMerge *g);
 extern char **GatherKeysOf(Oid relid, Source *src, int *nkeys);

@@ -119,6 +119,90 @@ RefreshLocked(char **keys, LockedState *locked, const char **events, int n, Eval
 	GatherEnd(g);
 }
 
+/*
+ * Customers whose order accumulators alone must be re-read: an order that
+ * bounded a minimum, a maximum or a month came out, and every other
+ * accumulator of sts[i] is exact (the stored state, extended with the
+ * statement's other rows).  Only the order tables are read, not the
+ * contact log, the master or the deals, each a cursor of its own.
+ */
+typedef struct OrderRereads
+{
+	int			n;
+	char	  **keys;
+	const char **events;
+	LockedState *locked;
+	CustomerState *sts;
+} OrderRereads;
+
+/*
+ * Re-read the order tables of r's customers (keys sorted, distinct) and
+ * evaluate them.  A customer left with no order row, or with an order row
+ * to leave out (a data issue), is appended to the full re-read's list
+ * instead (keys, events, stale): its state may go, or its issues be merged.
+ */
+static void
+RefreshOrders(OrderRereads *r, EvalContext *ctx, StoreBatch *batch, RefreshCounts *counts,
+			  char **keys, const char **events, LockedState *stale, int *nstale)
+{
+	SourceMerge *g = GatherBeginKind(r->keys, r->n, SK_ORDERS);
+	CustomerState fresh;
+	int			i = 0;
+
+	while (i < r->n)
+	{
+		bool		have = GatherNext(g, &fresh, ctx);
+		char	   *key = have ? StateKey(&fresh) : NULL;
+
+		for (; i < r->n && (key == NULL || strcmp(r->keys[i], key) < 0); i++)
+		{
+			keys[*nstale] = r->keys[i];
+			events[*nstale] = r->events[i];
+			stale[(*nstale)++] = r->locked[i];
+		}
+		if (key == NULL || i >= r->n || strcmp(r->keys[i], key) != 0)
+			continue;
+		if (!STATE_NULL(&fresh, SC_DATA_ISSUES))
+		{
+			keys[*nstale] = r->keys[i];
+			events[*nstale] = r->events[i];
+			stale[(*nstale)++] = r->locked[i];
+		}
+		else
+		{
+			StateTakeGroup(&r->sts[i], &fresh, SG_ORDERS);
+			EvaluateCustomer(&r->sts[i], ctx);
+			KeepState(batch, &r->locked[i], &r->sts[i], r->events[i], counts);
+		}
+		i++;
+	}
+	GatherEnd(g);
+}
+
+/* Merge two runs of key-sorted stale customers, a's then b's, into one sorted run. */
+static void
+MergeStale(char **keys, const char **events, LockedState *stale, int na, int n)
+{
+	char	  **k = palloc(sizeof(char *) * Max(n, 1));
+	const char **e = palloc(sizeof(char *) * Max(n, 1));
+	LockedState *s = palloc(sizeof(LockedState) * Max(n, 1));
+	int			a = 0,
+				b = na,
+				m;
+
+	for (m = 0; m < n; m++)
+	{
+		int			from = (b >= n || (a < na && strcmp(keys[a], keys[b]) < 0)) ? a++ : b++;
+
+		k[m] = keys[from];
+		e[m] = events[from];
+		s[m] = stale[from];
+	}
+	memcpy(keys, k, sizeof(char *) * n);
+	memcpy(events, e, sizeof(char *) * n);
+	memcpy(stale, s, sizeof(LockedState) * n);
+}
+
 /* One event for n customers. */
 static const char **
 SameEvent(const char *event, int n)
@@ -219,6 +303,8 @@ ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 	RefreshCounts counts = {0, 0};
 	EvalContext ctx;
 	NewCustomers nc = {cs, &ctx, false};
+	OrderRereads orders = {0, palloc(sizeof(char *) * n), palloc(sizeof(char *) * n),
+	palloc(sizeof(LockedState) * n), palloc(sizeof(CustomerState) * n)};
 	StoreBatch	batch;
 	int			nstale = 0,
 				g;
@@ -262,16 +348,45 @@ ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 		else
 			st = ls->st;
 		if (c->reread ||
-			(!ls->placeholder && (ls->own_since || !StateCanExtend(&ls->st, &ctx))) ||
-			!ExtendState(&st, c->rows, c->nrows, &ctx))
+			(!ls->placeholder && (ls->own_since || !StateCanExtend(&ls->st, &ctx))))
 		{
 			stale_keys[nstale] = c->key;
 			stale_events[nstale] = c->event;
 			stale[nstale++] = *ls;
 			continue;
 		}
+		if (!ExtendState(&st, c->rows, c->nrows, &ctx))
+		{
+			/*
+			 * An order change the accumulators cannot take exactly: only
+			 * the order tables are read again, when the other columns of
+			 * st are exact and no row of any table is left out (issues).
+			 */
+			if (!ls->placeholder && STATE_NULL(&ls->st, SC_DATA_ISSUES))
+			{
+				orders.keys[orders.n] = c->key;
+				orders.events[orders.n] = c->event;
+				orders.locked[orders.n] = *ls;
+				orders.sts[orders.n++] = st;
+			}
+			else
+			{
+				stale_keys[nstale] = c->key;
+				stale_events[nstale] = c->event;
+				stale[nstale++] = *ls;
+			}
+			continue;
+		}
 		EvaluateCustomer(&st, &ctx);
 		KeepState(&batch, ls, &st, c->event, &counts);
+	}
+	if (orders.n > 0)
+	{
+		int			nfirst = nstale;
+
+		RefreshOrders(&orders, &ctx, &batch, &counts, stale_keys, stale_events, stale, &nstale);
+		if (nfirst > 0 && nstale > nfirst)
+			MergeStale(stale_keys, stale_events, stale, nfirst, nstale);
 	}
 	if (nstale > 0)
 		RefreshLocked(stale_keys, stale, stale_events, nstale, &ctx, &batch, &counts);

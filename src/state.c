@@ -27,23 +27,29 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#define CRM_STATE_NAME(id, name, type, init) #name,
+#define CRM_STATE_NAME(id, name, type, init, group) #name,
 static const char *const StateColumnNames[SC_NCOLS] = {
 	CRM_STATE_COLUMNS(CRM_STATE_NAME)
 };
 #undef CRM_STATE_NAME
 
-#define CRM_STATE_TYPE(id, name, type, init) type,
+#define CRM_STATE_TYPE(id, name, type, init, group) type,
 static const Oid StateColumnTypes[SC_NCOLS] = {
 	CRM_STATE_COLUMNS(CRM_STATE_TYPE)
 };
 #undef CRM_STATE_TYPE
 
-#define CRM_STATE_INIT(id, name, type, init) init,
+#define CRM_STATE_INIT(id, name, type, init, group) init,
 static const StateInit StateColumnInits[SC_NCOLS] = {
 	CRM_STATE_COLUMNS(CRM_STATE_INIT)
 };
 #undef CRM_STATE_INIT
+
+#define CRM_STATE_GROUP(id, name, type, init, group) group,
+static const StateGroup StateColumnGroups[SC_NCOLS] = {
+	CRM_STATE_COLUMNS(CRM_STATE_GROUP)
+};
+#undef CRM_STATE_GROUP
 
 /* Attribute -> StateCol map of one row type, kept for the backend's life. */
 typedef struct ColumnMap
@@ -299,6 +305,23 @@ StateCopy(CustomerState *dst, CustomerState *src)
 		get_typlenbyval(StateColumnTypes[c], &typlen, &typbyval);
 		dst->values[c] = datumCopy(src->values[c], typbyval, typlen);
 	}
+}
+
+/*
+ * Give dst src's columns of one group (the values are shared, not copied:
+ * both live in the caller's context).
+ */
+void
+StateTakeGroup(CustomerState *dst, const CustomerState *src, StateGroup group)
+{
+	int			c;
+
+	for (c = 0; c < SC_NCOLS; c++)
+		if (StateColumnGroups[c] == group)
+		{
+			dst->values[c] = src->values[c];
+			dst->isnull[c] = src->isnull[c];
+		}
 }
 
 void
