@@ -273,26 +273,45 @@ BEGIN
 	-- computed once (an InitPlan), and an owner's list is its own branch,
 	-- "owner = $2": a single "($2 IS NULL OR owner = $2)" is planned with
 	-- the parameter unknown and cannot use the (owner, next_follow_up_at)
-	-- index, so every call read all customers; the other branch runs only
-	-- without an owner.  JIT is off: its compile time, chosen for the
-	-- all-customers branch's estimate, exceeds what any list costs.
+	-- index, so every call read all customers.  Without an owner, the same
+	-- index is read owner by owner (a skip scan: the next owner is one
+	-- index probe), then for the customers without one, so that no index
+	-- on next_follow_up_at alone costs every state write an entry; those
+	-- branches run only without an owner.  OFFSET 0 keeps each owner's
+	-- scan a scan of the index: flattened into a join, it was planned with
+	-- the day's end unknown, as a hash join over every customer.  JIT is off: its compile time,
+	-- chosen for the all-customers estimate, exceeds what any list costs.
 	EXECUTE format($v$
 		CREATE OR REPLACE FUNCTION @extschema@.followups_due(as_of timestamptz DEFAULT NULL, owner text DEFAULT NULL)
 			RETURNS TABLE (customer %1$s, owner text, grade text, lifecycle text, risk text,
 						   next_follow_up_at timestamptz, overdue_by interval, last_contact_at timestamptz,
 						   last_outcome text, next_action_at timestamptz, amount_12m numeric)
 			LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $f$
-			WITH t AS MATERIALIZED (
+			WITH RECURSIVE t AS MATERIALIZED (
 				SELECT a.at, (pg_catalog.date_trunc('day', a.at AT TIME ZONE a.tz) + interval '1 day') AT TIME ZONE a.tz AS day_end
-				  FROM (SELECT coalesce(followups_due.as_of, @extschema@.as_of()) AS at, @extschema@._timezone() AS tz) a)
+				  FROM (SELECT coalesce(followups_due.as_of, @extschema@.as_of()) AS at, @extschema@._timezone() AS tz) a),
+			owners AS (
+				(SELECT s.owner FROM @extschema@.customer_state s
+				  WHERE followups_due.owner IS NULL AND s.owner IS NOT NULL ORDER BY s.owner LIMIT 1)
+				UNION ALL
+				SELECT (SELECT s.owner FROM @extschema@.customer_state s
+						 WHERE s.owner > o.owner ORDER BY s.owner LIMIT 1)
+				  FROM owners o WHERE o.owner IS NOT NULL)
 			SELECT %2$s, s.owner, s.grade, s.lifecycle, s.risk, s.next_follow_up_at,
 				   greatest((SELECT t.at FROM t) - s.next_follow_up_at, interval '0'), s.last_contact_at,
 				   s.last_outcome, s.next_action_at, s.amount_12m
 			  FROM (SELECT s.* FROM @extschema@.customer_state s
 					 WHERE s.owner = followups_due.owner AND s.next_follow_up_at < (SELECT t.day_end FROM t)
 					UNION ALL
+					SELECT s.* FROM owners o CROSS JOIN LATERAL
+						   (SELECT s.* FROM @extschema@.customer_state s
+							 WHERE s.owner = o.owner AND s.next_follow_up_at < (SELECT t.day_end FROM t)
+							OFFSET 0) s
+					 WHERE o.owner IS NOT NULL
+					UNION ALL
 					SELECT s.* FROM @extschema@.customer_state s
-					 WHERE followups_due.owner IS NULL AND s.next_follow_up_at < (SELECT t.day_end FROM t)) s
+					 WHERE followups_due.owner IS NULL AND s.owner IS NULL
+					   AND s.next_follow_up_at < (SELECT t.day_end FROM t)) s
 			 ORDER BY s.grade_rank, CASE s.risk WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
 					  s.next_follow_up_at, s.customer
 		$f$

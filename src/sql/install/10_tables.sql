@@ -104,9 +104,8 @@ CREATE TABLE @extschema@.customer_state (
 	growth_months		integer NOT NULL DEFAULT 0
 ) WITH (fillfactor = 80);
 CREATE INDEX customer_state_valid_until ON @extschema@.customer_state (valid_until);
--- followups_due(): one owner's due follow-ups, or everyone's
+-- followups_due(): one owner's due follow-ups, or everyone's owner by owner
 CREATE INDEX customer_state_owner ON @extschema@.customer_state (owner, next_follow_up_at);
-CREATE INDEX customer_state_follow_up ON @extschema@.customer_state (next_follow_up_at);
 
 -- Every grade (and later lifecycle and risk) change, with its reason.
 CREATE TABLE @extschema@.history (

@@ -1,0 +1,17 @@
+-- crm_grade upgrade 0.7 -> 0.8, assembled by the Makefile: this migration of
+-- 0.7's catalog, then every definition of 0.8 (src/sql/common), then
+-- src/sql/upgrade/0.7--0.8-post.sql.
+\echo Use "ALTER EXTENSION crm_grade UPDATE TO '0.8'" to load this file. \quit
+
+-- followups_due() for every owner reads the (owner, next_follow_up_at)
+-- index owner by owner: the index on next_follow_up_at alone goes, one
+-- entry fewer for every state write that is not HOT.
+DROP INDEX IF EXISTS @extschema@.customer_state_follow_up;
+
+-- The typed views and followups_due() belong to the attachments, not to
+-- the extension; they are built again by the post part, as after an
+-- attach_*, so that a chain of updates from an older version ends with
+-- them current.
+DROP VIEW IF EXISTS @extschema@.customer_grades, @extschema@.grade_history, @extschema@.data_issues,
+	@extschema@.stalled_opportunities;
+DROP FUNCTION IF EXISTS @extschema@.followups_due(timestamptz, text);
