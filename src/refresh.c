@@ -136,6 +136,26 @@ typedef struct OrderRereads
 } OrderRereads;
 
 /*
+ * Note one more customer for RefreshOrders(); the arrays, for at most
+ * cap customers, are made by the first (most chunks need none).
+ */
+static void
+OrderRereadAdd(OrderRereads *r, int cap, WorkCustomer *c, LockedState *ls, CustomerState *st)
+{
+	if (r->keys == NULL)
+	{
+		r->keys = palloc(sizeof(char *) * cap);
+		r->events = palloc(sizeof(char *) * cap);
+		r->locked = palloc(sizeof(LockedState) * cap);
+		r->sts = palloc(sizeof(CustomerState) * cap);
+	}
+	r->keys[r->n] = c->key;
+	r->events[r->n] = c->event;
+	r->locked[r->n] = *ls;
+	r->sts[r->n++] = *st;
+}
+
+/*
  * Re-read the order tables of r's customers (keys sorted, distinct) and
  * evaluate them.  A customer left with no order row, or with an order row
  * to leave out (a data issue), is appended to the full re-read's list
@@ -303,8 +323,7 @@ ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 	RefreshCounts counts = {0, 0};
 	EvalContext ctx;
 	NewCustomers nc = {cs, &ctx, false};
-	OrderRereads orders = {0, palloc(sizeof(char *) * n), palloc(sizeof(char *) * n),
-	palloc(sizeof(LockedState) * n), palloc(sizeof(CustomerState) * n)};
+	OrderRereads orders = {0};
 	StoreBatch	batch;
 	int			nstale = 0,
 				g;
@@ -364,10 +383,7 @@ ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 			 */
 			if (!ls->placeholder && STATE_NULL(&ls->st, SC_DATA_ISSUES))
 			{
-				orders.keys[orders.n] = c->key;
-				orders.events[orders.n] = c->event;
-				orders.locked[orders.n] = *ls;
-				orders.sts[orders.n++] = st;
+				OrderRereadAdd(&orders, n, c, ls, &st);
 			}
 			else
 			{
