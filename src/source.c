@@ -19,6 +19,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/inval.h"
@@ -27,6 +28,7 @@
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(crm_grade_check_columns);
+PG_FUNCTION_INFO_V1(crm_grade_owner_text);
 
 const KindDef SourceKinds[SK_NKINDS] = {
 	[SK_ORDERS] = {"orders", 5, {
@@ -529,6 +531,31 @@ LabelText(SourceLayout *layout, int role, Datum d)
 	return s;
 }
 
+/*
+ * An owner as crm_grade keeps it: at most OWNER_MAX_BYTES, cut at a
+ * character boundary.  The owner is indexed (followups_due() reads one
+ * owner's customers by it), and a B-tree entry holds about 2,700 bytes:
+ * a longer owner must not fail the application's write to its master.
+ */
+#define OWNER_MAX_BYTES 1000
+
+static char *
+OwnerText(char *s)
+{
+	int			len = strlen(s);
+
+	if (len > OWNER_MAX_BYTES)
+		s[pg_mbcliplen(s, len, OWNER_MAX_BYTES)] = '\0';
+	return s;
+}
+
+/* The same for verify()'s SQL: crm_grade._owner_text(text). */
+Datum
+crm_grade_owner_text(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(OwnerText(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+}
+
 /* The customer-master roles of a row. */
 static bool
 ReadMasterRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool strict)
@@ -540,7 +567,7 @@ ReadMasterRoles(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool
 	{
 		d = slot_getattr(slot, layout->att[CUS_OWNER], &isnull);
 		if (!isnull)
-			row->owner = LabelText(layout, CUS_OWNER, d);
+			row->owner = OwnerText(LabelText(layout, CUS_OWNER, d));
 	}
 	if (layout->att[CUS_ATTRS] != 0)
 	{

@@ -23,6 +23,10 @@ CREATE OR REPLACE FUNCTION @extschema@._window_start(timestamptz) RETURNS timest
 CREATE OR REPLACE FUNCTION @extschema@._month_index(timestamptz) RETURNS integer
 	AS 'MODULE_PATHNAME', 'crm_grade_month_index' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+-- An owner as crm_grade keeps it (at most 1,000 bytes: the owner is indexed).
+CREATE OR REPLACE FUNCTION @extschema@._owner_text(text) RETURNS text
+	AS 'MODULE_PATHNAME', 'crm_grade_owner_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- Validate a policy definition; raises an error naming the JSON path.
 CREATE OR REPLACE FUNCTION @extschema@.check_policy(definition jsonb, name text DEFAULT NULL) RETURNS void
 	AS 'MODULE_PATHNAME', 'crm_grade_check_policy' LANGUAGE C STABLE;

@@ -278,7 +278,8 @@ BEGIN
 		'SELECT %1$I::pg_catalog.text AS c, %2$s AS owner, %3$s AS created_at, %4$s AS attributes, '
 		'coalesce(pg_catalog.isfinite(%3$s), true) AS ok FROM %5$s WHERE %1$I IS NOT NULL AND (%6$s)',
 		columns ->> 'customer',
-		CASE WHEN columns ? 'owner' THEN format('%I::pg_catalog.text', columns ->> 'owner') ELSE 'NULL::pg_catalog.text' END,
+		CASE WHEN columns ? 'owner' THEN format('@extschema@._owner_text(%I::pg_catalog.text)', columns ->> 'owner')
+			 ELSE 'NULL::pg_catalog.text' END,
 		tm,
 		CASE WHEN columns ? 'attributes' THEN format('%I', columns ->> 'attributes') ELSE 'NULL::pg_catalog.jsonb' END,
 		tbl, filter);

@@ -10,6 +10,7 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@._timezone(),
 	@extschema@._window_start(timestamptz),
 	@extschema@._month_index(timestamptz),
+	@extschema@._owner_text(text),
 	@extschema@.check_policy(jsonb, text),
 	@extschema@._score(jsonb, jsonb),
 	@extschema@._raise(text, text, text, text, text, text),
