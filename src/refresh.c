@@ -120,50 +120,53 @@ RefreshLocked(char **keys, LockedState *locked, const char **events, int n, Eval
 }
 
 /*
- * Customers whose order accumulators alone must be re-read: an order that
- * bounded a minimum, a maximum or a month came out, and every other
- * accumulator of sts[i] is exact (the stored state, extended with the
- * statement's other rows).  Only the order tables are read, not the
- * contact log, the master or the deals, each a cursor of its own.
+ * Customers to re-read, in key order: from every table, or (with sts) from
+ * the order tables alone, when an order that bounded a minimum, a maximum
+ * or a month came out and every other accumulator of sts[i] is exact (the
+ * stored state, extended with the statement's other rows): the contact
+ * log, the master and the deals, each a cursor of its own, are not read.
  */
-typedef struct OrderRereads
+typedef struct Rereads
 {
-	int			n;
+	int			n,
+				cap;			/* at most cap customers (the chunk's) */
 	char	  **keys;
 	const char **events;
 	LockedState *locked;
 	CustomerState *sts;
-} OrderRereads;
+} Rereads;
 
 /*
- * Note one more customer for RefreshOrders(); the arrays, for at most
- * cap customers, are made by the first (most chunks need none).
+ * Note one more customer, with st for an order-table re-read; the arrays
+ * are made by the first (most chunks need none).
  */
 static void
-OrderRereadAdd(OrderRereads *r, int cap, WorkCustomer *c, LockedState *ls, CustomerState *st)
+RereadAdd(Rereads *r, char *key, const char *event, LockedState *ls, CustomerState *st)
 {
 	if (r->keys == NULL)
 	{
-		r->keys = palloc(sizeof(char *) * cap);
-		r->events = palloc(sizeof(char *) * cap);
-		r->locked = palloc(sizeof(LockedState) * cap);
-		r->sts = palloc(sizeof(CustomerState) * cap);
+		r->keys = palloc(sizeof(char *) * r->cap);
+		r->events = palloc(sizeof(char *) * r->cap);
+		r->locked = palloc(sizeof(LockedState) * r->cap);
+		r->sts = st ? palloc(sizeof(CustomerState) * r->cap) : NULL;
 	}
-	r->keys[r->n] = c->key;
-	r->events[r->n] = c->event;
+	r->keys[r->n] = key;
+	r->events[r->n] = event;
 	r->locked[r->n] = *ls;
-	r->sts[r->n++] = *st;
+	if (st)
+		r->sts[r->n] = *st;
+	r->n++;
 }
 
 /*
- * Re-read the order tables of r's customers (keys sorted, distinct) and
- * evaluate them.  A customer left with no order row, or with an order row
- * to leave out (a data issue), is appended to the full re-read's list
- * instead (keys, events, stale): its state may go, or its issues be merged.
+ * Re-read the order tables of r's customers and evaluate them.  A
+ * customer left with no order row, or with an order row to leave out (a
+ * data issue), is added to the full re-reads instead: its state may go,
+ * or its issues be merged.
  */
 static void
-RefreshOrders(OrderRereads *r, EvalContext *ctx, StoreBatch *batch, RefreshCounts *counts,
-			  char **keys, const char **events, LockedState *stale, int *nstale)
+RefreshOrders(Rereads *r, EvalContext *ctx, StoreBatch *batch, RefreshCounts *counts,
+			  Rereads *full)
 {
 	SourceMerge *g = GatherBeginKind(r->keys, r->n, SK_ORDERS);
 	CustomerState fresh;
@@ -174,35 +177,27 @@ RefreshOrders(OrderRereads *r, EvalContext *ctx, StoreBatch *batch, RefreshCount
 		bool		have = GatherNext(g, &fresh, ctx);
 		char	   *key = have ? StateKey(&fresh) : NULL;
 
-		for (; i < r->n && (key == NULL || strcmp(r->keys[i], key) < 0); i++)
+		/* the customers before key have no order row left */
+		for (; i < r->n && (key == NULL || strcmp(r->keys[i], key) <= 0); i++)
 		{
-			keys[*nstale] = r->keys[i];
-			events[*nstale] = r->events[i];
-			stale[(*nstale)++] = r->locked[i];
+			if (key && strcmp(r->keys[i], key) == 0 && STATE_NULL(&fresh, SC_DATA_ISSUES))
+			{
+				StateTakeGroup(&r->sts[i], &fresh, SG_ORDERS);
+				EvaluateCustomer(&r->sts[i], ctx);
+				KeepState(batch, &r->locked[i], &r->sts[i], r->events[i], counts);
+			}
+			else
+				RereadAdd(full, r->keys[i], r->events[i], &r->locked[i], NULL);
 		}
-		if (key == NULL || i >= r->n || strcmp(r->keys[i], key) != 0)
-			continue;
-		if (!STATE_NULL(&fresh, SC_DATA_ISSUES))
-		{
-			keys[*nstale] = r->keys[i];
-			events[*nstale] = r->events[i];
-			stale[(*nstale)++] = r->locked[i];
-		}
-		else
-		{
-			StateTakeGroup(&r->sts[i], &fresh, SG_ORDERS);
-			EvaluateCustomer(&r->sts[i], ctx);
-			KeepState(batch, &r->locked[i], &r->sts[i], r->events[i], counts);
-		}
-		i++;
 	}
 	GatherEnd(g);
 }
 
-/* Merge two runs of key-sorted stale customers, a's then b's, into one sorted run. */
+/* Merge r's two key-sorted runs, [0, na) and [na, n), into one sorted run. */
 static void
-MergeStale(char **keys, const char **events, LockedState *stale, int na, int n)
+RereadsMerge(Rereads *r, int na)
 {
+	int			n = r->n;
 	char	  **k = palloc(sizeof(char *) * Max(n, 1));
 	const char **e = palloc(sizeof(char *) * Max(n, 1));
 	LockedState *s = palloc(sizeof(LockedState) * Max(n, 1));
@@ -212,15 +207,15 @@ MergeStale(char **keys, const char **events, LockedState *stale, int na, int n)
 
 	for (m = 0; m < n; m++)
 	{
-		int			from = (b >= n || (a < na && strcmp(keys[a], keys[b]) < 0)) ? a++ : b++;
+		int			from = (b >= n || (a < na && strcmp(r->keys[a], r->keys[b]) < 0)) ? a++ : b++;
 
-		k[m] = keys[from];
-		e[m] = events[from];
-		s[m] = stale[from];
+		k[m] = r->keys[from];
+		e[m] = r->events[from];
+		s[m] = r->locked[from];
 	}
-	memcpy(keys, k, sizeof(char *) * n);
-	memcpy(events, e, sizeof(char *) * n);
-	memcpy(stale, s, sizeof(LockedState) * n);
+	r->keys = k;
+	r->events = e;
+	r->locked = s;
 }
 
 /* One event for n customers. */
@@ -317,16 +312,13 @@ ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 {
 	char	  **keys = palloc(sizeof(char *) * n);
 	LockedState *locked = palloc(sizeof(LockedState) * n);
-	char	  **stale_keys = palloc(sizeof(char *) * n);
-	const char **stale_events = palloc(sizeof(char *) * n);
-	LockedState *stale = palloc(sizeof(LockedState) * n);
 	RefreshCounts counts = {0, 0};
 	EvalContext ctx;
 	NewCustomers nc = {cs, &ctx, false};
-	OrderRereads orders = {0};
+	Rereads		full = {0, n},
+				orders = {0, n};
 	StoreBatch	batch;
-	int			nstale = 0,
-				g;
+	int			g;
 
 	for (g = 0; g < n; g++)
 		keys[g] = cs[g].key;
@@ -368,13 +360,8 @@ ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 			st = ls->st;
 		if (c->reread ||
 			(!ls->placeholder && (ls->own_since || !StateCanExtend(&ls->st, &ctx))))
-		{
-			stale_keys[nstale] = c->key;
-			stale_events[nstale] = c->event;
-			stale[nstale++] = *ls;
-			continue;
-		}
-		if (!ExtendState(&st, c->rows, c->nrows, &ctx))
+			RereadAdd(&full, c->key, c->event, ls, NULL);
+		else if (!ExtendState(&st, c->rows, c->nrows, &ctx))
 		{
 			/*
 			 * An order change the accumulators cannot take exactly: only
@@ -382,30 +369,26 @@ ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 			 * st are exact and no row of any table is left out (issues).
 			 */
 			if (!ls->placeholder && STATE_NULL(&ls->st, SC_DATA_ISSUES))
-			{
-				OrderRereadAdd(&orders, n, c, ls, &st);
-			}
+				RereadAdd(&orders, c->key, c->event, ls, &st);
 			else
-			{
-				stale_keys[nstale] = c->key;
-				stale_events[nstale] = c->event;
-				stale[nstale++] = *ls;
-			}
-			continue;
+				RereadAdd(&full, c->key, c->event, ls, NULL);
 		}
-		EvaluateCustomer(&st, &ctx);
-		KeepState(&batch, ls, &st, c->event, &counts);
+		else
+		{
+			EvaluateCustomer(&st, &ctx);
+			KeepState(&batch, ls, &st, c->event, &counts);
+		}
 	}
 	if (orders.n > 0)
 	{
-		int			nfirst = nstale;
+		int			nfirst = full.n;
 
-		RefreshOrders(&orders, &ctx, &batch, &counts, stale_keys, stale_events, stale, &nstale);
-		if (nfirst > 0 && nstale > nfirst)
-			MergeStale(stale_keys, stale_events, stale, nfirst, nstale);
+		RefreshOrders(&orders, &ctx, &batch, &counts, &full);
+		if (nfirst > 0 && full.n > nfirst)
+			RereadsMerge(&full, nfirst);
 	}
-	if (nstale > 0)
-		RefreshLocked(stale_keys, stale, stale_events, nstale, &ctx, &batch, &counts);
+	if (full.n > 0)
+		RefreshLocked(full.keys, full.locked, full.events, full.n, &ctx, &batch, &counts);
 	StoreBatchFlush(&batch, ctx.now);
 }
 

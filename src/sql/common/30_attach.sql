@@ -279,8 +279,9 @@ BEGIN
 	-- on next_follow_up_at alone costs every state write an entry; those
 	-- branches run only without an owner.  OFFSET 0 keeps each owner's
 	-- scan a scan of the index: flattened into a join, it was planned with
-	-- the day's end unknown, as a hash join over every customer.  JIT is off: its compile time,
-	-- chosen for the all-customers estimate, exceeds what any list costs.
+	-- the day's end unknown, as a hash join over every customer.  JIT is
+	-- off: its compile time, chosen for the all-customers estimate, exceeds
+	-- what any list costs.
 	EXECUTE format($v$
 		CREATE OR REPLACE FUNCTION @extschema@.followups_due(as_of timestamptz DEFAULT NULL, owner text DEFAULT NULL)
 			RETURNS TABLE (customer %1$s, owner text, grade text, lifecycle text, risk text,
