@@ -275,8 +275,12 @@ SELECT rolname, rolsuper FROM pg_roles WHERE rolname = 'regress_t10_owner';
 SELECT * FROM crm_grade.verify();
 
 --------------------------------------------------------------------------
--- 4. a role with USAGE on schema crm_grade (the BI recipe) cannot borrow
--- crm_grade's trigger function or call what writes crm_grade's state
+-- 4. a role with USAGE on schema crm_grade (the BI recipe) cannot make
+-- crm_grade's trigger function grade a table of its own, nor call what
+-- writes crm_grade's state.  (Every role may name the trigger function in
+-- a trigger: PostgreSQL checks that right against whoever creates a
+-- partition of an attached table.  It refuses to work for a table that is
+-- not attached, and changes nothing.)
 --------------------------------------------------------------------------
 SET crm_grade.as_of = '2025-06-15 12:10:00+00';
 SELECT :state_sql AS state_before \gset
@@ -285,13 +289,18 @@ SET ROLE regress_t10_dev;
 CREATE TEMP TABLE t10_forge (customer_id int4, amount numeric, ordered_at timestamptz);
 CREATE TRIGGER forge AFTER INSERT ON t10_forge REFERENCING NEW TABLE AS n
 	FOR EACH STATEMENT EXECUTE FUNCTION crm_grade.source_trigger('orders');
-\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DO $$
+BEGIN
+	INSERT INTO t10_forge VALUES (1001, -600000, '2025-06-10 00:00+00');
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+	RAISE NOTICE 'the trigger on a temporary table is refused: %', SQLSTATE;
+END $$;
 CREATE TABLE t10_dev.forge (customer_id int4, amount numeric, ordered_at timestamptz);
 CREATE TRIGGER forge AFTER INSERT ON t10_dev.forge REFERENCING NEW TABLE AS n
 	FOR EACH STATEMENT EXECUTE FUNCTION crm_grade.source_trigger('orders');
-\echo SQLSTATE :LAST_ERROR_SQLSTATE
-CREATE TRIGGER forge AFTER TRUNCATE ON t10_dev.forge
+CREATE TRIGGER forge_truncate AFTER TRUNCATE ON t10_dev.forge
 	FOR EACH STATEMENT EXECUTE FUNCTION crm_grade.source_trigger('orders');
+TRUNCATE t10_dev.forge;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 CREATE TRIGGER forge AFTER INSERT ON t10_dev.forge
 	FOR EACH STATEMENT EXECUTE FUNCTION crm_grade._invalidate();

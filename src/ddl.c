@@ -43,7 +43,9 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_type.h"
 #include "tcop/deparse_utility.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
@@ -881,6 +883,52 @@ CollectDdlActions(void)
 	return actions;
 }
 
+/*
+ * ALTER TYPE ... RENAME VALUE of an enum that a column crm_grade reads as
+ * an owner, channel, outcome or stage holds: what crm_grade stored of
+ * those labels (an owner, the outcome a stage follows) is the old text, so
+ * every customer is graded again.  (A filter comparing with the label is
+ * written again with its new name; it admits the same rows.)
+ */
+static Oid
+RenamedLabelType(Node *parsetree)
+{
+	AlterEnumStmt *stmt = (AlterEnumStmt *) parsetree;
+
+	/* (the name as the statement resolved it: the caller's search_path) */
+	if (parsetree == NULL || !IsA(parsetree, AlterEnumStmt) || stmt->oldVal == NULL)
+		return InvalidOid;
+	return typenameTypeId(NULL, makeTypeNameFromNameList(stmt->typeName));
+}
+
+static bool
+ReadsLabelsOf(Oid enumtype)
+{
+	SourceSet  *set;
+	int			i,
+				r;
+
+	if (!OidIsValid(enumtype))
+		return false;
+	set = SourcesLoad();
+	for (i = 0; i < set->n; i++)
+	{
+		Source	   *src = &set->items[i];
+
+		for (r = 0; r < SourceKinds[src->kind].nroles; r++)
+		{
+			AttrNumber	att;
+
+			if (src->columns[r] == NULL || SourceKinds[src->kind].roles[r].type != RT_LABEL)
+				continue;
+			att = get_attnum(src->relid, src->columns[r]);
+			if (att != InvalidAttrNumber && getBaseType(get_atttype(src->relid, att)) == enumtype)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Carry out the actions (a List *), as crm_grade's owner. */
 static void
 RunDdlActions(CrmScope *scope, void *arg)
@@ -922,6 +970,13 @@ RunDdlActions(CrmScope *scope, void *arg)
 		RefreshAll("column_altered");
 }
 
+/* Every customer graded again: values of a column crm_grade reads changed. */
+static void
+RefreshAllAltered(CrmScope *scope, void *arg)
+{
+	RefreshAll("column_altered");
+}
+
 /*
  * ddl_command_end: follow the application's migrations of attached
  * tables (see the file header).
@@ -938,8 +993,12 @@ crm_grade_on_ddl_end(PG_FUNCTION_ARGS)
 		elog(ERROR, "crm_grade: SPI_connect failed");
 	if (stashed_lxid == MyProc->lxid)
 	{
+		Oid			relabelled = RenamedLabelType(((EventTriggerData *) fcinfo->context)->parsetree);
+
 		CrmBecomeOwner(&id);
 		RewriteStashedFilters();
+		if (ReadsLabelsOf(relabelled))
+			CrmRunScoped(EventName(fcinfo), NULL, RefreshAllAltered, NULL);
 		CrmRestoreIdentity(&id);
 	}
 	actions = CollectDdlActions();

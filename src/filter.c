@@ -15,12 +15,14 @@
 #include "errors.h"
 #include "filter.h"
 
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/transam.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -29,6 +31,7 @@
 #include "parser/parse_expr.h"
 #include "parser/parse_relation.h"
 #include "parser/parser.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 #include "utils/lsyscache.h"
@@ -364,4 +367,83 @@ crm_grade_check_filter(PG_FUNCTION_ARGS)
 
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_TEXT_P(cstring_to_text(filter));
+}
+
+/* What crm_grade._filter_admits() keeps between rows of one query. */
+typedef struct AdmitsCache
+{
+	Oid			relid;
+	char	   *filter;
+	FilterState *fs;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+} AdmitsCache;
+
+/* The compiled filter for this call site, made on its first row (or again if asked another). */
+static AdmitsCache *
+AdmitsCacheFor(FunctionCallInfo fcinfo, Oid relid, const char *filter)
+{
+	AdmitsCache *c = fcinfo->flinfo->fn_extra;
+	MemoryContext oldcxt;
+	Relation	rel;
+
+	if (c != NULL && c->relid == relid && strcmp(c->filter, filter) == 0)
+		return c;
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errhint("Whoever evaluates a table's filter reads its rows: grant SELECT on it.")));
+	oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	c = palloc0(sizeof(AdmitsCache));
+	rel = relation_open(relid, AccessShareLock);
+	c->relid = relid;
+	c->filter = pstrdup(filter);
+	c->fs = FilterCompile(rel, filter,
+						  quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													 RelationGetRelationName(rel)));
+	c->desc = CreateTupleDescCopy(RelationGetDescr(rel));
+	c->slot = MakeSingleTupleTableSlot(c->desc, &TTSOpsHeapTuple);
+	relation_close(rel, AccessShareLock);
+	MemoryContextSwitchTo(oldcxt);
+	fcinfo->flinfo->fn_extra = c;
+	return c;
+}
+
+PG_FUNCTION_INFO_V1(crm_grade_filter_admits);
+
+/*
+ * SQL: crm_grade._filter_admits(tbl regclass, filter text, r record)
+ * RETURNS boolean: does the filter admit r, a row of tbl?  verify(),
+ * stalled_opportunities and the checks of attach_*() read the rows an
+ * attached table's filter admits with this, not with the filter's text in
+ * their SQL: the text would be parsed again by whoever runs them (a
+ * superuser, often), and what a role adds to the catalog after the check
+ * (a cast from its own enum to text, an implicit one) could make the same
+ * text call that role's function.  This evaluates the checked expression
+ * itself, as the triggers do.
+ */
+Datum
+crm_grade_filter_admits(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(2);
+	AdmitsCache *c = AdmitsCacheFor(fcinfo, relid, filter);
+	HeapTupleData tup;
+	bool		admitted;
+
+	if (HeapTupleHeaderGetTypeId(row) != get_rel_type_id(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the row given is not a row of %s", get_rel_name(relid)),
+				 errhint("Pass the table's whole row, as in crm_grade._filter_admits(t, filter, t.*).")));
+	tup.t_len = HeapTupleHeaderGetDatumLength(row);
+	ItemPointerSetInvalid(&tup.t_self);
+	tup.t_tableOid = relid;
+	tup.t_data = row;
+	ExecStoreHeapTuple(&tup, c->slot, false);
+	admitted = FilterRow(c->fs, c->slot);
+	ExecClearTuple(c->slot);
+	PG_RETURN_BOOL(admitted);
 }

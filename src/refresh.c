@@ -896,13 +896,15 @@ RegradeWork(CrmScope *scope, void *arg)
 Datum
 crm_grade_regrade(PG_FUNCTION_ARGS)
 {
-	RegradeCall call = {PG_ARGISNULL(0) ? -1 : PG_GETARG_INT32(0), 0};
+	RegradeCall call = {-1, 0};
 
-	if (call.max != -1 && call.max < 1)
+	if (!PG_ARGISNULL(0) && PG_GETARG_INT32(0) < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_customers must be positive, not " INT64_FORMAT, call.max),
+				 errmsg("max_customers must be positive, not %d", PG_GETARG_INT32(0)),
 				 errhint("Pass NULL to re-grade every expired customer.")));
+	if (!PG_ARGISNULL(0))
+		call.max = PG_GETARG_INT32(0);
 	CrmRunScoped("regrade()", NULL, RegradeWork, &call);
 	PG_RETURN_INT64(call.done);
 }

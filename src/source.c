@@ -15,6 +15,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/partition.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -73,6 +74,14 @@ static bool callback_registered = false;
 
 static void ForgetSources(Datum arg, Oid relid);
 static bool RoleAccepts(RoleType type, Oid basetype);
+
+/* Does the collation tell apart every two different strings? */
+static bool
+CollationDeterministic(Oid coll)
+{
+	return !OidIsValid(coll) || coll == DEFAULT_COLLATION_OID || coll == C_COLLATION_OID ||
+		coll == POSIX_COLLATION_OID || get_collation_isdeterministic(coll);
+}
 
 SourceKindId
 SourceKindByName(const char *name)
@@ -328,6 +337,17 @@ SourceLayoutForDesc(SourceLayout *layout, Source *src, TupleDesc desc,
 					 attaching ?
 					 errhint("Attach a column of a usable type, or add one (for example a generated column with a cast).") :
 					 errhint("Change the column back to a usable type, or detach %s with crm_grade.detach() first.",
+							 src->relname)));
+		if ((role->type == RT_KEY || role->type == RT_ORDER_ID) && !by_position &&
+			!CollationDeterministic(att->attcollation))
+			ereport(ERROR,
+					(errcode(ERRCODE_INDETERMINATE_COLLATION),
+					 errmsg("column \"%s\" of relation %s has the nondeterministic collation %s, which crm_grade cannot use for the %s",
+							src->columns[r], relname, get_collation_name(att->attcollation), role->what),
+					 errdetail("crm_grade tells keys apart byte by byte; the collation makes some different keys equal, so the application and crm_grade would count customers differently."),
+					 attaching ?
+					 errhint("Attach a column with a deterministic collation, for example a generated column holding the key in one case.") :
+					 errhint("Change the column back to a deterministic collation, or detach %s with crm_grade.detach() first.",
 							 src->relname)));
 		if (r == ROLE_KEY && !by_position && OidIsValid(src->key_type) &&
 			SourceKeyFamily(layout->type[r]) != SourceKeyFamily(src->key_type))

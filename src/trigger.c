@@ -111,6 +111,36 @@ CheckTriggerCall(FunctionCallInfo fcinfo)
 }
 
 /*
+ * Is this one of the triggers crm_grade places, by its name and the event
+ * that name stands for?  Every role may execute crm_grade.source_trigger()
+ * (PostgreSQL checks that right against whoever creates a partition of an
+ * attached table, which gets a copy of its row trigger), so a table's owner
+ * could add a trigger of its own with it to an attached table: it would
+ * count the table's rows twice.  Such a trigger is refused when it fires.
+ */
+static void
+CheckTriggerIsOwn(TriggerData *td, const char *relname)
+{
+	const char *name = td->tg_trigger->tgname;
+	int			ev = td->tg_event & TRIGGER_EVENT_OPMASK;
+	const char *expected;
+
+	if (TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		expected = "crm_grade_replica";
+	else
+		expected = ev == TRIGGER_EVENT_INSERT ? "crm_grade_insert" :
+			ev == TRIGGER_EVENT_UPDATE ? "crm_grade_update" :
+			ev == TRIGGER_EVENT_DELETE ? "crm_grade_delete" : "crm_grade_truncate";
+	if (strcmp(name, expected) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("trigger \"%s\" on %s is not one of crm_grade's triggers", name, relname),
+				 errdetail("crm_grade's trigger for this event is \"%s\", which crm_grade.attach_*() creates.",
+						   expected),
+				 errhint("DROP TRIGGER %s ON %s.", quote_identifier(name), relname)));
+}
+
+/*
  * The attachment the trigger works for: its table must be attached (or a
  * partition of an attached table) as the kind its argument names.  The
  * scope is told the table as soon as it is known.
@@ -141,6 +171,7 @@ ResolveCall(TriggerCall *call, TriggerData *td, CrmScope *scope)
 						   call->relname),
 				 errhint("DROP TRIGGER %s ON %s; crm_grade.attach_*() creates the triggers crm_grade needs.",
 						 quote_identifier(trig->tgname), call->relname)));
+	CheckTriggerIsOwn(td, call->relname);
 	SourceLayoutForDesc(&call->layout, call->src, RelationGetDescr(call->rel), call->relname,
 						false, false);
 	call->filter = call->src->filter ?

@@ -21,7 +21,7 @@ SET LOCAL TimeZone = 'UTC';
 SET LOCAL crm_grade.timezone = 'UTC';
 SET LOCAL crm_grade.as_of = '2025-03-01 12:00:00+00';
 
-SELECT plan(101);
+SELECT plan(110);
 
 -- ---------------------------------------------------------------- search_path
 
@@ -72,24 +72,25 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedu
 		  NULL, 'every function in crm_grade has an explicit ACL');
 
 -- PUBLIC may execute exactly the functions that only compute (views and
--- verify() call them as the reader), and _raise(), which only raises an
+-- verify() call them as the reader), _raise(), which only raises an
 -- error (the PL/pgSQL functions a granted role calls re-raise through
--- it); nothing that reads or writes state
+-- it), and the trigger function, which PostgreSQL requires of whoever
+-- creates a partition of an attached table and which works for
+-- crm_grade's own triggers only; nothing that reads or writes state
 SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname::text COLLATE "C")
 			 FROM pg_proc p, aclexplode(p.proacl) a
 			WHERE p.pronamespace = 'crm_grade'::regnamespace AND a.grantee = 0 AND a.privilege_type = 'EXECUTE'),
 		  ARRAY['_key_cast_sql', '_key_family', '_month_index', '_owner_text', '_raise', '_sample_normal',
 				'_sample_uniform', '_score', '_sql_condition', '_timezone', '_verify_attributes',
-				'_window_start', 'as_of', 'check_policy'],
+				'_window_start', 'as_of', 'check_policy', 'source_trigger'],
 		  'pg_proc ACLs: PUBLIC executes only the functions that compute');
 
--- the C functions that write state, and every trigger and event trigger
--- function, are not executable by PUBLIC
+-- the C functions that write state, and every other trigger and event
+-- trigger function, are not executable by PUBLIC
 SELECT ok(NOT has_function_privilege('public', p.oid, 'EXECUTE'),
 		  p.oid::regprocedure::text || ' is not executable by PUBLIC')
   FROM pg_proc p
- WHERE p.oid IN ('crm_grade.source_trigger()'::regprocedure,
-				 'crm_grade._on_sql_drop()'::regprocedure,
+ WHERE p.oid IN ('crm_grade._on_sql_drop()'::regprocedure,
 				 'crm_grade._on_ddl_end()'::regprocedure,
 				 'crm_grade._on_ddl_start()'::regprocedure,
 				 'crm_grade._invalidate()'::regprocedure,
@@ -107,8 +108,9 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedu
 			  AND (p.prorettype IN ('trigger'::regtype, 'event_trigger'::regtype)
 				   OR p.prosrc IN ('crm_grade_refresh_all', 'crm_grade_place_triggers', 'crm_grade_remove_triggers',
 								   'crm_grade_regrade', 'crm_grade_regrade_all'))
+			  AND p.oid <> 'crm_grade.source_trigger()'::regprocedure
 			  AND has_function_privilege('public', p.oid, 'EXECUTE')),
-		  NULL, 'no C trigger, event trigger or state-writing function is executable by PUBLIC');
+		  NULL, 'no C trigger but source_trigger(), event trigger or state-writing function is executable by PUBLIC');
 SELECT ok(has_function_privilege('public', 'crm_grade.as_of()', 'EXECUTE'), 'as_of() stays executable by PUBLIC');
 SELECT ok(has_function_privilege('public', 'crm_grade.check_policy(jsonb,text)', 'EXECUTE'),
 		  'check_policy() stays executable by PUBLIC');
@@ -285,13 +287,54 @@ SELECT is((SELECT count(*) FROM crm_grade.verify()), 0::bigint, 'verify() as the
 SELECT is((SELECT count(*) FROM sec_own.trap_log), 0::bigint, 'the cast never ran');
 SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'crm_grade_tap_owner'), false, 'the owner is not superuser');
 
+-- an enum label of the owner's, with a cast of the owner's to text that
+-- would make whoever runs it a superuser: verify() as the superuser reads
+-- the label through the enum's output function, never the cast
+SELECT lives_ok($$SELECT pg_temp.as_role('crm_grade_tap_owner',
+	'CREATE TYPE sec_own.outc AS ENUM (''ok'', ''lost'');
+	 CREATE TABLE sec_own.contacts (customer int NOT NULL, at timestamptz NOT NULL, outcome sec_own.outc);
+	 CREATE INDEX ON sec_own.contacts (customer);
+	 INSERT INTO sec_own.contacts VALUES (301, ''2025-02-04 00:00+00'', ''ok'');
+	 CREATE FUNCTION sec_own.outc_text(sec_own.outc) RETURNS text LANGUAGE plpgsql AS
+		$f$BEGIN INSERT INTO sec_own.trap_log VALUES (current_user); ALTER ROLE crm_grade_tap_owner SUPERUSER; RETURN ''x''; END$f$;
+	 CREATE CAST (sec_own.outc AS text) WITH FUNCTION sec_own.outc_text(sec_own.outc)')$$,
+				'the owner makes a contact log with an enum outcome and a cast of it to text');
+SELECT is(crm_grade.attach_contacts('sec_own.contacts', 'customer', 'at', outcome_column => 'outcome'), 1::bigint,
+		  'the superuser attaches it');
+SELECT is((SELECT count(*) FROM crm_grade.verify()), 0::bigint, 'verify() as the superuser is empty');
+SELECT is((SELECT count(*) FROM sec_own.trap_log), 0::bigint, '... and never ran the cast');
+SELECT is((SELECT rolsuper FROM pg_roles WHERE rolname = 'crm_grade_tap_owner'), false, '... the owner is not superuser');
+
+-- partitions of an attached partitioned table, made by its owner (who
+-- needs the right to execute the trigger function its row trigger calls)
+SELECT lives_ok($$SELECT pg_temp.as_role('crm_grade_tap_owner',
+	'CREATE TABLE sec_own.po (customer int NOT NULL, amount numeric NOT NULL, ordered_at timestamptz NOT NULL,
+							  region text NOT NULL) PARTITION BY LIST (region);
+	 CREATE INDEX ON sec_own.po (customer);
+	 CREATE TABLE sec_own.po_eu PARTITION OF sec_own.po FOR VALUES IN (''eu'')')$$,
+				'the owner makes a partitioned order table');
+SELECT is(crm_grade.attach_orders('sec_own.po', 'customer', 'amount', 'ordered_at'), 1::bigint,
+		  'the superuser attaches it (customer 301, graded again with no rows in it)');
+SELECT lives_ok($$SELECT pg_temp.as_role('crm_grade_tap_owner',
+	'CREATE TABLE sec_own.po_us PARTITION OF sec_own.po FOR VALUES IN (''us'');
+	 CREATE TABLE sec_own.po_cn (LIKE sec_own.po);
+	 ALTER TABLE sec_own.po ATTACH PARTITION sec_own.po_cn FOR VALUES IN (''cn'');
+	 CREATE TABLE sec_own.po_rest PARTITION OF sec_own.po DEFAULT;
+	 INSERT INTO sec_own.po VALUES (302, 10, ''2025-02-01 00:00+00'', ''us''), (302, 5, ''2025-02-02 00:00+00'', ''cn''),
+		(302, 1, ''2025-02-03 00:00+00'', ''br'');
+	 INSERT INTO sec_own.po_us VALUES (302, 100, ''2025-02-04 00:00+00'', ''us'')')$$,
+				'its owner creates, attaches and writes partitions');
+SELECT is((SELECT total_amount FROM crm_grade.customer_state WHERE customer = '302'), 116::numeric,
+		  '... and every row written through them is graded');
+SELECT is((SELECT count(*) FROM crm_grade.verify()), 0::bigint, '... verify() is empty');
+
 -- its owner drops it: detached, and its customers leave
 SET LOCAL client_min_messages = error;
-SELECT lives_ok($$SELECT pg_temp.as_role('crm_grade_tap_owner', 'DROP TABLE sec_own.orders')$$,
-				'the owner drops its attached table');
+SELECT lives_ok($$SELECT pg_temp.as_role('crm_grade_tap_owner', 'DROP TABLE sec_own.orders, sec_own.contacts, sec_own.po')$$,
+				'the owner drops its attached tables');
 SET LOCAL client_min_messages = warning;
 SELECT is((SELECT count(*) FROM crm_grade.source WHERE tbl::text LIKE 'sec\_own.%'), 0::bigint, '... which is detached');
-SELECT is((SELECT count(*) FROM crm_grade.customer_state WHERE customer = '301'), 0::bigint, '... and its customer is gone');
+SELECT is((SELECT count(*) FROM crm_grade.customer_state WHERE customer IN ('301', '302')), 0::bigint, '... and their customers are gone');
 
 -- ---------------------------------------------------------------- crm_grade's trigger function
 
@@ -299,8 +342,9 @@ GRANT USAGE ON SCHEMA crm_grade TO crm_grade_tap_bi;
 SELECT throws_ok($$SELECT pg_temp.as_role('crm_grade_tap_bi',
 	'CREATE TEMP TABLE crm_grade_tap_forge (customer int, amount numeric, ordered_at timestamptz);
 	 CREATE TRIGGER forge AFTER INSERT ON crm_grade_tap_forge REFERENCING NEW TABLE AS n
-		FOR EACH STATEMENT EXECUTE FUNCTION crm_grade.source_trigger(''orders'')')$$,
-				 '42501', NULL, 'a role with USAGE on crm_grade cannot create a trigger calling source_trigger()');
+		FOR EACH STATEMENT EXECUTE FUNCTION crm_grade.source_trigger(''orders'');
+	 INSERT INTO crm_grade_tap_forge VALUES (101, -5000, ''2025-02-01 00:00+00'')')$$,
+				 '55000', NULL, 'a role''s trigger calling source_trigger() on a table of its own is refused when it fires');
 SELECT throws_ok($$SELECT pg_temp.as_role('crm_grade_tap_bi', 'SELECT crm_grade._refresh_all(''forged'')')$$,
 				 '42501', NULL, '... nor call _refresh_all()');
 SELECT throws_ok($$SELECT pg_temp.as_role('crm_grade_tap_bi', 'SELECT crm_grade.regrade_all()')$$,

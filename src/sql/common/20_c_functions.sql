@@ -48,6 +48,11 @@ CREATE OR REPLACE FUNCTION @extschema@._check_columns(tbl regclass, kind text, c
 CREATE OR REPLACE FUNCTION @extschema@._check_filter(tbl regclass, filter text) RETURNS text
 	AS 'MODULE_PATHNAME', 'crm_grade_check_filter' LANGUAGE C STRICT;
 
+-- Does an attached table's filter admit r, a row of it?  The checked
+-- expression evaluated in C, for SQL that reads the table (see filter.c).
+CREATE OR REPLACE FUNCTION @extschema@._filter_admits(tbl regclass, filter text, r record) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_grade_filter_admits' LANGUAGE C STABLE STRICT;
+
 -- Raise an error whose whole context is one line, "crm_grade: ", the
 -- operation and what the caught error's context said crm_grade was doing:
 -- how PL/pgSQL functions re-raise what their generated SQL raised, without

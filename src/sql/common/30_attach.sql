@@ -25,10 +25,18 @@ BEGIN
 		RAISE EXCEPTION 'the table to attach must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass the table as ''schema.table''::regclass.';
 	END IF;
-	SELECT c.relkind, c.relnamespace, c.relowner, c.relispartition INTO rel FROM pg_class c WHERE c.oid = tbl;
+	SELECT c.relkind, c.relnamespace, c.relowner, c.relispartition, c.relpersistence INTO rel FROM pg_class c WHERE c.oid = tbl;
 	IF rel.relkind NOT IN ('r', 'p') THEN
 		RAISE EXCEPTION 'relation % is not a table', tbl
 			USING ERRCODE = 'wrong_object_type', HINT = 'crm_grade attaches to ordinary and partitioned tables, not views or foreign tables.';
+	END IF;
+	-- a temporary table goes at the end of its session without any event
+	-- trigger firing: crm_grade would keep grading rows that are gone
+	IF rel.relpersistence = 't' THEN
+		RAISE EXCEPTION 'relation % is a temporary table', tbl
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'A temporary table is dropped at the end of its session without crm_grade being told, and its customers would keep its rows.',
+				  HINT = 'Attach a permanent (or unlogged) table.';
 	END IF;
 	IF rel.relnamespace = '@extschema@'::regnamespace THEN
 		RAISE EXCEPTION 'relation % belongs to crm_grade itself', tbl
@@ -78,6 +86,28 @@ BEGIN
 	END LOOP;
 	RETURN typ::regtype;
 END $$;
+
+-- SQL for a label column (owner, outcome, stage) as text, for the SQL that
+-- reads an attached table as whoever runs it (verify(), the views).  An
+-- enum goes through its output function, never through a cast: a role may
+-- create a cast from its own enum to text, and a cast in SQL a superuser
+-- runs would run that role's function with the superuser's rights.  Other
+-- label types are PostgreSQL's own, whose casts no role can replace.
+CREATE OR REPLACE FUNCTION @extschema@._label_sql(tbl regclass, col text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT CASE WHEN (SELECT t.typtype FROM pg_type t WHERE t.oid = @extschema@._base_type(tbl, col)) = 'e'
+				THEN format('pg_catalog.textin(pg_catalog.enum_out(%I))', col)
+				ELSE format('%I::pg_catalog.text', col) END
+$$;
+
+-- SQL for "the table's filter admits the row" in a query over tbl AS
+-- alias: the checked expression evaluated by _filter_admits(), not the
+-- filter's text, which that query would parse again (see filter.c).
+CREATE OR REPLACE FUNCTION @extschema@._admits_sql(tbl regclass, filter text, alias text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT CASE WHEN filter IS NULL THEN 'true'
+				ELSE format('@extschema@._filter_admits(%s::pg_catalog.regclass, %L, %I.*)', tbl::oid, filter, alias) END
+$$;
 
 -- Refuse rows that are already there and that the triggers would refuse:
 -- NULL keys and required values, NaN or infinite amounts, infinite times,
@@ -146,9 +176,9 @@ BEGIN
 	END IF;
 	-- the filter after the condition: it is evaluated on the rows the condition finds only, as
 	-- in a scan per check (a filter that fails on some row fails in the back-fill's read)
-	EXECUTE format('SELECT ARRAY[%s] FROM %s',
-				   (SELECT string_agg(format('pg_catalog.count(*) FILTER (WHERE %s%s)', c,
-											 CASE WHEN filter IS NOT NULL THEN format(' AND (%s)', filter) END),
+	EXECUTE format('SELECT ARRAY[%s] FROM %s AS crm_grade_row',
+				   (SELECT string_agg(format('pg_catalog.count(*) FILTER (WHERE %s AND %s)', c,
+											 @extschema@._admits_sql(tbl, filter, 'crm_grade_row')),
 									  ', ' ORDER BY i)
 					  FROM unnest(conds) WITH ORDINALITY AS u(c, i)),
 				   tbl) INTO counts;
@@ -236,11 +266,12 @@ DECLARE
 	q text;
 BEGIN
 	SELECT string_agg(format(
-			'SELECT %1$I::pg_catalog.text, %2$I::pg_catalog.text, %3$I::pg_catalog.numeric, %4$s, '
-			'%5$L::pg_catalog.regclass FROM %5$s WHERE %6$I AND (%7$s)',
-			x.columns ->> 'customer', x.columns ->> 'stage', x.columns ->> 'amount',
+			'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C", %2$s, %3$I::pg_catalog.numeric, %4$s, '
+			'%5$L::pg_catalog.regclass FROM %5$s AS crm_grade_row WHERE %6$I AND %7$s',
+			x.columns ->> 'customer', @extschema@._label_sql(x.tbl, x.columns ->> 'stage'), x.columns ->> 'amount',
 			@extschema@._verify_time_sql(x.tbl, x.columns ->> 'stage_changed_at'), x.tbl,
-			x.columns ->> 'is_open', coalesce(x.filter, 'true')), ' UNION ALL ' ORDER BY x.tbl::oid)
+			x.columns ->> 'is_open', @extschema@._admits_sql(x.tbl, x.filter, 'crm_grade_row')),
+			' UNION ALL ' ORDER BY x.tbl::oid)
 	  INTO q FROM @extschema@.source x WHERE x.kind = 'opportunities';
 	IF q IS NOT NULL THEN
 		RETURN QUERY EXECUTE q;

@@ -237,17 +237,17 @@ DECLARE
 	tm text;
 	pd text;
 BEGIN
-	filter := coalesce(filter, 'true');
+	filter := @extschema@._admits_sql(tbl, filter, 'crm_grade_row');
 	IF kind = 'orders' THEN
 		tm := @extschema@._verify_time_sql(tbl, columns ->> 'ordered_at');
 		pd := @extschema@._verify_time_sql(tbl, columns ->> 'paid_at');
 		RETURN format(
-			'SELECT %1$I::pg_catalog.text AS c, %2$I::pg_catalog.numeric AS a, %3$s AS t, %4$s AS p, '
+			'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C" AS c, %2$I::pg_catalog.numeric AS a, %3$s AS t, %4$s AS p, '
 			'%6$s AS o, %7$L::pg_catalog.bool AS dd, '
 			'coalesce(pg_catalog.isfinite(%3$s) '
 			'AND %2$I::pg_catalog.numeric::pg_catalog.text NOT IN (''NaN'', ''Infinity'', ''-Infinity'') '
 			'AND (%4$s IS NULL OR pg_catalog.isfinite(%4$s)) AND %6$s IS NOT NULL, false) AS ok '
-			'FROM %5$s WHERE %1$I IS NOT NULL AND (%8$s)',
+			'FROM %5$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %8$s',
 			columns ->> 'customer', columns ->> 'amount', tm, pd, tbl,
 			CASE WHEN columns ? 'order_id'
 				 THEN format('%L || %I::pg_catalog.text', tbl::oid::text || ':', columns ->> 'order_id')
@@ -258,27 +258,27 @@ BEGIN
 	END IF;
 	IF kind = 'opportunities' THEN
 		RETURN format(
-			'SELECT %1$I::pg_catalog.text AS c, %2$s AS t, %3$I AS open, '
+			'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C" AS c, %2$s AS t, %3$I AS open, '
 			'coalesce(pg_catalog.isfinite(%2$s) AND %3$I IS NOT NULL, false) AS ok '
-			'FROM %4$s WHERE %1$I IS NOT NULL AND (%5$s)',
+			'FROM %4$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %5$s',
 			columns ->> 'customer', @extschema@._verify_time_sql(tbl, columns ->> 'stage_changed_at'),
 			columns ->> 'is_open', tbl, filter);
 	END IF;
 	IF kind = 'contacts' THEN
 		RETURN format(
-			'SELECT %1$I::pg_catalog.text AS c, %2$s AS t, %3$s AS outcome, %4$s AS na, '
+			'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C" AS c, %2$s AS t, %3$s AS outcome, %4$s AS na, '
 			'coalesce(pg_catalog.isfinite(%2$s) AND (%4$s IS NULL OR pg_catalog.isfinite(%4$s)), false) AS ok '
-			'FROM %5$s WHERE %1$I IS NOT NULL AND (%6$s)',
+			'FROM %5$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %6$s',
 			columns ->> 'customer', @extschema@._verify_time_sql(tbl, columns ->> 'contacted_at'),
-			CASE WHEN columns ? 'outcome' THEN format('%I::pg_catalog.text', columns ->> 'outcome') ELSE 'NULL::pg_catalog.text' END,
+			CASE WHEN columns ? 'outcome' THEN @extschema@._label_sql(tbl, columns ->> 'outcome') ELSE 'NULL::pg_catalog.text' END,
 			@extschema@._verify_time_sql(tbl, columns ->> 'next_action_at'), tbl, filter);
 	END IF;
 	tm := @extschema@._verify_time_sql(tbl, columns ->> 'created_at');
 	RETURN format(
-		'SELECT %1$I::pg_catalog.text AS c, %2$s AS owner, %3$s AS created_at, %4$s AS attributes, '
-		'coalesce(pg_catalog.isfinite(%3$s), true) AS ok FROM %5$s WHERE %1$I IS NOT NULL AND (%6$s)',
+		'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C" AS c, %2$s AS owner, %3$s AS created_at, %4$s AS attributes, '
+		'coalesce(pg_catalog.isfinite(%3$s), true) AS ok FROM %5$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %6$s',
 		columns ->> 'customer',
-		CASE WHEN columns ? 'owner' THEN format('@extschema@._owner_text(%I::pg_catalog.text)', columns ->> 'owner')
+		CASE WHEN columns ? 'owner' THEN format('@extschema@._owner_text(%s)', @extschema@._label_sql(tbl, columns ->> 'owner'))
 			 ELSE 'NULL::pg_catalog.text' END,
 		tm,
 		CASE WHEN columns ? 'attributes' THEN format('%I', columns ->> 'attributes') ELSE 'NULL::pg_catalog.jsonb' END,
@@ -444,13 +444,16 @@ ord AS (
 ),
 fut AS (SELECT l.c, l.pass, l.at, min(l.t) AS next_order_at FROM lines l WHERE l.t > l.at GROUP BY l.c, l.pass, l.at),
 -- the months (year * 12 + month - 1, local) holding those orders, refunds
--- included, and the plain sum of each (spec 0.5, growth_months)
+-- included, and the plain sum of each (spec 0.5, growth_months).  Years
+-- count as astronomers count them, as the C code does: 1 BC is year 0
+-- (extract() says -1: it has no year 0), so that months run on without a
+-- gap across the start of the era.
 mon AS (
 	SELECT x.c, x.pass, x.at, array_agg(x.mi ORDER BY x.mi) AS amount_months,
 		   array_agg(x.amount ORDER BY x.mi) AS month_amounts
 	  FROM (SELECT o.c, o.pass, o.at, o.mi, sum(o.a) AS amount
 			  FROM (SELECT o.c, o.pass, o.at, o.a,
-						   (extract(year FROM o.t AT TIME ZONE $2) * 12 + extract(month FROM o.t AT TIME ZONE $2) - 1)::integer AS mi
+						   ((extract(year FROM o.t AT TIME ZONE $2) + (extract(year FROM o.t AT TIME ZONE $2) < 0)::integer) * 12 + extract(month FROM o.t AT TIME ZONE $2) - 1)::integer AS mi
 					  FROM ord o) o
 			 GROUP BY o.c, o.pass, o.at, o.mi) x
 	 GROUP BY x.c, x.pass, x.at
@@ -463,8 +466,8 @@ agg AS (
 		   count(*) FILTER (WHERE r.t > e.ws AND r.a >= 0) AS orders_12m,
 		   min(r.t) FILTER (WHERE r.a >= 0) AS first_order_at,
 		   max(r.t) FILTER (WHERE r.a >= 0) AS last_order_at,
-		   coalesce(array_agg(DISTINCT (extract(year FROM r.t AT TIME ZONE $2) * 12 + extract(month FROM r.t AT TIME ZONE $2) - 1)::integer
-								ORDER BY (extract(year FROM r.t AT TIME ZONE $2) * 12 + extract(month FROM r.t AT TIME ZONE $2) - 1)::integer)
+		   coalesce(array_agg(DISTINCT ((extract(year FROM r.t AT TIME ZONE $2) + (extract(year FROM r.t AT TIME ZONE $2) < 0)::integer) * 12 + extract(month FROM r.t AT TIME ZONE $2) - 1)::integer
+								ORDER BY ((extract(year FROM r.t AT TIME ZONE $2) + (extract(year FROM r.t AT TIME ZONE $2) < 0)::integer) * 12 + extract(month FROM r.t AT TIME ZONE $2) - 1)::integer)
 					FILTER (WHERE r.t > e.ws AND r.a >= 0), '{}') AS order_months,
 		   coalesce(sum(CASE WHEN r.dd THEN (r.p AT TIME ZONE $2)::date - (r.t AT TIME ZONE $2)::date
 							 ELSE floor(extract(epoch FROM r.p - r.t) / 86400) END)
@@ -518,7 +521,7 @@ oagg AS (
 		   cardinality(a.order_months) AS active_months_12m,
 		   coalesce(mo.amount_months, '{}') AS amount_months, coalesce(mo.month_amounts, '{}') AS month_amounts,
 		   @extschema@._verify_growth(mo.amount_months, mo.month_amounts,
-				(extract(year FROM a.at AT TIME ZONE $2) * 12 + extract(month FROM a.at AT TIME ZONE $2) - 2)::integer)
+				((extract(year FROM a.at AT TIME ZONE $2) + (extract(year FROM a.at AT TIME ZONE $2) < 0)::integer) * 12 + extract(month FROM a.at AT TIME ZONE $2) - 2)::integer)
 				AS growth_months,
 		   CASE WHEN a.orders_12m > 0 THEN a.amount_12m / a.orders_12m END AS avg_order_value_12m,
 		   CASE WHEN a.pay_count > 0 THEN a.pay_days_sum::numeric / a.pay_count END AS avg_payment_days,
@@ -527,8 +530,8 @@ oagg AS (
 		   END AS mean_interorder_days,
 		   CASE WHEN a.first_order_at IS NOT NULL
 				THEN least(1, cardinality(a.order_months)::numeric / least(12,
-					(extract(year FROM a.at AT TIME ZONE $2) * 12 + extract(month FROM a.at AT TIME ZONE $2))
-				  - (extract(year FROM a.first_order_at AT TIME ZONE $2) * 12 + extract(month FROM a.first_order_at AT TIME ZONE $2))
+					((extract(year FROM a.at AT TIME ZONE $2) + (extract(year FROM a.at AT TIME ZONE $2) < 0)::integer) * 12 + extract(month FROM a.at AT TIME ZONE $2))
+				  - ((extract(year FROM a.first_order_at AT TIME ZONE $2) + (extract(year FROM a.first_order_at AT TIME ZONE $2) < 0)::integer) * 12 + extract(month FROM a.first_order_at AT TIME ZONE $2))
 				  + 1))
 		   END AS repurchase_rate,
 		   floor(extract(epoch FROM a.at - a.first_order_at) / 86400) AS tenure_days,

@@ -21,3 +21,10 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@._sample_uniform(int, int, bigint),
 	@extschema@._sample_normal(int, int, bigint)
 TO PUBLIC;
+-- The trigger function too: PostgreSQL checks EXECUTE on it against whoever
+-- creates or attaches a partition of an attached table (the partition gets
+-- a copy of its row trigger), and that is the table's owner, not crm_grade's.
+-- It refuses to work for any table but an attached one (or a partition of
+-- one), for any trigger but the ones attach_*() creates, and for anything
+-- called outside the trigger manager.
+GRANT EXECUTE ON FUNCTION @extschema@.source_trigger() TO PUBLIC;
