@@ -11,9 +11,13 @@
  */
 #include "crm_grade.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -58,4 +62,33 @@ CrmExtensionOwner(void)
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	return owner;
+}
+
+/*
+ * The firing mode (pg_trigger.tgenabled) of a relation's trigger of this
+ * name, '\0' if it has none; *clone says whether it is a partition's clone
+ * of its parent's.  Reads the catalog alone: the relation is not locked.
+ */
+char
+CrmTriggerMode(Oid relid, const char *name, bool *clone)
+{
+	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char		mode = '\0';
+
+	ScanKeyInit(&key[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(name));
+	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 2, key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		mode = ((Form_pg_trigger) GETSTRUCT(tup))->tgenabled;
+		*clone = OidIsValid(((Form_pg_trigger) GETSTRUCT(tup))->tgparentid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return mode;
 }

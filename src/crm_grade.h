@@ -32,6 +32,7 @@
 extern Oid	CrmSchemaOid(void);
 extern Oid	CrmRelid(const char *relname);
 extern Oid	CrmExtensionOwner(void);
+extern char CrmTriggerMode(Oid relid, const char *name, bool *clone);
 
 /* ---------- whose rights code runs with (security.c) ---------- */
 

@@ -133,22 +133,9 @@ RelName(Oid relid)
 static bool
 HasOwnTrigger(Oid relid, const char *name)
 {
-	HeapTuple	tup;
-	bool		own = false;
-	Relation	rel = table_open(TriggerRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
+	bool		clone = false;
 
-	ScanKeyInit(&key[0], Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	ScanKeyInit(&key[1], Anum_pg_trigger_tgname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum(name));
-	scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 2, key);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
-		own = !OidIsValid(((Form_pg_trigger) GETSTRUCT(tup))->tgparentid);
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return own;
+	return CrmTriggerMode(relid, name, &clone) != '\0' && !clone;
 }
 
 /* The relation and every partition under it, at any depth. */

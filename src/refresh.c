@@ -613,10 +613,24 @@ RegradeLocksPopulation(void)
 	EvalContextLoad(&ctx);
 	if (!PolicyReadsPopulation(ctx.policy) || !PopulationDue(ctx.now))
 		return false;
+	RefreshAllLock();
+	return PopulationDue(ctx.now);
+}
+
+/*
+ * The table locks of a full re-grade, in this order everywhere: population,
+ * holidays, then SHARE ROW EXCLUSIVE on the states, which waits for every
+ * writer and keeps them out.  DDL that will end in a re-grade takes them
+ * before it locks the application's table (ddl.c, utility.c): the
+ * writers' order, so that a writer holding the states' lock can go on to
+ * read that table.  Lock only, no privilege is checked.
+ */
+void
+RefreshAllLock(void)
+{
 	LockRelationOid(CrmRelid("population"), ShareRowExclusiveLock);
 	StoreLockHolidays();
 	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
-	return PopulationDue(ctx.now);
 }
 
 /*
@@ -643,10 +657,7 @@ RefreshAll(const char *event)
 	bool		have_fresh,
 				have_stored;
 
-	/* in this order everywhere: population, holidays, states */
-	LockRelationOid(CrmRelid("population"), ShareRowExclusiveLock);
-	StoreLockHolidays();
-	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
+	RefreshAllLock();
 	EvalContextLoad(&ctx);
 	if (PolicyReadsPopulation(ctx.policy))
 	{

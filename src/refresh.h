@@ -25,6 +25,7 @@ typedef struct RefreshCounts
 extern void WorkApply(StatementWork *work);
 extern void RefreshKeys(char **keys, int n, const char *event);
 extern RefreshCounts RefreshAll(const char *event);
+extern void RefreshAllLock(void);
 extern char **SortDistinctKeys(char **keys, int n, int *nout);
 
 #endif							/* CRM_REFRESH_H */
