@@ -40,9 +40,11 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "commands/tablecmds.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
@@ -287,6 +289,18 @@ FilterNames(Source *src, const char *column)
 		if (strcmp((char *) lfirst(lc), column) == 0)
 			return true;
 	return false;
+}
+
+/* Does crm_grade read the column, as one of its roles or in the filter? */
+static bool
+ReadsColumn(Source *src, const char *column)
+{
+	int			r;
+
+	for (r = 0; r < SourceKinds[src->kind].nroles; r++)
+		if (column && src->columns[r] && strcmp(src->columns[r], column) == 0)
+			return true;
+	return FilterNames(src, column);
 }
 
 /* Store the filter of an attached table as it is now written. */
@@ -602,21 +616,16 @@ OnColumnTypeChanged(Oid relid, const char *column)
 	Relation	rel;
 	SourceLayout layout;
 	Oid			newtype;
-	int			r;
-	bool		read = false;
+	bool		read;
 
 	if (src == NULL)
 		return false;
 	rel = relation_open(relid, AccessShareLock);
 	SourceLayoutForDesc(&layout, src, RelationGetDescr(rel), src->relname, false, false);
 	relation_close(rel, NoLock);
-	for (r = 0; r < SourceKinds[src->kind].nroles; r++)
-		read |= (column && src->columns[r] && strcmp(src->columns[r], column) == 0);
+	read = ReadsColumn(src, column);
 	if (FilterNames(src, column))
-	{
 		RewriteFilter(src, relid, NULL, NULL);
-		read = true;
-	}
 	newtype = layout.type[ROLE_KEY];
 	if (newtype == src->key_type)
 		return read;
@@ -1064,6 +1073,108 @@ AttachedInTree(Oid relid)
 	return NULL;
 }
 
+/* ------------------------------------------ lock order of DDL that re-grades */
+
+/*
+ * May role run DDL on the relation: does it own it, or its schema (DROP
+ * SCHEMA takes other roles' tables)?  The command refuses a role that may
+ * not; crm_grade must not make it wait for the writers first, and them for
+ * it.  Reads the catalog alone: a relation gone since its lookup may not.
+ */
+static bool
+MayChange(Oid relid, Oid role)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner,
+				nsp;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	nsp = ((Form_pg_class) GETSTRUCT(tup))->relnamespace;
+	ReleaseSysCache(tup);
+	return has_privs_of_role(role, owner) ||
+		(SearchSysCacheExists1(NAMESPACEOID, ObjectIdGetDatum(nsp)) &&
+		 pg_namespace_ownercheck(nsp, role));
+}
+
+/*
+ * Before DDL that will end in re-grading customers (everyone, or a
+ * partition's): the re-grade's locks and the application's tables the
+ * command locks (relids, in mode), now, so that the DDL never waits for
+ * one while holding the other (see RefreshAllLockBefore).  Not while the
+ * database's crm_grade is out of date: the DDL's handlers re-grade nothing
+ * then.
+ */
+static void
+LockBeforeRegrade(List *relids, LOCKMODE mode)
+{
+	if (StateCatalogCurrent())
+		RefreshAllLockBefore(relids, mode);
+}
+
+/*
+ * Will this ALTER TABLE of relid re-grade customers (see RunDdlActions)?
+ * A column crm_grade reads changing type re-grades everyone; a partition
+ * attached to or detached from an attached table, its customers.  Not a
+ * DETACH ... CONCURRENTLY: it commits half-way, letting go of any lock
+ * taken here.  Runs inside CrmEnter().
+ */
+static bool
+AlterTableRegrades(AlterTableStmt *stmt, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *at = lfirst(lc);
+		Source	   *src;
+
+		if (!IsA(at, AlterTableCmd))
+			continue;
+		switch (at->subtype)
+		{
+			case AT_AlterColumnType:
+				src = SourceForRelid(relid, false);
+				if (src && ReadsColumn(src, at->name))
+					return true;
+				break;
+			case AT_DetachPartition:
+				if (((PartitionCmd *) at->def)->concurrent)
+					break;
+				/* FALLTHROUGH */
+			case AT_AttachPartition:
+			case AT_DetachPartitionFinalize:
+				if (SourceForRelid(relid, true))
+					return true;
+				break;
+			default:
+				break;
+		}
+	}
+	return false;
+}
+
+/*
+ * Will this DROP re-grade customers: does it take an attached table (every
+ * customer is re-graded without it), or a partition of one (its
+ * customers)?  Runs inside CrmEnter(); role is the one running the DROP.
+ */
+static bool
+DropRegrades(List *relids, Oid role)
+{
+	ListCell   *lc;
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if ((SourceForRelid(relid, true) || AttachedInTree(relid)) && MayChange(relid, role))
+			return true;
+	}
+	return false;
+}
+
 /*
  * ALTER TABLE parent ATTACH PARTITION x, refused before PostgreSQL tries to
  * clone crm_grade's row trigger onto x, when x (or a partition under it) is
@@ -1112,6 +1223,33 @@ BeforeAttachPartition(AlterTableStmt *stmt)
 							 own->relname, RelName(parent))));
 		CrmLeave(&id);
 	}
+}
+
+/*
+ * ALTER TABLE: a partition crm_grade cannot follow is refused; before one
+ * that will re-grade, the re-grade's locks.  Every table crm_grade grades
+ * carries its TRUNCATE trigger, partitions included: a catalog look-up
+ * that leaves every other ALTER TABLE alone, without SPI.
+ */
+static void
+BeforeAlterTable(AlterTableStmt *stmt)
+{
+	Oid			relid;
+	Oid			role = GetUserId();
+	bool		clone;
+	bool		regrades;
+	CrmIdentity id;
+
+	BeforeAttachPartition(stmt);
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || CrmTriggerMode(relid, "crm_grade_truncate", &clone) == '\0' ||
+		!MayChange(relid, role))
+		return;
+	CrmEnter(&id);
+	regrades = AlterTableRegrades(stmt, relid);
+	CrmLeave(&id);
+	if (regrades)
+		LockBeforeRegrade(list_make1_oid(relid), AlterTableGetLockLevel(stmt->cmds));
 }
 
 /* Tables and partitioned tables whose catalog column col equals value. */
@@ -1182,14 +1320,16 @@ DropCandidates(Node *parsetree)
 }
 
 /*
- * Before a DROP: read the customers of every partition of an attached table
- * it will take (locked first, as the DROP would, so that no write slips in
- * between), for sql_drop to re-read once the rows are gone.
+ * Before a DROP: if it will re-grade, the re-grade's locks first; then the
+ * customers of every partition of an attached table it will take (locked
+ * first, as the DROP would, so that no write slips in between), for
+ * sql_drop to re-read once the rows are gone.
  */
 static void
 BeforeDrop(Node *parsetree)
 {
 	List	   *relids = DropCandidates(parsetree);
+	Oid			role = GetUserId();
 	MemoryContext oldcxt;
 	CrmIdentity id;
 	ListCell   *lc;
@@ -1198,6 +1338,8 @@ BeforeDrop(Node *parsetree)
 	if (relids == NIL)
 		return;
 	CrmEnter(&id);
+	if (DropRegrades(relids, role))
+		LockBeforeRegrade(relids, AccessExclusiveLock);
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	pending_drop_keys = NULL;
 	pending_drop_nkeys = 0;
@@ -1228,8 +1370,9 @@ BeforeDrop(Node *parsetree)
 
 /*
  * ddl_command_start: DROP EXTENSION crm_grade; ALTER TABLE ... ATTACH
- * PARTITION, which must be refused before PostgreSQL acts on it; and the
- * DROPs that may take partitions of attached tables.
+ * PARTITION, which must be refused before PostgreSQL acts on it; the
+ * DROPs that may take partitions of attached tables; and, before any DDL
+ * that will re-grade, the re-grade's locks.
  */
 Datum
 crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
@@ -1247,7 +1390,7 @@ crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
 	else if (RenamesTypeNames(trigdata->parsetree))
 		StashFilters();
 	else if (IsA(trigdata->parsetree, AlterTableStmt))
-		BeforeAttachPartition((AlterTableStmt *) trigdata->parsetree);
+		BeforeAlterTable((AlterTableStmt *) trigdata->parsetree);
 	else
 		BeforeDrop(trigdata->parsetree);
 	PG_RETURN_VOID();

@@ -32,6 +32,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -620,10 +621,7 @@ RegradeLocksPopulation(void)
 /*
  * The table locks of a full re-grade, in this order everywhere: population,
  * holidays, then SHARE ROW EXCLUSIVE on the states, which waits for every
- * writer and keeps them out.  DDL that will end in a re-grade takes them
- * before it locks the application's table (ddl.c, utility.c): the
- * writers' order, so that a writer holding the states' lock can go on to
- * read that table.  Lock only, no privilege is checked.
+ * writer and keeps them out.  Lock only, no privilege is checked.
  */
 void
 RefreshAllLock(void)
@@ -631,6 +629,88 @@ RefreshAllLock(void)
 	LockRelationOid(CrmRelid("population"), ShareRowExclusiveLock);
 	StoreLockHolidays();
 	LockRelationOid(CrmRelid("customer_state"), ShareRowExclusiveLock);
+}
+
+/* Does this transaction hold a lock on the relation in this mode? */
+static bool
+HeldByMe(Oid relid, LOCKMODE mode)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+	return LockHeldByMe(&tag, mode);
+}
+
+/*
+ * Take the locks of the relations not held before, without waiting; the
+ * first that is busy is returned, and those taken are let go again.
+ */
+static Oid
+TryLockAll(List *relids, LOCKMODE mode)
+{
+	List	   *taken = NIL;
+	ListCell   *lc,
+			   *lt;
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (HeldByMe(relid, mode))
+			continue;
+		if (!ConditionalLockRelationOid(relid, mode))
+		{
+			foreach(lt, taken)
+				UnlockRelationOid(lfirst_oid(lt), mode);
+			return relid;
+		}
+		taken = lappend_oid(taken, relid);
+	}
+	return InvalidOid;
+}
+
+/*
+ * Before DDL that will end in a re-grade: its locks (RefreshAllLock) and
+ * the application's tables the command locks (relids, in mode), taken so
+ * that this transaction never waits for one while holding the other.
+ * Taken by the command, the table's lock comes first, and a writer holding
+ * ROW EXCLUSIVE on the states that goes on to read the table closes a
+ * cycle; taken first, the states' lock would close one with a transaction
+ * that read the table and goes on to write.  So: wait for the re-grade's
+ * locks, then try the tables; if one is busy, let go of everything, wait
+ * for that table (and let it go), and start again.  Locks this transaction
+ * held before are kept, and then it waits as the command would have.
+ */
+void
+RefreshAllLockBefore(List *relids, LOCKMODE mode)
+{
+	Oid			population = CrmRelid("population");
+	Oid			holiday = CrmRelid("holiday");
+	Oid			state = CrmRelid("customer_state");
+
+	for (;;)
+	{
+		bool		had_population = HeldByMe(population, ShareRowExclusiveLock);
+		bool		had_holiday = HeldByMe(holiday, AccessShareLock);
+		Oid			busy;
+
+		if (HeldByMe(state, ShareRowExclusiveLock))
+		{
+			RefreshAllLock();
+			return;
+		}
+		RefreshAllLock();
+		if (!OidIsValid(busy = TryLockAll(relids, mode)))
+			return;
+		UnlockRelationOid(state, ShareRowExclusiveLock);
+		if (!had_holiday)
+			UnlockRelationOid(holiday, AccessShareLock);
+		if (!had_population)
+			UnlockRelationOid(population, ShareRowExclusiveLock);
+		LockRelationOid(busy, mode);
+		UnlockRelationOid(busy, mode);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*

@@ -15,6 +15,8 @@
 #include "store.h"
 #include "work.h"
 
+#include "storage/lockdefs.h"
+
 /* Customers a refresh wrote, and those whose grade changed. */
 typedef struct RefreshCounts
 {
@@ -26,6 +28,7 @@ extern void WorkApply(StatementWork *work);
 extern void RefreshKeys(char **keys, int n, const char *event);
 extern RefreshCounts RefreshAll(const char *event);
 extern void RefreshAllLock(void);
+extern void RefreshAllLockBefore(List *relids, LOCKMODE mode);
 extern char **SortDistinctKeys(char **keys, int n, int *nout);
 
 #endif							/* CRM_REFRESH_H */
