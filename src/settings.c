@@ -14,6 +14,7 @@
  */
 #include "crm_grade.h"
 #include "population.h"
+#include "utility.h"
 
 #include "access/xact.h"
 #include "fmgr.h"
@@ -106,6 +107,7 @@ _PG_init(void)
 	if (early_copy && !as_of_set)
 		rejected_as_of = early_copy;
 	CrmInstallTriggerHooks();
+	CrmInstallUtilityHook();
 }
 
 /* A finite timestamptz literal, parsed without throwing. */
