@@ -373,6 +373,7 @@ crm_grade_check_filter(PG_FUNCTION_ARGS)
 typedef struct AdmitsCache
 {
 	Oid			relid;
+	Oid			rowtype;		/* the relation's composite type */
 	char	   *filter;
 	FilterState *fs;
 	TupleDesc	desc;
@@ -398,6 +399,7 @@ AdmitsCacheFor(FunctionCallInfo fcinfo, Oid relid, const char *filter)
 	c = palloc0(sizeof(AdmitsCache));
 	rel = relation_open(relid, AccessShareLock);
 	c->relid = relid;
+	c->rowtype = RelationGetForm(rel)->reltype;
 	c->filter = pstrdup(filter);
 	c->fs = FilterCompile(rel, filter,
 						  quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
@@ -433,7 +435,7 @@ crm_grade_filter_admits(PG_FUNCTION_ARGS)
 	HeapTupleData tup;
 	bool		admitted;
 
-	if (HeapTupleHeaderGetTypeId(row) != get_rel_type_id(relid))
+	if (HeapTupleHeaderGetTypeId(row) != c->rowtype)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("the row given is not a row of %s", get_rel_name(relid)),
