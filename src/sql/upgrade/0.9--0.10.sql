@@ -1,7 +1,7 @@
--- crm_grade upgrade 0.8 -> 0.9, assembled by the Makefile: this migration of
--- 0.8's catalog, then every definition of 0.9 (src/sql/common), then
--- src/sql/upgrade/0.8--0.9-post.sql.
-\echo Use "ALTER EXTENSION crm_grade UPDATE TO '0.9'" to load this file. \quit
+-- crm_grade upgrade 0.9 -> 0.10, assembled by the Makefile: this migration of
+-- 0.9's catalog, then every definition of 0.10 (src/sql/common), then
+-- src/sql/upgrade/0.9--0.10-post.sql.
+\echo Use "ALTER EXTENSION crm_grade UPDATE TO '0.10'" to load this file. \quit
 
 -- The typed views and followups_due() belong to the attachments, not to
 -- the extension; they are built again by the post part, as after an
