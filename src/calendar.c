@@ -17,6 +17,8 @@
 
 PG_FUNCTION_INFO_V1(crm_grade_window_start);
 PG_FUNCTION_INFO_V1(crm_grade_month_index);
+PG_FUNCTION_INFO_V1(crm_grade_local_time_in_range);
+PG_FUNCTION_INFO_V1(crm_grade_local_date_in_range);
 
 /*
  * Break a moment into local calendar fields in crm_grade.timezone; tm_gmtoff
@@ -339,20 +341,77 @@ CrmDaysBetween(TimestampTz from, TimestampTz to)
 	return days;
 }
 
-/* A timestamp without time zone read as local time in crm_grade.timezone. */
-TimestampTz
-CrmLocalToTimestampTz(Timestamp local)
+/*
+ * A timestamp without time zone read as local time in crm_grade.timezone;
+ * false when the moment it names lies beyond timestamptz's range (a local
+ * time within hours of either end of the range, whose zone offset moves it
+ * out).  Such a value is a row's problem, which the caller reports with its
+ * column, not a failure of the arithmetic.
+ */
+bool
+CrmLocalToTimestampTzChecked(Timestamp local, TimestampTz *result)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
+	int			tz;
 
 	if (TIMESTAMP_NOT_FINITE(local))
-		return local;
+	{
+		*result = local;
+		return true;
+	}
 	if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
+		return false;
+	tz = DetermineTimeZoneOffset(&tm, CrmTz());
+	return tm2timestamp(&tm, fsec, &tz, result) == 0;
+}
+
+/*
+ * The same for a date, read as its local midnight: false also for a date
+ * after the last day a timestamp holds (dates reach year 5874897).
+ */
+bool
+CrmLocalDateToTimestampTz(DateADT d, TimestampTz *result)
+{
+	int			overflow = 0;
+	Timestamp	local = date2timestamp_opt_overflow(d, &overflow);
+
+	return overflow == 0 && CrmLocalToTimestampTzChecked(local, result);
+}
+
+/* CrmLocalToTimestampTzChecked(), for times crm_grade made itself. */
+TimestampTz
+CrmLocalToTimestampTz(Timestamp local)
+{
+	TimestampTz result;
+
+	if (!CrmLocalToTimestampTzChecked(local, &result))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range for crm_grade")));
-	return FromLocal(&tm, fsec);
+	return result;
+}
+
+/*
+ * SQL: crm_grade._local_time_in_range(timestamp) and (date): does the value,
+ * read in crm_grade.timezone, name a moment crm_grade can place?  verify()
+ * and the checks of attach_*() leave out (or refuse) the rows the triggers
+ * refuse for it.
+ */
+Datum
+crm_grade_local_time_in_range(PG_FUNCTION_ARGS)
+{
+	TimestampTz result;
+
+	PG_RETURN_BOOL(CrmLocalToTimestampTzChecked(PG_GETARG_TIMESTAMP(0), &result));
+}
+
+Datum
+crm_grade_local_date_in_range(PG_FUNCTION_ARGS)
+{
+	TimestampTz result;
+
+	PG_RETURN_BOOL(CrmLocalDateToTimestampTz(PG_GETARG_DATEADT(0), &result));
 }
 
 /* SQL: crm_grade._window_start(timestamptz) */

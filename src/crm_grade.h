@@ -18,6 +18,7 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "pgtime.h"
+#include "utils/date.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -71,6 +72,8 @@ extern int	CrmMonthIndex(TimestampTz t);
 extern TimestampTz CrmNextMonthStart(TimestampTz t);
 extern int64 CrmDaysBetween(TimestampTz from, TimestampTz to);
 extern int64 CrmCalendarDaysBetween(TimestampTz from, TimestampTz to);
+extern bool CrmLocalToTimestampTzChecked(Timestamp local, TimestampTz *result);
+extern bool CrmLocalDateToTimestampTz(DateADT d, TimestampTz *result);
 extern TimestampTz CrmLocalToTimestampTz(Timestamp local);
 
 /*

@@ -21,6 +21,7 @@
 #include "gather.h"
 #include "metrics.h"
 
+#include "access/detoast.h"
 #include "access/relation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -51,6 +52,7 @@ struct SourceMerge
 	int			ncursors;
 	GatherCursor *cursors;
 	int64		null_keys;
+	int64		long_keys;		/* longer than CRM_KEY_MAX_BYTES */
 };
 
 /* Plans of the scans, by their SQL text, kept for the backend's life. */
@@ -247,12 +249,15 @@ CursorAdvance(SourceMerge *g, GatherCursor *c)
 				return;
 		}
 		k = SPI_getbinval(c->tuptable->vals[c->pos], c->tuptable->tupdesc, 1, &isnull);
-		if (!isnull)
+		if (isnull)
+			g->null_keys++;
+		else if (toast_raw_datum_size(k) - VARHDRSZ > CRM_KEY_MAX_BYTES)
+			g->long_keys++;
+		else
 		{
 			c->head = MemoryContextStrdup(g->cxt, TextDatumGetCString(k));
 			return;
 		}
-		g->null_keys++;
 		c->pos++;
 	}
 }
@@ -394,6 +399,13 @@ GatherEnd(SourceMerge *g)
 				 errmsg("crm_grade left out " INT64_FORMAT " row(s) without a customer key", g->null_keys),
 				 errdetail("They got into an attached table while crm_grade's triggers were disabled."),
 				 errhint("Give them a customer key or delete them.")));
+	if (g->long_keys > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("crm_grade left out " INT64_FORMAT " row(s) whose customer key is longer than %d bytes",
+						g->long_keys, CRM_KEY_MAX_BYTES),
+				 errdetail("They got into an attached table while crm_grade's triggers were disabled."),
+				 errhint("Give them a shorter customer key or delete them.")));
 	MemoryContextDelete(g->cxt);
 }
 
@@ -415,9 +427,9 @@ GatherKeysOf(Oid relid, Source *src, int *nkeys)
 
 	SourceLayoutForDesc(&layout, src, RelationGetDescr(rel), relname, false, false);
 	relation_close(rel, NoLock);
-	sql = psprintf("SELECT DISTINCT %s::pg_catalog.text COLLATE \"C\" FROM %s WHERE %s IS NOT NULL ORDER BY 1",
-				   quote_identifier(src->columns[ROLE_KEY]), relname,
-				   quote_identifier(src->columns[ROLE_KEY]));
+	sql = psprintf("SELECT DISTINCT k FROM (SELECT %s::pg_catalog.text COLLATE \"C\" AS k FROM %s) s "
+				   "WHERE k IS NOT NULL AND pg_catalog.octet_length(k) <= %d ORDER BY 1",
+				   quote_identifier(src->columns[ROLE_KEY]), relname, CRM_KEY_MAX_BYTES);
 	CrmBecomeTableOwner(&id, relid);
 	if (CrmSpiExecute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not read the keys of %s", relname);

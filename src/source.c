@@ -30,6 +30,7 @@
 
 PG_FUNCTION_INFO_V1(crm_grade_check_columns);
 PG_FUNCTION_INFO_V1(crm_grade_owner_text);
+PG_FUNCTION_INFO_V1(crm_grade_key_max_bytes);
 
 const KindDef SourceKinds[SK_NKINDS] = {
 	[SK_ORDERS] = {"orders", 5, {
@@ -373,25 +374,45 @@ RoleColumn(SourceLayout *layout, int role)
 	return layout->src->columns[role];
 }
 
+/* A time's problem that is not its infiniteness (see ReadTimeRole()). */
+#define TIME_OUT_OF_RANGE "out of range"
+
+/* The hint of a row's problem, by its SQLSTATE. */
+static const char *
+ProblemHint(int sqlstate, const char *problem)
+{
+	switch (sqlstate)
+	{
+		case ERRCODE_NOT_NULL_VIOLATION:
+			return "Set the column, or leave such rows (carts, drafts) out of grading with the attachment's filter.";
+		case ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE:
+			return "crm_grade sums amounts exactly; store a finite number (a refund is a negative amount).";
+		case ERRCODE_PROGRAM_LIMIT_EXCEEDED:
+			return "Use a shorter customer key (an id), or leave such rows out of grading with the attachment's filter.";
+		default:
+			if (strcmp(problem, TIME_OUT_OF_RANGE) == 0)
+				return "crm_grade needs a real moment to place the row in time: a date or local time must name one within timestamptz's range (4714 BC to 294276 AD) once read in crm_grade.timezone.";
+			return "crm_grade needs a real moment to place the row in time.";
+	}
+}
+
 /* The error a strict read raises for a row's problem. */
 static void
 RaiseProblem(SourceLayout *layout, const char *key, int role, int sqlstate, const char *problem)
 {
 	const RoleDef *def = &SourceKinds[layout->src->kind].roles[role];
-	const char *hint = (sqlstate == ERRCODE_NOT_NULL_VIOLATION) ?
-		"Set the column, or leave such rows (carts, drafts) out of grading with the attachment's filter." :
-		(sqlstate == ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE) ?
-		"crm_grade sums amounts exactly; store a finite number (a refund is a negative amount)." :
-		"crm_grade needs a real moment to place the row in time.";
 
 	ereport(ERROR,
 			(errcode(sqlstate),
 			 errmsg("%s of a row in %s is %s (column \"%s\")", def->what, layout->relname,
 					problem, RoleColumn(layout, role)),
 			 key ? errdetail("The row belongs to customer %s.", key) :
+			 sqlstate == ERRCODE_PROGRAM_LIMIT_EXCEEDED ?
+			 errdetail("crm_grade keeps every customer's key in a B-tree index, whose entries hold keys of up to %d bytes.",
+					   CRM_KEY_MAX_BYTES) :
 			 errdetail("crm_grade grades customers from this table and needs the %s of every row.",
 					   def->what),
-			 errhint("%s", hint)));
+			 errhint("%s", ProblemHint(sqlstate, problem))));
 }
 
 /*
@@ -458,14 +479,19 @@ AmountNumeric(Oid type, Datum d)
 	}
 }
 
-/* A time column as a timestamptz (maybe infinite); false when NULL. */
+/*
+ * A time column as a timestamptz (maybe infinite); false when NULL.
+ * *in_range is false for a date or local time that names no moment within
+ * timestamptz's range once read in crm_grade.timezone.
+ */
 static bool
 TimeValue(SourceLayout *layout, TupleTableSlot *slot, int role, TimestampTz *result,
-		  Datum *raw)
+		  Datum *raw, bool *in_range)
 {
 	bool		isnull;
 	Datum		d;
 
+	*in_range = true;
 	if (layout->att[role] == 0)
 		return false;
 	d = slot_getattr(slot, layout->att[role], &isnull);
@@ -475,10 +501,10 @@ TimeValue(SourceLayout *layout, TupleTableSlot *slot, int role, TimestampTz *res
 	switch (layout->type[role])
 	{
 		case DATEOID:
-			*result = CrmLocalToTimestampTz(DatumGetTimestamp(DirectFunctionCall1(date_timestamp, d)));
+			*in_range = CrmLocalDateToTimestampTz(DatumGetDateADT(d), result);
 			break;
 		case TIMESTAMPOID:
-			*result = CrmLocalToTimestampTz(DatumGetTimestamp(d));
+			*in_range = CrmLocalToTimestampTzChecked(DatumGetTimestamp(d), result);
 			break;
 		default:
 			*result = DatumGetTimestampTz(d);
@@ -493,11 +519,15 @@ ReadTimeRole(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool st
 			 int role, bool required, TimestampTz *t, bool *present)
 {
 	Datum		raw = (Datum) 0;
+	bool		in_range;
 
-	*present = TimeValue(layout, slot, role, t, &raw);
+	*present = TimeValue(layout, slot, role, t, &raw, &in_range);
 	if (!*present)
 		return !required || BadValue(layout, row, strict, role, ERRCODE_NOT_NULL_VIOLATION,
 									 "NULL", NULL);
+	if (!in_range)
+		return BadValue(layout, row, strict, role, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+						TIME_OUT_OF_RANGE, ValueText(layout->type[role], raw));
 	if (TIMESTAMP_NOT_FINITE(*t))
 		return BadValue(layout, row, strict, role, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
 						"infinite", ValueText(layout->type[role], raw));
@@ -567,6 +597,13 @@ OwnerText(char *s)
 	if (len > OWNER_MAX_BYTES)
 		s[pg_mbcliplen(s, len, OWNER_MAX_BYTES)] = '\0';
 	return s;
+}
+
+/* SQL: crm_grade._key_max_bytes(), for verify() and _check_rows(). */
+Datum
+crm_grade_key_max_bytes(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(CRM_KEY_MAX_BYTES);
 }
 
 /* The same for verify()'s SQL: crm_grade._owner_text(text). */
@@ -654,6 +691,20 @@ SourceReadRow(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool s
 		return BadValue(layout, row, strict, ROLE_KEY, ERRCODE_NOT_NULL_VIOLATION, "NULL", NULL);
 	row->key = (layout->type[ROLE_KEY] == TEXTOID) ? TextDatumGetCString(d) :
 		OutputFunctionCall(&layout->out[ROLE_KEY], d);
+	if (strlen(row->key) > CRM_KEY_MAX_BYTES)
+	{
+		/*
+		 * A key that no index of crm_grade's can hold has no customer; kept
+		 * as the value, so that an UPDATE refuses a new such key and lets an
+		 * unchanged one (in a row that got in while triggers were disabled)
+		 * be updated or deleted.
+		 */
+		char	   *key = row->key;
+
+		row->key = NULL;
+		return BadValue(layout, row, strict, ROLE_KEY, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+						psprintf("longer than %d bytes", CRM_KEY_MAX_BYTES), key);
+	}
 	switch (layout->src->kind)
 	{
 		case SK_ORDERS:

@@ -45,6 +45,17 @@ typedef struct RoleDef
 
 #define MAX_ROLES 8
 
+/*
+ * The longest customer key crm_grade grades, in bytes of its text: the key
+ * is an entry of customer_state's primary key and of history's
+ * (customer, changed_at) index, and a B-tree entry holds at most 2704 bytes
+ * (BTMaxItemSize of an 8 kB page), less the entry's header, the key's length
+ * word and the timestamp.  A longer key is refused (54000) naming its
+ * table and column, instead of failing the write at the index; verify()
+ * and attach_*()'s checks use the same figure (src/sql/common).
+ */
+#define CRM_KEY_MAX_BYTES 2600
+
 typedef enum SourceKindId
 {
 	SK_ORDERS,

@@ -27,15 +27,31 @@ CREATE OR REPLACE FUNCTION @extschema@._month_index(timestamptz) RETURNS integer
 CREATE OR REPLACE FUNCTION @extschema@._owner_text(text) RETURNS text
 	AS 'MODULE_PATHNAME', 'crm_grade_owner_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- The longest customer key crm_grade grades, in bytes (CRM_KEY_MAX_BYTES:
+-- an index entry holds no longer key).  verify() and _check_rows() leave
+-- out or refuse the rows the triggers refuse for it.
+CREATE OR REPLACE FUNCTION @extschema@._key_max_bytes() RETURNS integer
+	AS 'MODULE_PATHNAME', 'crm_grade_key_max_bytes' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- Does a date or timestamp column's value, read as local time in
+-- crm_grade.timezone, name a moment within timestamptz's range?  (A date
+-- after 294276 AD, or a local time hours from either end, does not: the
+-- triggers refuse such a row as they refuse an infinite time.)
+CREATE OR REPLACE FUNCTION @extschema@._local_time_in_range(timestamp) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_grade_local_time_in_range' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@._local_time_in_range(date) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_grade_local_date_in_range' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
 -- Validate a policy definition; raises an error naming the JSON path.
 CREATE OR REPLACE FUNCTION @extschema@.check_policy(definition jsonb, name text DEFAULT NULL) RETURNS void
 	AS 'MODULE_PATHNAME', 'crm_grade_check_policy' LANGUAGE C STABLE;
 COMMENT ON FUNCTION @extschema@.check_policy(jsonb, text) IS 'raises an error naming the bad field if the definition is not a valid policy';
 
 -- The trigger crm_grade places on attached tables (and their partitions);
--- its one argument is the kind of source.  Not executable by PUBLIC: only
--- crm_grade creates triggers with it, and it refuses any table that is
--- not attached as that kind.
+-- its one argument is the kind of source.  Executable by PUBLIC (see
+-- 70_security.sql: the owner of an attached partitioned table needs it to
+-- add partitions), and it refuses any table that is not attached as that
+-- kind and any trigger that is not the one crm_grade placed for the event.
 CREATE OR REPLACE FUNCTION @extschema@.source_trigger() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'crm_grade_source_trigger' LANGUAGE C;
 

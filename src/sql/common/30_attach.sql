@@ -110,22 +110,24 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- Refuse rows that are already there and that the triggers would refuse:
--- NULL keys and required values, NaN or infinite amounts, infinite times,
--- among the rows the filter (checked and written by _check_filter) admits.
--- Every check is counted in one scan of the table (a scan per check cost
--- more than the back-fill's own read of a large table: make
--- bench-maintenance); the first check in the order below that finds rows
--- is the one reported.
+-- NULL keys and required values, keys longer than an index entry holds,
+-- NaN or infinite amounts, infinite times and times that name no moment
+-- in timestamptz's range once read in crm_grade.timezone, among the rows
+-- the filter (checked and written by _check_filter) admits.  Every check
+-- is counted in one scan of the table (a scan per check cost more than the
+-- back-fill's own read of a large table: make bench-maintenance); the
+-- first check in the order below that finds rows is the one reported.
 CREATE OR REPLACE FUNCTION @extschema@._check_rows(tbl regclass, kind text, columns jsonb, filter text) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	role record;
 	typ regtype;
 	cond text;
-	-- the checks, in order: the column, what it holds, a NULL check or not, the condition
+	-- the checks, in order: the column, what it holds, the check ('null',
+	-- 'long' or 'finite'), the condition
 	cols text[] := '{}';
 	whats text[] := '{}';
-	null_checks boolean[] := '{}';
+	checks text[] := '{}';
 	conds text[] := '{}';
 	counts bigint[];
 	rows_where text := CASE WHEN filter IS NOT NULL THEN format('(%s) AND ', filter) ELSE '' END;
@@ -152,23 +154,32 @@ BEGIN
 											 WHERE a.attrelid = tbl AND a.attname = columns ->> role.role), false) THEN
 			cols := cols || (columns ->> role.role);
 			whats := whats || role.what;
-			null_checks := null_checks || true;
+			checks := checks || 'null'::text;
 			conds := conds || format('%I IS NULL', columns ->> role.role);
 		END IF;
 		typ := @extschema@._base_type(tbl, columns ->> role.role);
+		IF role.role = 'customer' AND typ IN ('text'::regtype, 'character varying'::regtype) THEN
+			cols := cols || (columns ->> role.role);
+			whats := whats || role.what;
+			checks := checks || 'long'::text;
+			conds := conds || format('pg_catalog.octet_length(%I::pg_catalog.text) > %s',
+									 columns ->> role.role, @extschema@._key_max_bytes());
+		END IF;
 		-- (a numeric is compared as one: cast to float8, a finite one beyond its range fails)
 		cond := CASE
 			WHEN typ = 'numeric'::regtype
 				THEN format('%1$I::pg_catalog.numeric IN (''NaN'', ''Infinity'', ''-Infinity'')', columns ->> role.role)
 			WHEN typ IN ('real'::regtype, 'double precision'::regtype)
 				THEN format('%1$I::pg_catalog.float8 IN (''NaN'', ''Infinity'', ''-Infinity'')', columns ->> role.role)
-			WHEN typ IN ('timestamp with time zone'::regtype, 'timestamp without time zone'::regtype, 'date'::regtype)
+			WHEN typ = 'timestamp with time zone'::regtype
 				THEN format('NOT pg_catalog.isfinite(%I)', columns ->> role.role)
+			WHEN typ IN ('timestamp without time zone'::regtype, 'date'::regtype)
+				THEN format('NOT (pg_catalog.isfinite(%1$I) AND @extschema@._local_time_in_range(%1$I))', columns ->> role.role)
 			END;
 		CONTINUE WHEN cond IS NULL;
 		cols := cols || (columns ->> role.role);
 		whats := whats || role.what;
-		null_checks := null_checks || false;
+		checks := checks || 'finite'::text;
 		conds := conds || cond;
 	END LOOP;
 	IF cardinality(conds) = 0 THEN
@@ -185,17 +196,29 @@ BEGIN
 	FOR i IN 1 .. cardinality(conds) LOOP
 		CONTINUE WHEN counts[i] = 0;
 		cond := rows_where || conds[i];
-		IF null_checks[i] THEN
+		IF checks[i] = 'null' THEN
 			RAISE EXCEPTION 'column "%" of relation % holds % NULL value(s)', cols[i], tbl, counts[i]
 				USING ERRCODE = 'not_null_violation',
 					  DETAIL = 'crm_grade needs the ' || whats[i] || ' of every row'
 							   || CASE WHEN filter IS NULL THEN '.' ELSE ' its filter admits.' END,
 					  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), or leave them out with a filter, then attach again.', tbl, cond);
 		END IF;
-		RAISE EXCEPTION 'column "%" of relation % holds % value(s) that are not finite', cols[i], tbl, counts[i]
+		IF checks[i] = 'long' THEN
+			RAISE EXCEPTION 'column "%" of relation % holds % customer key(s) longer than % bytes',
+				cols[i], tbl, counts[i], @extschema@._key_max_bytes()
+				USING ERRCODE = 'program_limit_exceeded',
+					  DETAIL = 'crm_grade keeps every customer''s key in a B-tree index, whose entries hold keys of up to '
+							   || @extschema@._key_max_bytes() || ' bytes.',
+					  HINT = format('Use a shorter customer key (an id), or leave those rows out with a filter (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
+		END IF;
+		RAISE EXCEPTION 'column "%" of relation % holds % value(s) that are not finite%', cols[i], tbl, counts[i],
+			CASE WHEN cond LIKE '%_local_time_in_range%' THEN ' or out of range' ELSE '' END
 			USING ERRCODE = CASE WHEN cond LIKE '%isfinite%' THEN 'datetime_field_overflow' ELSE 'numeric_value_out_of_range' END,
 				  DETAIL = 'crm_grade needs a finite ' || whats[i] || ' in every row'
-						   || CASE WHEN filter IS NULL THEN '.' ELSE ' its filter admits.' END,
+						   || CASE WHEN filter IS NULL THEN '.' ELSE ' its filter admits.' END
+						   || CASE WHEN cond LIKE '%_local_time_in_range%'
+								   THEN ' A date or local time must name a moment within timestamptz''s range (4714 BC to 294276 AD) once read in crm_grade.timezone.'
+								   ELSE '' END,
 				  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
 	END LOOP;
 EXCEPTION WHEN OTHERS THEN
@@ -251,14 +274,10 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 	END
 $$;
 
--- Create or replace the views that show customers with the application's
--- key type: the widest of the attached keys (bigint before integer before
--- smallint, text before varchar), so that every customer fits.  They are
--- created here, not by CREATE EXTENSION, so they are not extension members:
--- pg_dump writes them out with their casts, and a restore brings back the
--- same column types.
--- The open deals of every attached opportunity table (its filter applied),
--- read at call time with the caller's rights: behind stalled_opportunities.
+-- The open deals of every attached opportunity table (its filter applied,
+-- and without the rows the triggers refuse for an infinite or out-of-range
+-- time), read at call time with the caller's rights: behind
+-- stalled_opportunities.
 CREATE OR REPLACE FUNCTION @extschema@._stalled_opportunities()
 	RETURNS TABLE (c text, stage text, amount numeric, stage_changed_at timestamptz, source regclass)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -267,7 +286,7 @@ DECLARE
 BEGIN
 	SELECT string_agg(format(
 			'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C", %2$s, %3$I::pg_catalog.numeric, %4$s, '
-			'%5$L::pg_catalog.regclass FROM %5$s AS crm_grade_row WHERE %6$I AND %7$s',
+			'%5$L::pg_catalog.regclass FROM %5$s AS crm_grade_row WHERE %6$I AND pg_catalog.isfinite(%4$s) AND %7$s',
 			x.columns ->> 'customer', @extschema@._label_sql(x.tbl, x.columns ->> 'stage'), x.columns ->> 'amount',
 			@extschema@._verify_time_sql(x.tbl, x.columns ->> 'stage_changed_at'), x.tbl,
 			x.columns ->> 'is_open', @extschema@._admits_sql(x.tbl, x.filter, 'crm_grade_row')),
@@ -278,6 +297,29 @@ BEGIN
 	END IF;
 END $$;
 
+-- followups_due()'s as_of: crm_grade.as_of's moment when NULL; an infinite
+-- one is refused (every follow-up would be due "infinitely" overdue, or none
+-- would: neither is a day's list).
+CREATE OR REPLACE FUNCTION @extschema@._followups_as_of(as_of timestamptz) RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF as_of IS NULL THEN
+		RETURN @extschema@.as_of();
+	END IF;
+	IF NOT isfinite(as_of) THEN
+		PERFORM @extschema@._raise('22008', format('as_of of followups_due() is not a finite time: %s', as_of), NULL,
+			'Pass the moment whose day''s list you want, such as now() or ''2026-01-31 12:00+08'', or NULL for crm_grade.as_of''s (the current moment by default).',
+			'followups_due()', NULL);
+	END IF;
+	RETURN as_of;
+END $$;
+
+-- Create or replace the views that show customers with the application's
+-- key type: the widest of the attached keys (bigint before integer before
+-- smallint, text before varchar), so that every customer fits.  They are
+-- created here, not by CREATE EXTENSION, so they are not extension members:
+-- pg_dump writes them out with their casts, and a restore brings back the
+-- same column types.
 CREATE OR REPLACE FUNCTION @extschema@._build_views() RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -321,7 +363,7 @@ BEGIN
 			LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $f$
 			WITH RECURSIVE t AS MATERIALIZED (
 				SELECT a.at, (pg_catalog.date_trunc('day', a.at AT TIME ZONE a.tz) + interval '1 day') AT TIME ZONE a.tz AS day_end
-				  FROM (SELECT coalesce(followups_due.as_of, @extschema@.as_of()) AS at, @extschema@._timezone() AS tz) a),
+				  FROM (SELECT @extschema@._followups_as_of(followups_due.as_of) AS at, @extschema@._timezone() AS tz) a),
 			owners AS (
 				(SELECT s.owner FROM @extschema@.customer_state s
 				  WHERE followups_due.owner IS NULL AND s.owner IS NOT NULL ORDER BY s.owner LIMIT 1)
@@ -534,11 +576,31 @@ EXCEPTION WHEN OTHERS THEN
 	PERFORM @extschema@._raise(st, msg, det, hnt, format('attach_%s(%s)', kind, tbl), ctx);
 END $$;
 
+-- attach_*() and detach() are for crm_grade's owner (or a superuser): they
+-- write crm_grade's configuration, place triggers whose function works
+-- with crm_grade's rights and rebuild the views, as the caller.  A role
+-- granted EXECUTE on one of them alone gets this error first, not a
+-- "permission denied" for an internal function halfway through.
+CREATE OR REPLACE FUNCTION @extschema@._check_attacher(what text) RETURNS void
+LANGUAGE plpgsql STABLE CALLED ON NULL INPUT SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF NOT pg_has_role(current_user, (SELECT e.extowner FROM pg_extension e WHERE e.extname = 'crm_grade'), 'USAGE') THEN
+		-- (through _raise: one line of context, the call's; none when what is
+		-- NULL, for a caller that adds its own)
+		PERFORM @extschema@._raise('42501',
+			'permission denied: only crm_grade''s owner attaches and detaches tables',
+			'They write crm_grade''s configuration, place triggers that work with crm_grade''s rights and rebuild its views.',
+			'Run it as crm_grade''s owner (the role that ran CREATE EXTENSION) or a superuser; granting EXECUTE on the function alone is not enough.',
+			what, NULL);
+	END IF;
+END $$;
+
 CREATE OR REPLACE FUNCTION @extschema@.attach_orders(orders regclass, customer_column name, amount_column name,
 													 ordered_at_column name, paid_at_column name DEFAULT NULL,
 													 filter text DEFAULT NULL, order_id_column name DEFAULT NULL)
 	RETURNS bigint
 LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	SELECT @extschema@._check_attacher(format('attach_orders(%s)', orders));
 	SELECT @extschema@._attach(orders, 'orders',
 		jsonb_strip_nulls(jsonb_build_object('customer', customer_column, 'amount', amount_column,
 											 'ordered_at', ordered_at_column, 'paid_at', paid_at_column,
@@ -552,6 +614,7 @@ CREATE OR REPLACE FUNCTION @extschema@.attach_customers(customers regclass, key_
 														filter text DEFAULT NULL)
 	RETURNS bigint
 LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	SELECT @extschema@._check_attacher(format('attach_customers(%s)', customers));
 	SELECT @extschema@._attach(customers, 'customers',
 		jsonb_strip_nulls(jsonb_build_object('customer', key_column, 'owner', owner_column,
 											 'created_at', created_at_column, 'attributes', attributes_column)),
@@ -564,6 +627,7 @@ CREATE OR REPLACE FUNCTION @extschema@.attach_contacts(contacts regclass, custom
 													   next_action_at_column name DEFAULT NULL, filter text DEFAULT NULL)
 	RETURNS bigint
 LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	SELECT @extschema@._check_attacher(format('attach_contacts(%s)', contacts));
 	SELECT @extschema@._attach(contacts, 'contacts',
 		jsonb_strip_nulls(jsonb_build_object('customer', customer_column, 'contacted_at', contacted_at_column,
 											 'channel', channel_column, 'outcome', outcome_column,
@@ -578,6 +642,7 @@ CREATE OR REPLACE FUNCTION @extschema@.attach_opportunities(opportunities regcla
 															filter text DEFAULT NULL)
 	RETURNS bigint
 LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+	SELECT @extschema@._check_attacher(format('attach_opportunities(%s)', opportunities));
 	SELECT @extschema@._attach(opportunities, 'opportunities',
 		jsonb_strip_nulls(jsonb_build_object('customer', customer_column, 'stage', stage_column,
 											 'amount', amount_column, 'stage_changed_at', stage_changed_at_column,
@@ -595,6 +660,7 @@ DECLARE
 	hnt text;
 	ctx text;
 BEGIN
+	PERFORM @extschema@._check_attacher(NULL);
 	IF NOT EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.tbl = detach.tbl) THEN
 		IF EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.tbl IN (SELECT a.relid FROM pg_partition_ancestors(detach.tbl) a)) THEN
 			RAISE NOTICE 'relation % is not attached to crm_grade, skipping', tbl

@@ -230,12 +230,17 @@ END $$;
 -- rows a trigger would have refused (they got in while triggers were
 -- disabled), which count for nothing, as crm_grade leaves them out.
 -- timestamp and date columns are read as local time in crm_grade.timezone.
+-- Rows with a NULL key or one longer than _key_max_bytes() are left out.
 CREATE OR REPLACE FUNCTION @extschema@._verify_source_sql(tbl regclass, kind text, columns jsonb, filter text)
 	RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	tm text;
 	pd text;
+	-- a key longer than an index entry holds has no customer (rows left
+	-- out, as NULL keys are)
+	keyok text := format('pg_catalog.octet_length(%I::pg_catalog.text) <= @extschema@._key_max_bytes()',
+						 columns ->> 'customer');
 BEGIN
 	filter := @extschema@._admits_sql(tbl, filter, 'crm_grade_row');
 	IF kind = 'orders' THEN
@@ -247,42 +252,42 @@ BEGIN
 			'coalesce(pg_catalog.isfinite(%3$s) '
 			'AND %2$I::pg_catalog.numeric::pg_catalog.text NOT IN (''NaN'', ''Infinity'', ''-Infinity'') '
 			'AND (%4$s IS NULL OR pg_catalog.isfinite(%4$s)) AND %6$s IS NOT NULL, false) AS ok '
-			'FROM %5$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %8$s',
+			'FROM %5$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %9$s AND %8$s',
 			columns ->> 'customer', columns ->> 'amount', tm, pd, tbl,
 			CASE WHEN columns ? 'order_id'
 				 THEN format('%L || %I::pg_catalog.text', tbl::oid::text || ':', columns ->> 'order_id')
 				 ELSE 'tableoid::pg_catalog.text || ctid::pg_catalog.text' END,
 			'date'::regtype IN (@extschema@._base_type(tbl, columns ->> 'ordered_at'),
 								@extschema@._base_type(tbl, columns ->> 'paid_at')),
-			filter);
+			filter, keyok);
 	END IF;
 	IF kind = 'opportunities' THEN
 		RETURN format(
 			'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C" AS c, %2$s AS t, %3$I AS open, '
 			'coalesce(pg_catalog.isfinite(%2$s) AND %3$I IS NOT NULL, false) AS ok '
-			'FROM %4$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %5$s',
+			'FROM %4$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %6$s AND %5$s',
 			columns ->> 'customer', @extschema@._verify_time_sql(tbl, columns ->> 'stage_changed_at'),
-			columns ->> 'is_open', tbl, filter);
+			columns ->> 'is_open', tbl, filter, keyok);
 	END IF;
 	IF kind = 'contacts' THEN
 		RETURN format(
 			'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C" AS c, %2$s AS t, %3$s AS outcome, %4$s AS na, '
 			'coalesce(pg_catalog.isfinite(%2$s) AND (%4$s IS NULL OR pg_catalog.isfinite(%4$s)), false) AS ok '
-			'FROM %5$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %6$s',
+			'FROM %5$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %7$s AND %6$s',
 			columns ->> 'customer', @extschema@._verify_time_sql(tbl, columns ->> 'contacted_at'),
 			CASE WHEN columns ? 'outcome' THEN @extschema@._label_sql(tbl, columns ->> 'outcome') ELSE 'NULL::pg_catalog.text' END,
-			@extschema@._verify_time_sql(tbl, columns ->> 'next_action_at'), tbl, filter);
+			@extschema@._verify_time_sql(tbl, columns ->> 'next_action_at'), tbl, filter, keyok);
 	END IF;
 	tm := @extschema@._verify_time_sql(tbl, columns ->> 'created_at');
 	RETURN format(
 		'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C" AS c, %2$s AS owner, %3$s AS created_at, %4$s AS attributes, '
-		'coalesce(pg_catalog.isfinite(%3$s), true) AS ok FROM %5$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %6$s',
+		'coalesce(pg_catalog.isfinite(%3$s), true) AS ok FROM %5$s AS crm_grade_row WHERE %1$I IS NOT NULL AND %7$s AND %6$s',
 		columns ->> 'customer',
 		CASE WHEN columns ? 'owner' THEN format('@extschema@._owner_text(%s)', @extschema@._label_sql(tbl, columns ->> 'owner'))
 			 ELSE 'NULL::pg_catalog.text' END,
 		tm,
 		CASE WHEN columns ? 'attributes' THEN format('%I', columns ->> 'attributes') ELSE 'NULL::pg_catalog.jsonb' END,
-		tbl, filter);
+		tbl, filter, keyok);
 END $$;
 
 CREATE OR REPLACE FUNCTION @extschema@._verify_rows_sql(kind text) RETURNS text
@@ -360,10 +365,15 @@ BEGIN
 	IF col IS NULL THEN
 		RETURN 'NULL::pg_catalog.timestamptz';
 	END IF;
+	-- (a local time that names no moment in range reads as infinity: its row
+	-- is not ok, as the triggers refuse it)
 	RETURN CASE @extschema@._base_type(tbl, col)
 		WHEN 'timestamp with time zone'::regtype THEN format('%I', col)
-		WHEN 'timestamp without time zone'::regtype THEN format('pg_catalog.timezone(@extschema@._timezone(), %I)', col)
-		ELSE format('pg_catalog.timezone(@extschema@._timezone(), %I::pg_catalog.timestamp)', col)
+		WHEN 'timestamp without time zone'::regtype
+			THEN format('CASE WHEN NOT @extschema@._local_time_in_range(%1$I) THEN ''infinity''::pg_catalog.timestamptz '
+						'ELSE pg_catalog.timezone(@extschema@._timezone(), %1$I) END', col)
+		ELSE format('CASE WHEN NOT @extschema@._local_time_in_range(%1$I) THEN ''infinity''::pg_catalog.timestamptz '
+					'ELSE pg_catalog.timezone(@extschema@._timezone(), %1$I::pg_catalog.timestamp) END', col)
 	END;
 END $$;
 

@@ -1,0 +1,124 @@
+--
+-- 49_input_limits: values at the limits of what crm_grade can keep, each an
+-- error with an SQLSTATE naming the table and column (SPEC 10), never
+-- PostgreSQL's own error from deep inside a write.
+--  - A customer key longer than _key_max_bytes() (2600) bytes: no B-tree
+--    entry of customer_state or history holds it.  Refused when written
+--    (54000) and at attach; such a row that got in while triggers were
+--    disabled is left out with a WARNING, as a NULL key is, and verify()
+--    leaves it out too.  A key of exactly 2600 incompressible bytes fits.
+--  - A date or local time that names no moment in timestamptz's range once
+--    read in crm_grade.timezone (a date after 294276, a local time hours
+--    from the end in a zone west of UTC): refused like an infinite time
+--    (22008), at attach too, and listed in data_issues when it got in.
+--  - followups_due() with an infinite as_of (22008).
+--  - attach_*() and detach() granted to a role that is not crm_grade's owner:
+--    a clear 42501 before any work.
+--
+SET crm_grade.as_of = '2026-06-15 12:00:00+00';
+-- local times are read in New York (UTC-5) here, the session's zone too
+SET crm_grade.timezone = 'America/New_York';
+SET TimeZone = 'America/New_York';
+CREATE SCHEMA t49;
+-- incompressible text of n bytes (hex digests)
+CREATE FUNCTION t49.key_of(n int, seed text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT left(string_agg(md5(seed || i), '' ORDER BY i), n) FROM generate_series(1, n / 32 + 1) i
+$$;
+CREATE TABLE t49.orders (id serial PRIMARY KEY, customer_id text NOT NULL, amount numeric NOT NULL,
+						 ordered_at date NOT NULL, paid_at timestamp);
+-- (an index on the whole key would refuse such keys itself: the application's choice)
+CREATE INDEX ON t49.orders (left(customer_id, 100));
+INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES ('a', 10, '2026-01-10'),
+	(t49.key_of(2601, 'x'), 20, '2026-02-10');
+-- attach: the long key is found, with a query that shows it
+SELECT crm_grade.attach_orders('t49.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DELETE FROM t49.orders WHERE octet_length(customer_id) > 2600;
+-- a date after the last day a timestamp holds
+INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES ('b', 30, '300000-01-01');
+SELECT crm_grade.attach_orders('t49.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+DELETE FROM t49.orders WHERE ordered_at > '3000-01-01';
+-- a local time an hour before the end of the range: a timestamp, but five
+-- hours later in UTC, beyond the range in New York
+INSERT INTO t49.orders (customer_id, amount, ordered_at, paid_at) VALUES ('b', 30, '2026-03-10', '294276-12-31 23:00');
+SELECT crm_grade.attach_orders('t49.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
+UPDATE t49.orders SET paid_at = '294276-12-31 18:00' WHERE customer_id = 'b';
+SELECT crm_grade._local_time_in_range('294276-12-31 23:00'::timestamp) AS late_evening_in_range,
+	   crm_grade._local_time_in_range('294276-12-31 18:00'::timestamp) AS evening_in_range,
+	   crm_grade._local_time_in_range('300000-01-01'::date) AS far_date_in_range,
+	   crm_grade._local_time_in_range('infinity'::date) AS infinity_in_range,
+	   crm_grade._local_time_in_range('4714-11-24 BC'::date) AS first_day_in_range;
+SELECT crm_grade.attach_orders('t49.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
+
+-- writes: refused with the column named, the statement only
+INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES (t49.key_of(2601, 'y'), 5, '2026-04-01');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES ('c', 5, '5874897-12-31');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- a compressible key is refused too (the rule is its length, not whether it happens to compress)
+INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES (repeat('k', 5000), 5, '2026-04-01');
+UPDATE t49.orders SET customer_id = t49.key_of(3000, 'z') WHERE customer_id = 'a';
+-- the longest key that is graded: 2600 incompressible bytes fit both indexes
+INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES (t49.key_of(2600, 'w'), 7, '2026-04-01');
+SELECT octet_length(customer) AS key_bytes, orders_total, total_amount
+  FROM crm_grade.customer_state WHERE octet_length(customer) > 100;
+SELECT count(*) AS history_rows FROM crm_grade.history WHERE octet_length(customer) = 2600;
+SELECT * FROM crm_grade.verify();
+
+-- rows that got in while the triggers were disabled
+ALTER TABLE t49.orders DISABLE TRIGGER USER;
+INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES
+	(t49.key_of(2700, 'v'), 40, '2026-05-01'), ('c', 8, '300000-12-31'), ('c', 9, '2026-05-02');
+ALTER TABLE t49.orders ENABLE TRIGGER USER;
+SELECT crm_grade.regrade_all();
+SELECT customer, orders_total, total_amount FROM crm_grade.customer_grades
+ WHERE octet_length(customer) < 100 ORDER BY customer;
+SELECT customer, source, column_name, value, problem FROM crm_grade.data_issues ORDER BY customer;
+SELECT * FROM crm_grade.verify();
+-- such rows can be updated unchanged, fixed or deleted; a new bad value is refused
+UPDATE t49.orders SET amount = 41 WHERE octet_length(customer_id) > 2600;
+UPDATE t49.orders SET customer_id = customer_id || 'x' WHERE octet_length(customer_id) > 2600;
+UPDATE t49.orders SET ordered_at = '400000-01-01' WHERE ordered_at > '3000-01-01';
+UPDATE t49.orders SET ordered_at = '2026-05-03' WHERE ordered_at > '3000-01-01';
+DELETE FROM t49.orders WHERE octet_length(customer_id) > 2600;
+SELECT customer, orders_total, total_amount FROM crm_grade.customer_grades WHERE customer = 'c';
+SELECT count(*) AS issues_left FROM crm_grade.data_issues;
+SELECT * FROM crm_grade.verify();
+
+-- a contact log: the next action's local time, checked the same way
+CREATE TABLE t49.contacts (customer_id text NOT NULL, contacted_at timestamptz NOT NULL, next_action_at timestamp);
+CREATE INDEX ON t49.contacts (customer_id);
+SELECT crm_grade.attach_contacts('t49.contacts', 'customer_id', 'contacted_at', next_action_at_column => 'next_action_at');
+INSERT INTO t49.contacts VALUES ('a', '2026-06-01 10:00+00', '294276-12-31 23:59:59');
+INSERT INTO t49.contacts VALUES ('a', '2026-06-01 10:00+00', '2026-06-20 09:00');
+SELECT customer, last_contact_at, next_action_at FROM crm_grade.customer_grades WHERE customer = 'a';
+SELECT * FROM crm_grade.verify();
+
+-- followups_due(): the day of an infinite moment is no day
+SELECT count(*) FROM crm_grade.followups_due('infinity');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM crm_grade.followups_due('-infinity');
+SELECT count(*) > 0 AS someone_due FROM crm_grade.followups_due('2027-01-01');
+
+-- attach_*() and detach() are for crm_grade's owner: a grant alone gives a clear error
+CREATE ROLE regress_t49_app;
+GRANT USAGE ON SCHEMA crm_grade, t49 TO regress_t49_app;
+GRANT EXECUTE ON FUNCTION crm_grade.attach_orders(regclass, name, name, name, name, text, name),
+	crm_grade.detach(regclass) TO regress_t49_app;
+CREATE TABLE t49.app_orders (customer_id int NOT NULL, amount numeric NOT NULL, ordered_at timestamptz NOT NULL);
+ALTER TABLE t49.app_orders OWNER TO regress_t49_app;
+SET ROLE regress_t49_app;
+SELECT crm_grade.attach_orders('t49.app_orders', 'customer_id', 'amount', 'ordered_at');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT crm_grade.detach('t49.orders');
+RESET ROLE;
+SELECT count(*) AS still_attached FROM crm_grade.source WHERE tbl = 't49.orders'::regclass;
+
+SELECT crm_grade.detach('t49.contacts');
+SELECT crm_grade.detach('t49.orders');
+DROP SCHEMA t49 CASCADE;
+REVOKE ALL ON SCHEMA crm_grade FROM regress_t49_app;
+REVOKE ALL ON FUNCTION crm_grade.attach_orders(regclass, name, name, name, name, text, name),
+	crm_grade.detach(regclass) FROM regress_t49_app;
+DROP ROLE regress_t49_app;
