@@ -1114,6 +1114,37 @@ LockBeforeRegrade(List *relids, LOCKMODE mode)
 }
 
 /*
+ * The relations an ALTER TABLE of relid that re-grades locks, with their
+ * modes: the table, in the command's mode, and every partition an ATTACH
+ * or DETACH PARTITION names, which PostgreSQL takes in ACCESS EXCLUSIVE
+ * after the table (a writer reading that partition, then writing an
+ * attached table, would otherwise wait for crm_grade's locks held by a
+ * command waiting for it).
+ */
+static void
+AlterTableLocks(AlterTableStmt *stmt, Oid relid, List **relids, List **modes)
+{
+	ListCell   *lc;
+
+	*relids = list_make1_oid(relid);
+	*modes = list_make1_int(AlterTableGetLockLevel(stmt->cmds));
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *at = lfirst(lc);
+		Oid			partition;
+
+		if (!IsA(at, AlterTableCmd) ||
+			(at->subtype != AT_AttachPartition && at->subtype != AT_DetachPartition))
+			continue;
+		partition = RangeVarGetRelid(((PartitionCmd *) at->def)->name, NoLock, true);
+		if (!OidIsValid(partition))
+			continue;
+		*relids = lappend_oid(*relids, partition);
+		*modes = lappend_int(*modes, AccessExclusiveLock);
+	}
+}
+
+/*
  * Will this ALTER TABLE of relid re-grade customers (see RunDdlActions)?
  * A column crm_grade reads changing type re-grades everyone; a partition
  * attached to or detached from an attached table, its customers.  Not a
@@ -1248,8 +1279,14 @@ BeforeAlterTable(AlterTableStmt *stmt)
 	CrmEnter(&id);
 	regrades = AlterTableRegrades(stmt, relid);
 	CrmLeave(&id);
-	if (regrades)
-		LockBeforeRegrade(list_make1_oid(relid), AlterTableGetLockLevel(stmt->cmds));
+	if (regrades && StateCatalogCurrent())
+	{
+		List	   *relids;
+		List	   *modes;
+
+		AlterTableLocks(stmt, relid, &relids, &modes);
+		RefreshAllLockBeforeEach(relids, modes);
+	}
 }
 
 /* Tables and partitioned tables whose catalog column col equals value. */

@@ -642,47 +642,56 @@ HeldByMe(Oid relid, LOCKMODE mode)
 }
 
 /*
- * Take the locks of the relations not held before, without waiting; the
- * first that is busy is returned, and those taken are let go again.
+ * Take the locks of the relations not held before (each in its mode, a
+ * list parallel to relids), without waiting; the first that is busy is
+ * returned with its mode, and those taken are let go again.
  */
 static Oid
-TryLockAll(List *relids, LOCKMODE mode)
+TryLockAll(List *relids, List *modes, LOCKMODE *busy_mode)
 {
 	List	   *taken = NIL;
+	List	   *taken_modes = NIL;
 	ListCell   *lc,
-			   *lt;
+			   *lm;
 
-	foreach(lc, relids)
+	forboth(lc, relids, lm, modes)
 	{
 		Oid			relid = lfirst_oid(lc);
+		LOCKMODE	mode = lfirst_int(lm);
 
 		if (HeldByMe(relid, mode))
 			continue;
 		if (!ConditionalLockRelationOid(relid, mode))
 		{
-			foreach(lt, taken)
-				UnlockRelationOid(lfirst_oid(lt), mode);
+			ListCell   *lt,
+					   *ltm;
+
+			forboth(lt, taken, ltm, taken_modes)
+				UnlockRelationOid(lfirst_oid(lt), lfirst_int(ltm));
+			*busy_mode = mode;
 			return relid;
 		}
 		taken = lappend_oid(taken, relid);
+		taken_modes = lappend_int(taken_modes, mode);
 	}
 	return InvalidOid;
 }
 
 /*
  * Before DDL that will end in a re-grade: its locks (RefreshAllLock) and
- * the application's tables the command locks (relids, in mode), taken so
- * that this transaction never waits for one while holding the other.
- * Taken by the command, the table's lock comes first, and a writer holding
- * ROW EXCLUSIVE on the states that goes on to read the table closes a
- * cycle; taken first, the states' lock would close one with a transaction
- * that read the table and goes on to write.  So: wait for the re-grade's
- * locks, then try the tables; if one is busy, let go of everything, wait
- * for that table (and let it go), and start again.  Locks this transaction
- * held before are kept, and then it waits as the command would have.
+ * the application's tables the command locks (relids, each in the mode of
+ * the parallel list modes), taken so that this transaction never waits for
+ * one while holding the other.  Taken by the command, the table's lock
+ * comes first, and a writer holding ROW EXCLUSIVE on the states that goes
+ * on to read the table closes a cycle; taken first, the states' lock would
+ * close one with a transaction that read the table and goes on to write.
+ * So: wait for the re-grade's locks, then try the tables; if one is busy,
+ * let go of everything, wait for that table (and let it go), and start
+ * again.  Locks this transaction held before are kept, and then it waits
+ * as the command would have.
  */
 void
-RefreshAllLockBefore(List *relids, LOCKMODE mode)
+RefreshAllLockBeforeEach(List *relids, List *modes)
 {
 	Oid			population = CrmRelid("population");
 	Oid			holiday = CrmRelid("holiday");
@@ -692,6 +701,7 @@ RefreshAllLockBefore(List *relids, LOCKMODE mode)
 	{
 		bool		had_population = HeldByMe(population, ShareRowExclusiveLock);
 		bool		had_holiday = HeldByMe(holiday, AccessShareLock);
+		LOCKMODE	busy_mode;
 		Oid			busy;
 
 		if (HeldByMe(state, ShareRowExclusiveLock))
@@ -700,17 +710,29 @@ RefreshAllLockBefore(List *relids, LOCKMODE mode)
 			return;
 		}
 		RefreshAllLock();
-		if (!OidIsValid(busy = TryLockAll(relids, mode)))
+		if (!OidIsValid(busy = TryLockAll(relids, modes, &busy_mode)))
 			return;
 		UnlockRelationOid(state, ShareRowExclusiveLock);
 		if (!had_holiday)
 			UnlockRelationOid(holiday, AccessShareLock);
 		if (!had_population)
 			UnlockRelationOid(population, ShareRowExclusiveLock);
-		LockRelationOid(busy, mode);
-		UnlockRelationOid(busy, mode);
+		LockRelationOid(busy, busy_mode);
+		UnlockRelationOid(busy, busy_mode);
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/* The same, every table in one mode. */
+void
+RefreshAllLockBefore(List *relids, LOCKMODE mode)
+{
+	List	   *modes = NIL;
+	int			i;
+
+	for (i = 0; i < list_length(relids); i++)
+		modes = lappend_int(modes, mode);
+	RefreshAllLockBeforeEach(relids, modes);
 }
 
 /*

@@ -29,6 +29,7 @@ extern void RefreshKeys(char **keys, int n, const char *event);
 extern RefreshCounts RefreshAll(const char *event);
 extern void RefreshAllLock(void);
 extern void RefreshAllLockBefore(List *relids, LOCKMODE mode);
+extern void RefreshAllLockBeforeEach(List *relids, List *modes);
 extern char **SortDistinctKeys(char **keys, int n, int *nout);
 
 #endif							/* CRM_REFRESH_H */
