@@ -1390,6 +1390,8 @@ BeforeDrop(Node *parsetree)
 
 		if (src == NULL || src->relid == relid)
 			continue;			/* not graded, or an attached table: sql_drop detaches it */
+		if (!MayChange(relid, role))
+			continue;			/* the DROP refuses it: no lock (a wait) for nothing */
 		LockRelationOid(relid, AccessExclusiveLock);
 		keys = GatherKeysOf(relid, src, &n);
 		pending_drop_keys = pending_drop_keys == NULL ?
