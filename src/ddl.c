@@ -1115,19 +1115,32 @@ LockBeforeRegrade(List *relids, LOCKMODE mode)
 
 /*
  * The relations an ALTER TABLE of relid that re-grades locks, with their
- * modes: the table, in the command's mode, and every partition an ATTACH
- * or DETACH PARTITION names, which PostgreSQL takes in ACCESS EXCLUSIVE
- * after the table (a writer reading that partition, then writing an
- * attached table, would otherwise wait for crm_grade's locks held by a
- * command waiting for it).
+ * modes: the table, in the command's mode; crm_grade's views when the key
+ * changes type (they are replaced); and every partition an ATTACH or
+ * DETACH PARTITION names, which PostgreSQL takes in ACCESS EXCLUSIVE after
+ * the table.  Otherwise a transaction reading a view or that partition,
+ * then the table or an attached one, would wait for locks held by a command
+ * waiting for it.
  */
 static void
-AlterTableLocks(AlterTableStmt *stmt, Oid relid, List **relids, List **modes)
+AlterTableLocks(AlterTableStmt *stmt, Oid relid, bool key_type, List **relids, List **modes)
 {
 	ListCell   *lc;
+	int			i;
 
 	*relids = list_make1_oid(relid);
 	*modes = list_make1_int(AlterTableGetLockLevel(stmt->cmds));
+	/* a new key type replaces the views (_key_type_changed) */
+	for (i = 0; key_type && i < lengthof(TypedViews); i++)
+	{
+		Oid			view = get_relname_relid(TypedViews[i], CrmSchemaOid());
+
+		if (OidIsValid(view))
+		{
+			*relids = lappend_oid(*relids, view);
+			*modes = lappend_int(*modes, AccessExclusiveLock);
+		}
+	}
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *at = lfirst(lc);
@@ -1149,13 +1162,16 @@ AlterTableLocks(AlterTableStmt *stmt, Oid relid, List **relids, List **modes)
  * A column crm_grade reads changing type re-grades everyone; a partition
  * attached to or detached from an attached table, its customers.  Not a
  * DETACH ... CONCURRENTLY: it commits half-way, letting go of any lock
- * taken here.  Runs inside CrmEnter().
+ * taken here.  *key_type: the key column changes type, which replaces the
+ * views too.  Runs inside CrmEnter().
  */
 static bool
-AlterTableRegrades(AlterTableStmt *stmt, Oid relid)
+AlterTableRegrades(AlterTableStmt *stmt, Oid relid, bool *key_type)
 {
 	ListCell   *lc;
+	bool		regrades = false;
 
+	*key_type = false;
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *at = lfirst(lc);
@@ -1168,7 +1184,9 @@ AlterTableRegrades(AlterTableStmt *stmt, Oid relid)
 			case AT_AlterColumnType:
 				src = SourceForRelid(relid, false);
 				if (src && ReadsColumn(src, at->name))
-					return true;
+					regrades = true;
+				if (src && strcmp(at->name, src->columns[ROLE_KEY]) == 0)
+					*key_type = true;
 				break;
 			case AT_DetachPartition:
 				if (((PartitionCmd *) at->def)->concurrent)
@@ -1177,13 +1195,13 @@ AlterTableRegrades(AlterTableStmt *stmt, Oid relid)
 			case AT_AttachPartition:
 			case AT_DetachPartitionFinalize:
 				if (SourceForRelid(relid, true))
-					return true;
+					regrades = true;
 				break;
 			default:
 				break;
 		}
 	}
-	return false;
+	return regrades;
 }
 
 /*
@@ -1269,6 +1287,7 @@ BeforeAlterTable(AlterTableStmt *stmt)
 	Oid			role = GetUserId();
 	bool		clone;
 	bool		regrades;
+	bool		key_type;
 	CrmIdentity id;
 
 	BeforeAttachPartition(stmt);
@@ -1277,14 +1296,14 @@ BeforeAlterTable(AlterTableStmt *stmt)
 		!MayChange(relid, role))
 		return;
 	CrmEnter(&id);
-	regrades = AlterTableRegrades(stmt, relid);
+	regrades = AlterTableRegrades(stmt, relid, &key_type);
 	CrmLeave(&id);
 	if (regrades && StateCatalogCurrent())
 	{
 		List	   *relids;
 		List	   *modes;
 
-		AlterTableLocks(stmt, relid, &relids, &modes);
+		AlterTableLocks(stmt, relid, key_type, &relids, &modes);
 		RefreshAllLockBeforeEach(relids, modes);
 	}
 }

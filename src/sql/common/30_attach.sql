@@ -335,6 +335,19 @@ BEGIN
 	END IF;
 	SELECT a.atttypid::regtype INTO current FROM pg_attribute a
 	 WHERE a.attrelid = to_regclass('@extschema@.customer_grades') AND a.attname = 'customer';
+	-- nothing to do when they are there with the key type already: a view
+	-- replaced is locked ACCESS EXCLUSIVE, which waits for its readers, and a
+	-- DROP or detach() that holds crm_grade's locks and an application
+	-- table's would deadlock with a reader of the view that goes on to read
+	-- that table (their definitions change only with the key type, or with
+	-- a new version, whose update drops them first)
+	IF current = keytype
+	   AND to_regclass('@extschema@.grade_history') IS NOT NULL
+	   AND to_regclass('@extschema@.data_issues') IS NOT NULL
+	   AND to_regclass('@extschema@.stalled_opportunities') IS NOT NULL
+	   AND to_regprocedure('@extschema@.followups_due(timestamptz, text)') IS NOT NULL THEN
+		RETURN;
+	END IF;
 	IF current IS DISTINCT FROM keytype AND current IS NOT NULL THEN
 		DROP VIEW IF EXISTS @extschema@.customer_grades, @extschema@.grade_history, @extschema@.data_issues,
 			@extschema@.stalled_opportunities;
