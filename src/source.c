@@ -703,7 +703,7 @@ SourceReadRow(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool s
 
 		row->key = NULL;
 		return BadValue(layout, row, strict, ROLE_KEY, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-						psprintf("longer than %d bytes", CRM_KEY_MAX_BYTES), key);
+						"longer than " CppAsString2(CRM_KEY_MAX_BYTES) " bytes", key);
 	}
 	switch (layout->src->kind)
 	{

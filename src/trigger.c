@@ -306,6 +306,8 @@ KeepBad(BadRows *bad, const SourceRow *row)
 	r = &bad->rows[bad->n++];
 	*r = *row;
 	r->key = row->key ? pstrdup(row->key) : NULL;
+	/* (copied too: the row's memory is reset after each pair of rows) */
+	r->problem = pstrdup(row->problem);
 	r->problem_value = row->problem_value ? pstrdup(row->problem_value) : NULL;
 	MemoryContextSwitchTo(oldcxt);
 }
