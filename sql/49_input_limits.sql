@@ -39,16 +39,22 @@ INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES ('b', 30, '30000
 SELECT crm_grade.attach_orders('t49.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 DELETE FROM t49.orders WHERE ordered_at > '3000-01-01';
--- a local time an hour before the end of the range: a timestamp, but five
--- hours later in UTC, beyond the range in New York
-INSERT INTO t49.orders (customer_id, amount, ordered_at, paid_at) VALUES ('b', 30, '2026-03-10', '294276-12-31 23:00');
+-- crm_grade grades moments from 4713 BC to 89999 AD (UTC), so that every
+-- moment it derives from them stays within timestamptz's range.  A local
+-- time on the last evening: 18:00 in New York is 23:00 UTC, 19:00 is past
+-- the end.
+INSERT INTO t49.orders (customer_id, amount, ordered_at, paid_at) VALUES ('b', 30, '2026-03-10', '89999-12-31 19:00');
 SELECT crm_grade.attach_orders('t49.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
-UPDATE t49.orders SET paid_at = '294276-12-31 18:00' WHERE customer_id = 'b';
-SELECT crm_grade._local_time_in_range('294276-12-31 23:00'::timestamp) AS late_evening_in_range,
-	   crm_grade._local_time_in_range('294276-12-31 18:00'::timestamp) AS evening_in_range,
-	   crm_grade._local_time_in_range('300000-01-01'::date) AS far_date_in_range,
-	   crm_grade._local_time_in_range('infinity'::date) AS infinity_in_range,
-	   crm_grade._local_time_in_range('4714-11-24 BC'::date) AS first_day_in_range;
+UPDATE t49.orders SET paid_at = '89999-12-31 18:00' WHERE customer_id = 'b';
+SELECT crm_grade._time_in_range('89999-12-31 19:00'::timestamp) AS last_evening_late,
+	   crm_grade._time_in_range('89999-12-31 18:00'::timestamp) AS last_evening,
+	   crm_grade._time_in_range('89999-12-31 23:59:59.999999+00'::timestamptz) AS last_moment,
+	   crm_grade._time_in_range('90000-01-01 00:00+00'::timestamptz) AS horizon,
+	   crm_grade._time_in_range('294276-12-30 00:00+00'::timestamptz) AS near_timestamptz_end,
+	   crm_grade._time_in_range('300000-01-01'::date) AS far_date,
+	   crm_grade._time_in_range('infinity'::date) AS infinity,
+	   crm_grade._time_in_range('4713-01-01 00:00+00 BC'::timestamptz) AS first_moment,
+	   crm_grade._time_in_range('4714-12-31 23:59:59+00 BC'::timestamptz) AS before_it;
 SELECT crm_grade.attach_orders('t49.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
 
 -- writes: refused with the column named, the statement only
@@ -56,6 +62,7 @@ INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES (t49.key_of(2601
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES ('c', 5, '5874897-12-31');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES ('c', 5, '95000-01-01');
 -- a compressible key is refused too (the rule is its length, not whether it happens to compress)
 INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES (repeat('k', 5000), 5, '2026-04-01');
 UPDATE t49.orders SET customer_id = t49.key_of(3000, 'z') WHERE customer_id = 'a';
@@ -106,10 +113,36 @@ INSERT INTO t49.contacts VALUES ('a', '2026-06-01 10:00+00', '2026-06-20 09:00')
 SELECT customer, last_contact_at, next_action_at FROM crm_grade.customer_grades WHERE customer = 'a';
 SELECT * FROM crm_grade.verify();
 
--- followups_due(): the day of an infinite moment is no day
+-- a customer master: a creation time that timestamptz holds but crm_grade does not grade (a
+-- follow-up a week later would be past the end of timestamptz's range) is refused; one that got
+-- in is left out and listed, and blocks neither regrade_all() nor verify()
+CREATE TABLE t49.customers (customer_id text PRIMARY KEY, owner text, created timestamptz);
+SELECT crm_grade.attach_customers('t49.customers', 'customer_id', 'owner', 'created');
+INSERT INTO t49.customers VALUES ('m', 'bob', '294276-12-30 00:00+00');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ALTER TABLE t49.customers DISABLE TRIGGER USER;
+INSERT INTO t49.customers VALUES ('m', 'bob', '294276-12-30 00:00+00');
+ALTER TABLE t49.customers ENABLE TRIGGER USER;
+SELECT crm_grade.regrade_all();
+SELECT customer, source, column_name, problem FROM crm_grade.data_issues;
+SELECT * FROM crm_grade.verify();
+UPDATE t49.customers SET created = '2026-01-01 00:00+00';
+SELECT customer, lifecycle, next_follow_up_at FROM crm_grade.customer_grades WHERE customer = 'm';
+SELECT crm_grade.detach('t49.customers');
+
+-- crm_grade.as_of, and a policy's follow-up intervals, keep within the range too
+SET crm_grade.as_of = '90000-06-01 00:00+00';
+SET crm_grade.as_of = '2026-06-15 12:00:00+00';
+SELECT crm_grade.check_policy('{"kind": "rules", "default": "C", "grades": [{"grade": "A", "when": {"all": [{"metric": "amount_12m", "op": ">=", "value": 1}]}}],
+								"cadence": {"A": "101 years", "C": "30 days"}}', 'slow');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+
+-- followups_due(): the day of an infinite moment is no day, nor is one at either end of the range
 SELECT count(*) FROM crm_grade.followups_due('infinity');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM crm_grade.followups_due('-infinity');
+SELECT count(*) FROM crm_grade.followups_due('294276-12-31 23:59:59+00');
+SELECT count(*) FROM crm_grade.followups_due('4714-11-24 00:00:00+00 BC');
 SELECT count(*) > 0 AS someone_due FROM crm_grade.followups_due('2027-01-01');
 
 -- attach_*() and detach() are for crm_grade's owner: a grant alone gives a clear error
@@ -125,6 +158,29 @@ SELECT crm_grade.attach_orders('t49.app_orders', 'customer_id', 'amount', 'order
 SELECT crm_grade.detach('t49.orders');
 RESET ROLE;
 SELECT count(*) AS still_attached FROM crm_grade.source WHERE tbl = 't49.orders'::regclass;
+-- nor for a member of the owner's role (the work is done as the caller): SET ROLE to the owner
+CREATE ROLE regress_t49_member;
+DO $$ BEGIN EXECUTE format('GRANT %I TO regress_t49_member', current_user); END $$;
+GRANT EXECUTE ON FUNCTION crm_grade.attach_orders(regclass, name, name, name, name, text, name) TO regress_t49_member;
+SET ROLE regress_t49_member;
+SELECT crm_grade.attach_orders('t49.app_orders', 'customer_id', 'amount', 'ordered_at');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+REVOKE ALL ON FUNCTION crm_grade.attach_orders(regclass, name, name, name, name, text, name) FROM regress_t49_member;
+DROP ROLE regress_t49_member;
+
+-- stalled_opportunities lists no deal crm_grade would refuse: an over-long key or an
+-- out-of-range time that got in while the triggers were disabled
+CREATE TABLE t49.deals (customer_id text NOT NULL, stage text NOT NULL, amount numeric NOT NULL,
+						changed timestamptz NOT NULL, open boolean NOT NULL);
+SELECT crm_grade.attach_opportunities('t49.deals', 'customer_id', 'stage', 'amount', 'changed', 'open');
+INSERT INTO t49.deals VALUES ('a', 'proposal', 100, '2026-05-01 00:00+00', true);
+ALTER TABLE t49.deals DISABLE TRIGGER USER;
+INSERT INTO t49.deals VALUES (t49.key_of(2601, 'd'), 'proposal', 100, '2026-05-01 00:00+00', true),
+	('a', 'proposal', 100, '95000-01-01 00:00+00', true);
+ALTER TABLE t49.deals ENABLE TRIGGER USER;
+SELECT customer, stage, days_in_stage FROM crm_grade.stalled_opportunities;
+SELECT crm_grade.detach('t49.deals');
 
 SELECT crm_grade.detach('t49.contacts');
 SELECT crm_grade.detach('t49.orders');

@@ -17,6 +17,7 @@
 
 PG_FUNCTION_INFO_V1(crm_grade_window_start);
 PG_FUNCTION_INFO_V1(crm_grade_month_index);
+PG_FUNCTION_INFO_V1(crm_grade_time_in_range);
 PG_FUNCTION_INFO_V1(crm_grade_local_time_in_range);
 PG_FUNCTION_INFO_V1(crm_grade_local_date_in_range);
 
@@ -393,17 +394,43 @@ CrmLocalToTimestampTz(Timestamp local)
 }
 
 /*
- * SQL: crm_grade._local_time_in_range(timestamp) and (date): does the value,
- * read in crm_grade.timezone, name a moment crm_grade can place?  verify()
- * and the checks of attach_*() leave out (or refuse) the rows the triggers
- * refuse for it.
+ * The moments crm_grade grades: from the start of 4713 BC to the start of
+ * 90000 AD, UTC (timestamptz reaches from 4714-11-24 BC to 294276 AD).
+ * Every moment crm_grade derives from them then lies within timestamptz's
+ * range, so no arithmetic of a write, regrade() or verify() can overflow:
+ * the 12-month window's end after a row or "now", a follow-up (a cadence of
+ * at most 100 years, then up to 366 days of calendar, after its base), the
+ * stage thresholds (at most 36500 days after the last order), and the
+ * moment risk rises (up to twice a customer's whole span of orders after
+ * the last one: 90000 + 2 x 94713 years is still within range).  Infinite
+ * moments are not in it.
  */
+bool
+CrmTimeInRange(TimestampTz t)
+{
+	return t >= (TimestampTz) (date2j(-4712, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY &&
+		t < (TimestampTz) (date2j(90000, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY;
+}
+
+/*
+ * SQL: crm_grade._time_in_range(timestamptz), (timestamp) and (date): is
+ * the value, a date or local time read in crm_grade.timezone, a moment
+ * crm_grade grades?  verify() and the checks of attach_*() leave out (or
+ * refuse) the rows the triggers refuse for it.
+ */
+Datum
+crm_grade_time_in_range(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(CrmTimeInRange(PG_GETARG_TIMESTAMPTZ(0)));
+}
+
 Datum
 crm_grade_local_time_in_range(PG_FUNCTION_ARGS)
 {
 	TimestampTz result;
 
-	PG_RETURN_BOOL(CrmLocalToTimestampTzChecked(PG_GETARG_TIMESTAMP(0), &result));
+	PG_RETURN_BOOL(CrmLocalToTimestampTzChecked(PG_GETARG_TIMESTAMP(0), &result) &&
+				   CrmTimeInRange(result));
 }
 
 Datum
@@ -411,7 +438,8 @@ crm_grade_local_date_in_range(PG_FUNCTION_ARGS)
 {
 	TimestampTz result;
 
-	PG_RETURN_BOOL(CrmLocalDateToTimestampTz(PG_GETARG_DATEADT(0), &result));
+	PG_RETURN_BOOL(CrmLocalDateToTimestampTz(PG_GETARG_DATEADT(0), &result) &&
+				   CrmTimeInRange(result));
 }
 
 /* SQL: crm_grade._window_start(timestamptz) */

@@ -72,6 +72,7 @@ extern int	CrmMonthIndex(TimestampTz t);
 extern TimestampTz CrmNextMonthStart(TimestampTz t);
 extern int64 CrmDaysBetween(TimestampTz from, TimestampTz to);
 extern int64 CrmCalendarDaysBetween(TimestampTz from, TimestampTz to);
+extern bool CrmTimeInRange(TimestampTz t);
 extern bool CrmLocalToTimestampTzChecked(Timestamp local, TimestampTz *result);
 extern bool CrmLocalDateToTimestampTz(DateADT d, TimestampTz *result);
 extern TimestampTz CrmLocalToTimestampTz(Timestamp local);

@@ -404,7 +404,7 @@ GatherEnd(SourceMerge *g)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("crm_grade left out " INT64_FORMAT " row(s) whose customer key is longer than %d bytes",
 						g->long_keys, CRM_KEY_MAX_BYTES),
-				 errdetail("They got into an attached table while crm_grade's triggers were disabled."),
+				 errdetail("No index entry of crm_grade's holds such a key; crm_grade refuses them when written since 0.10, so these got in earlier or while its triggers were disabled."),
 				 errhint("Give them a shorter customer key or delete them.")));
 	MemoryContextDelete(g->cxt);
 }

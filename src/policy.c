@@ -382,6 +382,17 @@ ParseInterval(ParseCtx *ctx, const char *text, const char *path)
 	return result;
 }
 
+/* Is the interval longer than 100 years (as interval comparison counts)? */
+static bool
+IntervalLongerThanCentury(Interval *iv)
+{
+	Interval	century = {0};
+
+	century.month = 100 * MONTHS_PER_YEAR;
+	return DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(iv),
+											 IntervalPGetDatum(&century))) > 0;
+}
+
 /* "cadence": {"A": "7 days", ...}, one entry for every grade. */
 static void
 ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v)
@@ -408,6 +419,9 @@ ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v)
 			POLICY_ERROR(ctx, path, "Give an interval as a string, e.g. \"14 days\".",
 						 "expected a string, found %s", PolicyValueType(iv));
 		p->cadence[i] = ParseInterval(ctx, PolicyString(iv), path);
+		if (IntervalLongerThanCentury(p->cadence[i]))
+			POLICY_ERROR(ctx, path, "A follow-up interval is at most 100 years, so that every follow-up crm_grade computes is a moment timestamptz can hold.",
+						 "\"%s\" is longer than 100 years", PolicyString(iv));
 	}
 	if (JsonContainerSize(obj) != ngrades)
 	{

@@ -110,7 +110,10 @@ _PG_init(void)
 	CrmInstallUtilityHook();
 }
 
-/* A finite timestamptz literal, parsed without throwing. */
+/*
+ * A timestamptz literal of a moment crm_grade grades (finite, 4713 BC to
+ * 89999 AD: see CrmTimeInRange()), parsed without throwing.
+ */
 static bool
 ParseAsOf(const char *str, TimestampTz *result)
 {
@@ -132,7 +135,8 @@ ParseAsOf(const char *str, TimestampTz *result)
 		*result = SetEpochTimestamp();
 		return true;
 	}
-	return dtype == DTK_DATE && tm2timestamp(&tt, fsec, &tz, result) == 0;
+	return dtype == DTK_DATE && tm2timestamp(&tt, fsec, &tz, result) == 0 &&
+		CrmTimeInRange(*result);
 }
 
 /*
@@ -152,7 +156,7 @@ CheckAsOf(char **newval, void **extra, GucSource source)
 	}
 	if (!ParseAsOf(*newval, &parsed))
 	{
-		GUC_check_errdetail("\"%s\" is not a finite timestamp with time zone.", *newval);
+		GUC_check_errdetail("\"%s\" is not a finite timestamp with time zone from 4713 BC to 89999 AD.", *newval);
 		GUC_check_errhint("Use a value such as '2026-01-31 12:00+08', or '' for the moment of the write.");
 		return false;
 	}

@@ -391,7 +391,7 @@ ProblemHint(int sqlstate, const char *problem)
 			return "Use a shorter customer key (an id), or leave such rows out of grading with the attachment's filter.";
 		default:
 			if (strcmp(problem, TIME_OUT_OF_RANGE) == 0)
-				return "crm_grade needs a real moment to place the row in time: a date or local time must name one within timestamptz's range (4714 BC to 294276 AD) once read in crm_grade.timezone.";
+				return "crm_grade grades moments from 4713 BC to 89999 AD (UTC; a date or local time as read in crm_grade.timezone), so that every moment it derives from them (follow-ups, window ends, risk) stays within timestamptz's range.";
 			return "crm_grade needs a real moment to place the row in time.";
 	}
 }
@@ -482,7 +482,8 @@ AmountNumeric(Oid type, Datum d)
 /*
  * A time column as a timestamptz (maybe infinite); false when NULL.
  * *in_range is false for a date or local time that names no moment within
- * timestamptz's range once read in crm_grade.timezone.
+ * timestamptz's range once read in crm_grade.timezone (ReadTimeRole() then
+ * checks crm_grade's narrower range, CrmTimeInRange()).
  */
 static bool
 TimeValue(SourceLayout *layout, TupleTableSlot *slot, int role, TimestampTz *result,
@@ -525,12 +526,12 @@ ReadTimeRole(SourceLayout *layout, TupleTableSlot *slot, SourceRow *row, bool st
 	if (!*present)
 		return !required || BadValue(layout, row, strict, role, ERRCODE_NOT_NULL_VIOLATION,
 									 "NULL", NULL);
-	if (!in_range)
-		return BadValue(layout, row, strict, role, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
-						TIME_OUT_OF_RANGE, ValueText(layout->type[role], raw));
-	if (TIMESTAMP_NOT_FINITE(*t))
+	if (in_range && TIMESTAMP_NOT_FINITE(*t))
 		return BadValue(layout, row, strict, role, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
 						"infinite", ValueText(layout->type[role], raw));
+	if (!in_range || !CrmTimeInRange(*t))
+		return BadValue(layout, row, strict, role, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+						TIME_OUT_OF_RANGE, ValueText(layout->type[role], raw));
 	return true;
 }
 

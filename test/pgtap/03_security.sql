@@ -80,9 +80,10 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedu
 SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname::text COLLATE "C")
 			 FROM pg_proc p, aclexplode(p.proacl) a
 			WHERE p.pronamespace = 'crm_grade'::regnamespace AND a.grantee = 0 AND a.privilege_type = 'EXECUTE'),
-		  ARRAY['_check_attacher', '_followups_as_of', '_key_cast_sql', '_key_family', '_key_max_bytes', '_local_time_in_range', '_local_time_in_range',
+		  ARRAY['_check_attacher', '_followups_as_of', '_key_cast_sql', '_key_family', '_key_max_bytes',
 				'_month_index', '_owner_text', '_raise', '_sample_normal',
-				'_sample_uniform', '_score', '_sql_condition', '_timezone', '_verify_attributes',
+				'_sample_uniform', '_score', '_sql_condition', '_time_in_range', '_time_in_range',
+				'_time_in_range', '_timezone', '_verify_attributes',
 				'_window_start', 'as_of', 'check_policy', 'source_trigger'],
 		  'pg_proc ACLs: PUBLIC executes only the functions that compute');
 

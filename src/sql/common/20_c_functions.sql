@@ -33,13 +33,15 @@ CREATE OR REPLACE FUNCTION @extschema@._owner_text(text) RETURNS text
 CREATE OR REPLACE FUNCTION @extschema@._key_max_bytes() RETURNS integer
 	AS 'MODULE_PATHNAME', 'crm_grade_key_max_bytes' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
--- Does a date or timestamp column's value, read as local time in
--- crm_grade.timezone, name a moment within timestamptz's range?  (A date
--- after 294276 AD, or a local time hours from either end, does not: the
--- triggers refuse such a row as they refuse an infinite time.)
-CREATE OR REPLACE FUNCTION @extschema@._local_time_in_range(timestamp) RETURNS boolean
+-- Is a time column's value (a date or local time read in crm_grade.timezone)
+-- a moment crm_grade grades: from 4713 BC to 89999 AD, UTC (CrmTimeInRange:
+-- every moment derived from it stays within timestamptz's range)?  The
+-- triggers refuse a row for one that is not, as for an infinite time.
+CREATE OR REPLACE FUNCTION @extschema@._time_in_range(timestamptz) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_grade_time_in_range' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@._time_in_range(timestamp) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'crm_grade_local_time_in_range' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-CREATE OR REPLACE FUNCTION @extschema@._local_time_in_range(date) RETURNS boolean
+CREATE OR REPLACE FUNCTION @extschema@._time_in_range(date) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'crm_grade_local_date_in_range' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- Validate a policy definition; raises an error naming the JSON path.

@@ -111,8 +111,8 @@ $$;
 
 -- Refuse rows that are already there and that the triggers would refuse:
 -- NULL keys and required values, keys longer than an index entry holds,
--- NaN or infinite amounts, infinite times and times that name no moment
--- in timestamptz's range once read in crm_grade.timezone, among the rows
+-- NaN or infinite amounts, infinite times and times outside the range
+-- crm_grade grades (_time_in_range()), among the rows
 -- the filter (checked and written by _check_filter) admits.  Every check
 -- is counted in one scan of the table (a scan per check cost more than the
 -- back-fill's own read of a large table: make bench-maintenance); the
@@ -171,10 +171,8 @@ BEGIN
 				THEN format('%1$I::pg_catalog.numeric IN (''NaN'', ''Infinity'', ''-Infinity'')', columns ->> role.role)
 			WHEN typ IN ('real'::regtype, 'double precision'::regtype)
 				THEN format('%1$I::pg_catalog.float8 IN (''NaN'', ''Infinity'', ''-Infinity'')', columns ->> role.role)
-			WHEN typ = 'timestamp with time zone'::regtype
-				THEN format('NOT pg_catalog.isfinite(%I)', columns ->> role.role)
-			WHEN typ IN ('timestamp without time zone'::regtype, 'date'::regtype)
-				THEN format('NOT (pg_catalog.isfinite(%1$I) AND @extschema@._local_time_in_range(%1$I))', columns ->> role.role)
+			WHEN typ IN ('timestamp with time zone'::regtype, 'timestamp without time zone'::regtype, 'date'::regtype)
+				THEN format('NOT (pg_catalog.isfinite(%1$I) AND @extschema@._time_in_range(%1$I))', columns ->> role.role)
 			END;
 		CONTINUE WHEN cond IS NULL;
 		cols := cols || (columns ->> role.role);
@@ -212,12 +210,12 @@ BEGIN
 					  HINT = format('Use a shorter customer key (an id), or leave those rows out with a filter (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
 		END IF;
 		RAISE EXCEPTION 'column "%" of relation % holds % value(s) that are not finite%', cols[i], tbl, counts[i],
-			CASE WHEN cond LIKE '%_local_time_in_range%' THEN ' or out of range' ELSE '' END
+			CASE WHEN cond LIKE '%_time_in_range%' THEN ' or out of range' ELSE '' END
 			USING ERRCODE = CASE WHEN cond LIKE '%isfinite%' THEN 'datetime_field_overflow' ELSE 'numeric_value_out_of_range' END,
 				  DETAIL = 'crm_grade needs a finite ' || whats[i] || ' in every row'
 						   || CASE WHEN filter IS NULL THEN '.' ELSE ' its filter admits.' END
-						   || CASE WHEN cond LIKE '%_local_time_in_range%'
-								   THEN ' A date or local time must name a moment within timestamptz''s range (4714 BC to 294276 AD) once read in crm_grade.timezone.'
+						   || CASE WHEN cond LIKE '%_time_in_range%'
+								   THEN ' It grades moments from 4713 BC to 89999 AD (UTC; a date or local time as read in crm_grade.timezone).'
 								   ELSE '' END,
 				  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
 	END LOOP;
@@ -276,7 +274,7 @@ $$;
 
 -- The open deals of every attached opportunity table (its filter applied,
 -- and without the rows the triggers refuse for an infinite or out-of-range
--- time), read at call time with the caller's rights: behind
+-- time or an over-long key), read at call time with the caller's rights: behind
 -- stalled_opportunities.
 CREATE OR REPLACE FUNCTION @extschema@._stalled_opportunities()
 	RETURNS TABLE (c text, stage text, amount numeric, stage_changed_at timestamptz, source regclass)
@@ -286,7 +284,8 @@ DECLARE
 BEGIN
 	SELECT string_agg(format(
 			'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C", %2$s, %3$I::pg_catalog.numeric, %4$s, '
-			'%5$L::pg_catalog.regclass FROM %5$s AS crm_grade_row WHERE %6$I AND pg_catalog.isfinite(%4$s) AND %7$s',
+			'%5$L::pg_catalog.regclass FROM %5$s AS crm_grade_row WHERE %6$I AND pg_catalog.isfinite(%4$s) '
+			'AND pg_catalog.octet_length(%1$I::pg_catalog.text) <= @extschema@._key_max_bytes() AND %7$s',
 			x.columns ->> 'customer', @extschema@._label_sql(x.tbl, x.columns ->> 'stage'), x.columns ->> 'amount',
 			@extschema@._verify_time_sql(x.tbl, x.columns ->> 'stage_changed_at'), x.tbl,
 			x.columns ->> 'is_open', @extschema@._admits_sql(x.tbl, x.filter, 'crm_grade_row')),
@@ -299,15 +298,19 @@ END $$;
 
 -- followups_due()'s as_of: crm_grade.as_of's moment when NULL; an infinite
 -- one is refused (every follow-up would be due "infinitely" overdue, or none
--- would: neither is a day's list).
+-- would: neither is a day's list), and so is one outside the times crm_grade
+-- grades, whose local day may end beyond timestamptz's range.
 CREATE OR REPLACE FUNCTION @extschema@._followups_as_of(as_of timestamptz) RETURNS timestamptz
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF as_of IS NULL THEN
 		RETURN @extschema@.as_of();
 	END IF;
-	IF NOT isfinite(as_of) THEN
-		PERFORM @extschema@._raise('22008', format('as_of of followups_due() is not a finite time: %s', as_of), NULL,
+	IF NOT @extschema@._time_in_range(as_of) THEN
+		PERFORM @extschema@._raise('22008',
+			format('as_of of followups_due() is %s: %s',
+				   CASE WHEN isfinite(as_of) THEN 'outside the times crm_grade grades' ELSE 'not a finite time' END, as_of),
+			'crm_grade grades moments from 4713 BC to 89999 AD.',
 			'Pass the moment whose day''s list you want, such as now() or ''2026-01-31 12:00+08'', or NULL for crm_grade.as_of''s (the current moment by default).',
 			'followups_due()', NULL);
 	END IF;
@@ -597,13 +600,17 @@ END $$;
 CREATE OR REPLACE FUNCTION @extschema@._check_attacher(what text) RETURNS void
 LANGUAGE plpgsql STABLE CALLED ON NULL INPUT SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	IF NOT pg_has_role(current_user, (SELECT e.extowner FROM pg_extension e WHERE e.extname = 'crm_grade'), 'USAGE') THEN
+	-- (the owner itself: a member of the owner's role is not enough, the
+	-- work is done as the caller and needs the owner's rights on crm_grade's
+	-- tables and views; SET ROLE to the owner first)
+	IF NOT (SELECT r.rolsuper OR r.oid = (SELECT e.extowner FROM pg_extension e WHERE e.extname = 'crm_grade')
+			  FROM pg_roles r WHERE r.rolname = current_user) THEN
 		-- (through _raise: one line of context, the call's; none when what is
 		-- NULL, for a caller that adds its own)
 		PERFORM @extschema@._raise('42501',
 			'permission denied: only crm_grade''s owner attaches and detaches tables',
 			'They write crm_grade''s configuration, place triggers that work with crm_grade''s rights and rebuild its views.',
-			'Run it as crm_grade''s owner (the role that ran CREATE EXTENSION) or a superuser; granting EXECUTE on the function alone is not enough.',
+			'Run it as crm_grade''s owner (the role that ran CREATE EXTENSION; a member can SET ROLE to it) or a superuser; granting EXECUTE on the function alone is not enough.',
 			what, NULL);
 	END IF;
 END $$;

@@ -365,14 +365,16 @@ BEGIN
 	IF col IS NULL THEN
 		RETURN 'NULL::pg_catalog.timestamptz';
 	END IF;
-	-- (a local time that names no moment in range reads as infinity: its row
-	-- is not ok, as the triggers refuse it)
+	-- (a time crm_grade does not grade, _time_in_range(), reads as infinity:
+	-- its row is not ok, as the triggers refuse it)
 	RETURN CASE @extschema@._base_type(tbl, col)
-		WHEN 'timestamp with time zone'::regtype THEN format('%I', col)
+		WHEN 'timestamp with time zone'::regtype
+			THEN format('CASE WHEN NOT @extschema@._time_in_range(%1$I) THEN ''infinity''::pg_catalog.timestamptz '
+						'ELSE %1$I END', col)
 		WHEN 'timestamp without time zone'::regtype
-			THEN format('CASE WHEN NOT @extschema@._local_time_in_range(%1$I) THEN ''infinity''::pg_catalog.timestamptz '
+			THEN format('CASE WHEN NOT @extschema@._time_in_range(%1$I) THEN ''infinity''::pg_catalog.timestamptz '
 						'ELSE pg_catalog.timezone(@extschema@._timezone(), %1$I) END', col)
-		ELSE format('CASE WHEN NOT @extschema@._local_time_in_range(%1$I) THEN ''infinity''::pg_catalog.timestamptz '
+		ELSE format('CASE WHEN NOT @extschema@._time_in_range(%1$I) THEN ''infinity''::pg_catalog.timestamptz '
 					'ELSE pg_catalog.timezone(@extschema@._timezone(), %1$I::pg_catalog.timestamp) END', col)
 	END;
 END $$;
