@@ -39,7 +39,7 @@ INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES ('b', 30, '30000
 SELECT crm_grade.attach_orders('t49.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 DELETE FROM t49.orders WHERE ordered_at > '3000-01-01';
--- crm_grade grades moments from 4713 BC to 89999 AD (UTC), so that every
+-- crm_grade grades moments from 4712 BC to 89999 AD (UTC), so that every
 -- moment it derives from them stays within timestamptz's range.  A local
 -- time on the last evening: 18:00 in New York is 23:00 UTC, 19:00 is past
 -- the end.
@@ -53,8 +53,8 @@ SELECT crm_grade._time_in_range('89999-12-31 19:00'::timestamp) AS last_evening_
 	   crm_grade._time_in_range('294276-12-30 00:00+00'::timestamptz) AS near_timestamptz_end,
 	   crm_grade._time_in_range('300000-01-01'::date) AS far_date,
 	   crm_grade._time_in_range('infinity'::date) AS infinity,
-	   crm_grade._time_in_range('4713-01-01 00:00+00 BC'::timestamptz) AS first_moment,
-	   crm_grade._time_in_range('4714-12-31 23:59:59+00 BC'::timestamptz) AS before_it;
+	   crm_grade._time_in_range('4712-01-01 00:00+00 BC'::timestamptz) AS first_moment,
+	   crm_grade._time_in_range('4713-12-31 23:59:59+00 BC'::timestamptz) AS before_it;
 SELECT crm_grade.attach_orders('t49.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
 
 -- writes: refused with the column named, the statement only
@@ -132,7 +132,13 @@ SELECT crm_grade.detach('t49.customers');
 
 -- crm_grade.as_of, and a policy's follow-up intervals, keep within the range too
 SET crm_grade.as_of = '90000-06-01 00:00+00';
+SET crm_grade.as_of = '4713-06-01 00:00+00 BC';
+-- (at the first moment of the range, the window's start a year before is still a timestamp)
+SET crm_grade.as_of = '4712-01-01 00:00+00 BC';
+SELECT crm_grade.regrade_all() > 0 AS regraded;
+SELECT * FROM crm_grade.verify();
 SET crm_grade.as_of = '2026-06-15 12:00:00+00';
+SELECT crm_grade.regrade_all() > 0 AS regraded;
 SELECT crm_grade.check_policy('{"kind": "rules", "default": "C", "grades": [{"grade": "A", "when": {"all": [{"metric": "amount_12m", "op": ">=", "value": 1}]}}],
 								"cadence": {"A": "101 years", "C": "30 days"}}', 'slow');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE

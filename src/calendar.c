@@ -394,21 +394,22 @@ CrmLocalToTimestampTz(Timestamp local)
 }
 
 /*
- * The moments crm_grade grades: from the start of 4713 BC to the start of
+ * The moments crm_grade grades: from the start of 4712 BC to the start of
  * 90000 AD, UTC (timestamptz reaches from 4714-11-24 BC to 294276 AD).
  * Every moment crm_grade derives from them then lies within timestamptz's
  * range, so no arithmetic of a write, regrade() or verify() can overflow:
- * the 12-month window's end after a row or "now", a follow-up (a cadence of
+ * the 12-month window's start before "now" and its end after a row or
+ * "now", a follow-up (a cadence of
  * at most 100 years, then up to 366 days of calendar, after its base), the
  * stage thresholds (at most 36500 days after the last order), and the
  * moment risk rises (up to twice a customer's whole span of orders after
- * the last one: 90000 + 2 x 94713 years is still within range).  Infinite
+ * the last one: 90000 + 2 x 94712 years is still within range).  Infinite
  * moments are not in it.
  */
 bool
 CrmTimeInRange(TimestampTz t)
 {
-	return t >= (TimestampTz) (date2j(-4712, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY &&
+	return t >= (TimestampTz) (date2j(-4711, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY &&
 		t < (TimestampTz) (date2j(90000, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY;
 }
 

@@ -111,7 +111,7 @@ _PG_init(void)
 }
 
 /*
- * A timestamptz literal of a moment crm_grade grades (finite, 4713 BC to
+ * A timestamptz literal of a moment crm_grade grades (finite, 4712 BC to
  * 89999 AD: see CrmTimeInRange()), parsed without throwing.
  */
 static bool
@@ -156,7 +156,7 @@ CheckAsOf(char **newval, void **extra, GucSource source)
 	}
 	if (!ParseAsOf(*newval, &parsed))
 	{
-		GUC_check_errdetail("\"%s\" is not a finite timestamp with time zone from 4713 BC to 89999 AD.", *newval);
+		GUC_check_errdetail("\"%s\" is not a finite timestamp with time zone from 4712 BC to 89999 AD.", *newval);
 		GUC_check_errhint("Use a value such as '2026-01-31 12:00+08', or '' for the moment of the write.");
 		return false;
 	}

@@ -391,7 +391,7 @@ ProblemHint(int sqlstate, const char *problem)
 			return "Use a shorter customer key (an id), or leave such rows out of grading with the attachment's filter.";
 		default:
 			if (strcmp(problem, TIME_OUT_OF_RANGE) == 0)
-				return "crm_grade grades moments from 4713 BC to 89999 AD (UTC; a date or local time as read in crm_grade.timezone), so that every moment it derives from them (follow-ups, window ends, risk) stays within timestamptz's range.";
+				return "crm_grade grades moments from 4712 BC to 89999 AD (UTC; a date or local time as read in crm_grade.timezone), so that every moment it derives from them (follow-ups, window ends, risk) stays within timestamptz's range.";
 			return "crm_grade needs a real moment to place the row in time.";
 	}
 }

@@ -34,7 +34,7 @@ CREATE OR REPLACE FUNCTION @extschema@._key_max_bytes() RETURNS integer
 	AS 'MODULE_PATHNAME', 'crm_grade_key_max_bytes' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- Is a time column's value (a date or local time read in crm_grade.timezone)
--- a moment crm_grade grades: from 4713 BC to 89999 AD, UTC (CrmTimeInRange:
+-- a moment crm_grade grades: from 4712 BC to 89999 AD, UTC (CrmTimeInRange:
 -- every moment derived from it stays within timestamptz's range)?  The
 -- triggers refuse a row for one that is not, as for an infinite time.
 CREATE OR REPLACE FUNCTION @extschema@._time_in_range(timestamptz) RETURNS boolean

@@ -215,7 +215,7 @@ BEGIN
 				  DETAIL = 'crm_grade needs a finite ' || whats[i] || ' in every row'
 						   || CASE WHEN filter IS NULL THEN '.' ELSE ' its filter admits.' END
 						   || CASE WHEN cond LIKE '%_time_in_range%'
-								   THEN ' It grades moments from 4713 BC to 89999 AD (UTC; a date or local time as read in crm_grade.timezone).'
+								   THEN ' It grades moments from 4712 BC to 89999 AD (UTC; a date or local time as read in crm_grade.timezone).'
 								   ELSE '' END,
 				  HINT = format('Fix or remove those rows (SELECT * FROM %s WHERE %s), then attach again.', tbl, cond);
 	END LOOP;
@@ -310,7 +310,7 @@ BEGIN
 		PERFORM @extschema@._raise('22008',
 			format('as_of of followups_due() is %s: %s',
 				   CASE WHEN isfinite(as_of) THEN 'outside the times crm_grade grades' ELSE 'not a finite time' END, as_of),
-			'crm_grade grades moments from 4713 BC to 89999 AD.',
+			'crm_grade grades moments from 4712 BC to 89999 AD.',
 			'Pass the moment whose day''s list you want, such as now() or ''2026-01-31 12:00+08'', or NULL for crm_grade.as_of''s (the current moment by default).',
 			'followups_due()', NULL);
 	END IF;
