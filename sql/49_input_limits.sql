@@ -188,8 +188,77 @@ ALTER TABLE t49.deals ENABLE TRIGGER USER;
 SELECT customer, stage, days_in_stage FROM crm_grade.stalled_opportunities;
 SELECT crm_grade.detach('t49.deals');
 
+-- a generated workload at both ends of the range, in a zone 14 hours east of UTC: orders
+-- (timestamptz, a date paid), contacts (local times, promises) and a master (dates) within a
+-- year or so of 4712 BC and of 89999 AD (some past it), graded at "now" and at both ends; every
+-- write either goes through or is refused as out of range (22008), nothing else, and verify()
+-- finds nothing
 SELECT crm_grade.detach('t49.contacts');
 SELECT crm_grade.detach('t49.orders');
+CREATE TABLE t49.g_orders (id serial PRIMARY KEY, c int NOT NULL, a numeric NOT NULL, t timestamptz NOT NULL, p date);
+CREATE INDEX ON t49.g_orders (c);
+CREATE TABLE t49.g_contacts (c int NOT NULL, at timestamp NOT NULL, outcome text, nxt timestamptz);
+CREATE INDEX ON t49.g_contacts (c);
+CREATE TABLE t49.g_master (c int PRIMARY KEY, owner text, created date);
+SET crm_grade.timezone = 'Pacific/Kiritimati';
+SET TimeZone = 'Pacific/Kiritimati';
+SELECT crm_grade.attach_orders('t49.g_orders', 'c', 'a', 't', 'p')
+	 + crm_grade.attach_contacts('t49.g_contacts', 'c', 'at', outcome_column => 'outcome', next_action_at_column => 'nxt')
+	 + crm_grade.attach_customers('t49.g_master', 'c', 'owner', 'created') AS graded;
+CREATE TABLE t49.g_refused (sqlstate text);
+SELECT setseed(0.49);
+DO $$
+DECLARE
+	lo timestamptz := '4712-01-02 00:00+00 BC';
+	hi timestamptz := '90000-01-20 00:00+00';
+	t timestamptz;
+BEGIN
+	FOR i IN 1 .. 300 LOOP
+		t := CASE WHEN random() < 0.5 THEN lo + random() * interval '400 days' ELSE hi - random() * interval '400 days' END;
+		BEGIN
+			INSERT INTO t49.g_orders (c, a, t, p) VALUES ((random() * 30)::int, (random() * 100 - 10)::numeric(10, 2), t,
+				CASE WHEN random() < 0.3 THEN (t + random() * interval '30 days')::date END);
+		EXCEPTION WHEN OTHERS THEN INSERT INTO t49.g_refused VALUES (SQLSTATE);
+		END;
+		BEGIN
+			INSERT INTO t49.g_contacts VALUES ((random() * 30)::int, (t + interval '1 day')::timestamp,
+				CASE WHEN random() < 0.2 THEN 'complaint' END, CASE WHEN random() < 0.3 THEN t + interval '3 days' END);
+		EXCEPTION WHEN OTHERS THEN INSERT INTO t49.g_refused VALUES (SQLSTATE);
+		END;
+	END LOOP;
+	FOR i IN 0 .. 30 LOOP
+		BEGIN
+			INSERT INTO t49.g_master VALUES (i, 'own' || (i % 3),
+				CASE WHEN random() < 0.5 THEN (lo + random() * interval '100 days')::date
+					 ELSE (hi - random() * interval '100 days')::date END);
+		EXCEPTION WHEN OTHERS THEN INSERT INTO t49.g_refused VALUES (SQLSTATE);
+		END;
+	END LOOP;
+END $$;
+SELECT count(*) FILTER (WHERE sqlstate = '22008') AS refused_out_of_range,
+	   count(*) FILTER (WHERE sqlstate <> '22008') AS refused_otherwise,
+	   (SELECT count(*) FROM t49.g_orders) + (SELECT count(*) FROM t49.g_contacts) > 500 AS most_went_through
+  FROM t49.g_refused;
+SELECT count(*) AS disagreements FROM crm_grade.verify();
+SET crm_grade.as_of = '89999-12-31 23:00+00';
+SELECT crm_grade.regrade() >= 0 AS regraded;
+SELECT count(*) AS disagreements FROM crm_grade.verify();
+SELECT count(*) > 0 AS someone_due FROM crm_grade.followups_due();
+SET crm_grade.as_of = '4712-01-01 00:00+00 BC';
+SELECT crm_grade.regrade_all() > 0 AS regraded;
+SELECT count(*) AS disagreements FROM crm_grade.verify();
+SET crm_grade.as_of = '2026-06-15 12:00:00+00';
+SELECT crm_grade.regrade_all() > 0 AS regraded;
+DELETE FROM t49.g_orders WHERE random() < 0.5;
+UPDATE t49.g_orders SET a = a + 1, t = t + interval '1 hour' WHERE random() < 0.5;
+DELETE FROM t49.g_contacts WHERE random() < 0.3;
+SELECT count(*) AS disagreements FROM crm_grade.verify();
+SELECT crm_grade.detach('t49.g_orders');
+SELECT crm_grade.detach('t49.g_contacts');
+SELECT crm_grade.detach('t49.g_master');
+SET crm_grade.timezone = 'America/New_York';
+SET TimeZone = 'America/New_York';
+
 DROP SCHEMA t49 CASCADE;
 REVOKE ALL ON SCHEMA crm_grade FROM regress_t49_app;
 REVOKE ALL ON FUNCTION crm_grade.attach_orders(regclass, name, name, name, name, text, name),
