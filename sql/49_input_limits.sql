@@ -259,6 +259,32 @@ SELECT crm_grade.detach('t49.g_master');
 SET crm_grade.timezone = 'America/New_York';
 SET TimeZone = 'America/New_York';
 
+-- the 12-month window of a moment BC: months counted with floor division (a year BC is
+-- negative; truncating division put 4710-10-15 BC's window start at 4711-09-30 BC, and
+-- verify() disagreed on every 12-month figure)
+CREATE TABLE t49.bc (id serial PRIMARY KEY, c int NOT NULL, amt numeric NOT NULL, at timestamptz NOT NULL);
+CREATE INDEX ON t49.bc (c);
+SELECT crm_grade.attach_orders('t49.bc', 'c', 'amt', 'at');
+SET crm_grade.as_of = '4710-10-15 12:00+00 BC';
+INSERT INTO t49.bc (c, amt, at) VALUES (1, 100, '4711-10-05 00:00+00 BC'), (1, 100, '4710-10-01 00:00+00 BC');
+SELECT customer, amount_12m, orders_12m FROM crm_grade.customer_grades WHERE customer = 1;
+SELECT crm_grade._window_start('4710-10-15 12:00+00 BC') AS october, crm_grade._window_start('4710-02-10 00:00+00 BC') AS february;
+SELECT * FROM crm_grade.verify();
+SET crm_grade.as_of = '2026-06-15 12:00:00+00';
+-- a rule on a day count too large for any timestamp (up to 1e9 days is accepted): its flip
+-- never comes, and valid_until is not lowered (it overflowed to a moment just after now, and
+-- every regrade() graded the customer again)
+INSERT INTO crm_grade.policy (name, definition) VALUES ('t49_far', '{"kind": "rules", "default": "C",
+	"grades": [{"grade": "A", "when": {"all": [{"metric": "days_since_last_order", "op": "<", "value": 107000000}]}}],
+	"cadence": {"A": "7 days", "C": "30 days"}}');
+SELECT crm_grade.use_policy('t49_far') > 0 AS regraded;
+SELECT crm_grade.regrade() AS regraded_again;
+SELECT customer, grade, valid_until FROM crm_grade.customer_state WHERE customer = '1';
+SELECT * FROM crm_grade.verify();
+SELECT crm_grade.use_policy('abc') > 0 AS regraded;
+DELETE FROM crm_grade.policy WHERE name = 't49_far';
+SELECT crm_grade.detach('t49.bc');
+
 DROP SCHEMA t49 CASCADE;
 REVOKE ALL ON SCHEMA crm_grade FROM regress_t49_app;
 REVOKE ALL ON FUNCTION crm_grade.attach_orders(regclass, name, name, name, name, text, name),

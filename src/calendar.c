@@ -55,9 +55,17 @@ static void
 AddMonths(struct pg_tm *tm, int months)
 {
 	int			m = tm->tm_year * 12 + (tm->tm_mon - 1) + months;
+	int			year = m / 12;
+	int			month = m % 12;
 
-	tm->tm_year = m / 12;
-	tm->tm_mon = m % 12 + 1;
+	/* floor division: C's truncates, and a year BC is negative */
+	if (month < 0)
+	{
+		month += 12;
+		year--;
+	}
+	tm->tm_year = year;
+	tm->tm_mon = month + 1;
 	if (tm->tm_mday > day_tab[isleap(tm->tm_year)][tm->tm_mon - 1])
 		tm->tm_mday = day_tab[isleap(tm->tm_year)][tm->tm_mon - 1];
 }

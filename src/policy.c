@@ -18,6 +18,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "commands/trigger.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -635,7 +636,10 @@ CondValidUntil(Cond *c, CustomerState *st, TimestampTz now, TimestampTz *valid_u
 		if (cand[i] <= k0 ||
 			Compare(NumericCompare(NumericFromInt64(cand[i]), c->value), c->op) == truth0)
 			continue;
-		at = base + cand[i] * USECS_PER_DAY;
+		/* a flip beyond timestamptz's range never comes (the day count may be 1e9) */
+		if (pg_mul_s64_overflow(cand[i], USECS_PER_DAY, &at) || pg_add_s64_overflow(base, at, &at) ||
+			!IS_VALID_TIMESTAMP(at))
+			continue;
 		if (at < *valid_until)
 			*valid_until = at;
 	}
