@@ -1100,38 +1100,39 @@ MayChange(Oid relid, Oid role)
 
 /*
  * Before DDL that will end in re-grading customers (everyone, or a
- * partition's): the re-grade's locks and the application's tables the
- * command locks (relids, in mode), now, so that the DDL never waits for
- * one while holding the other (see RefreshAllLockBefore).  Not while the
- * database's crm_grade is out of date: the DDL's handlers re-grade nothing
- * then.
+ * partition's): the re-grade's locks and the relations the command locks
+ * (relids, each in the mode of the parallel list modes), now, so that the
+ * DDL never waits for one while holding the other (see
+ * RefreshAllLockBeforeEach).  Not while the database's crm_grade is out of
+ * date: the DDL's handlers re-grade nothing then.
  */
 static void
-LockBeforeRegrade(List *relids, LOCKMODE mode)
+LockBeforeRegrade(List *relids, List *modes)
 {
 	if (StateCatalogCurrent())
-		RefreshAllLockBefore(relids, mode);
+		RefreshAllLockBeforeEach(relids, modes);
 }
 
-/*
- * The relations an ALTER TABLE of relid that re-grades locks, with their
- * modes: the table, in the command's mode; crm_grade's views when the key
- * changes type (they are replaced); and every partition an ATTACH or
- * DETACH PARTITION names, which PostgreSQL takes in ACCESS EXCLUSIVE after
- * the table.  Otherwise a transaction reading a view or that partition,
- * then the table or an attached one, would wait for locks held by a command
- * waiting for it.
- */
+/* Add relid and every partition under it, in mode. */
 static void
-AlterTableLocks(AlterTableStmt *stmt, Oid relid, bool key_type, List **relids, List **modes)
+AddTree(List **relids, List **modes, Oid relid, LOCKMODE mode)
 {
 	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		*relids = lappend_oid(*relids, lfirst_oid(lc));
+		*modes = lappend_int(*modes, mode);
+	}
+}
+
+/* Add crm_grade's views (a new key type replaces them), ACCESS EXCLUSIVE. */
+static void
+AddViews(List **relids, List **modes)
+{
 	int			i;
 
-	*relids = list_make1_oid(relid);
-	*modes = list_make1_int(AlterTableGetLockLevel(stmt->cmds));
-	/* a new key type replaces the views (_key_type_changed) */
-	for (i = 0; key_type && i < lengthof(TypedViews); i++)
+	for (i = 0; i < lengthof(TypedViews); i++)
 	{
 		Oid			view = get_relname_relid(TypedViews[i], CrmSchemaOid());
 
@@ -1141,19 +1142,58 @@ AlterTableLocks(AlterTableStmt *stmt, Oid relid, bool key_type, List **relids, L
 			*modes = lappend_int(*modes, AccessExclusiveLock);
 		}
 	}
+}
+
+/*
+ * The relations an ALTER TABLE of relid that re-grades locks, with their
+ * modes: the table, in the command's mode, and every partition under it for
+ * a column type change, which recurses; crm_grade's views when the key
+ * changes type (they are replaced); and for ATTACH or DETACH PARTITION, the
+ * partition named (and the partitions under one being attached, which
+ * PostgreSQL checks) and the parent's default partition, all in ACCESS
+ * EXCLUSIVE, as PostgreSQL takes them after the table.  Any of them left
+ * out, a transaction reading it, then writing an attached table, would wait
+ * for crm_grade's locks held by a command waiting for it.
+ */
+static void
+AlterTableLocks(AlterTableStmt *stmt, Oid relid, bool key_type, List **relids, List **modes)
+{
+	ListCell   *lc;
+	bool		recursed = false;
+
+	*relids = list_make1_oid(relid);
+	*modes = list_make1_int(AlterTableGetLockLevel(stmt->cmds));
+	if (key_type)
+		AddViews(relids, modes);
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *at = lfirst(lc);
 		Oid			partition;
+		Oid			deflt;
 
-		if (!IsA(at, AlterTableCmd) ||
-			(at->subtype != AT_AttachPartition && at->subtype != AT_DetachPartition))
+		if (!IsA(at, AlterTableCmd))
+			continue;
+		if (at->subtype == AT_AlterColumnType && stmt->relation->inh && !recursed)
+		{
+			AddTree(relids, modes, relid, AccessExclusiveLock);
+			recursed = true;
+		}
+		if (at->subtype != AT_AttachPartition && at->subtype != AT_DetachPartition)
 			continue;
 		partition = RangeVarGetRelid(((PartitionCmd *) at->def)->name, NoLock, true);
-		if (!OidIsValid(partition))
-			continue;
-		*relids = lappend_oid(*relids, partition);
-		*modes = lappend_int(*modes, AccessExclusiveLock);
+		if (OidIsValid(partition))
+		{
+			if (at->subtype == AT_AttachPartition)
+				AddTree(relids, modes, partition, AccessExclusiveLock);
+			else
+			{
+				*relids = lappend_oid(*relids, partition);
+				*modes = lappend_int(*modes, AccessExclusiveLock);
+			}
+		}
+		deflt = get_default_partition_oid(relid);
+		if (OidIsValid(deflt) && deflt != partition)
+			AddTree(relids, modes, deflt, AccessExclusiveLock);
 	}
 }
 
@@ -1298,13 +1338,13 @@ BeforeAlterTable(AlterTableStmt *stmt)
 	CrmEnter(&id);
 	regrades = AlterTableRegrades(stmt, relid, &key_type);
 	CrmLeave(&id);
-	if (regrades && StateCatalogCurrent())
+	if (regrades)
 	{
 		List	   *relids;
 		List	   *modes;
 
 		AlterTableLocks(stmt, relid, key_type, &relids, &modes);
-		RefreshAllLockBeforeEach(relids, modes);
+		LockBeforeRegrade(relids, modes);
 	}
 }
 
@@ -1331,6 +1371,36 @@ RelationsWhere(const char *col, Oid value)
 	}
 	SPI_finish();
 	return relids;
+}
+
+/*
+ * Will the views get another key type once the dropped relations are
+ * detached (_build_views() then replaces them)?  The views' key is the
+ * widest of the attached tables', in _build_views()'s order.
+ */
+static bool
+DropChangesKeyType(List *dropped)
+{
+	static const Oid widest_first[] = {INT8OID, INT4OID, INT2OID, TEXTOID, VARCHAROID, UUIDOID};
+	Oid			views = get_relname_relid("customer_grades", CrmSchemaOid());
+	SourceSet  *set;
+	int			best = lengthof(widest_first);
+	int			i,
+				j;
+
+	if (!OidIsValid(views))
+		return false;
+	set = SourcesLoad();
+	for (i = 0; i < set->n; i++)
+	{
+		if (list_member_oid(dropped, set->items[i].relid))
+			continue;
+		for (j = 0; j < best; j++)
+			if (set->items[i].key_type == widest_first[j])
+				best = j;
+	}
+	return best < lengthof(widest_first) &&
+		widest_first[best] != get_atttype(views, get_attnum(views, "customer"));
 }
 
 /* The tables (and partitioned tables) a DROP TABLE, SCHEMA or OWNED takes. */
@@ -1395,7 +1465,17 @@ BeforeDrop(Node *parsetree)
 		return;
 	CrmEnter(&id);
 	if (DropRegrades(relids, role))
-		LockBeforeRegrade(relids, AccessExclusiveLock);
+	{
+		List	   *locks = NIL;
+		List	   *modes = NIL;
+
+		/* the DROP takes the partitions too, and a new key type, the views */
+		foreach(lc, relids)
+			AddTree(&locks, &modes, lfirst_oid(lc), AccessExclusiveLock);
+		if (DropChangesKeyType(relids))
+			AddViews(&locks, &modes);
+		LockBeforeRegrade(locks, modes);
+	}
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	pending_drop_keys = NULL;
 	pending_drop_nkeys = 0;
