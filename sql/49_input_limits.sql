@@ -142,6 +142,19 @@ SELECT crm_grade.regrade_all() > 0 AS regraded;
 SELECT crm_grade.check_policy('{"kind": "rules", "default": "C", "grades": [{"grade": "A", "when": {"all": [{"metric": "amount_12m", "op": ">=", "value": 1}]}}],
 								"cadence": {"A": "101 years", "C": "30 days"}}', 'slow');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- (checked when a policy is stored or checked, not when a stored one is loaded: one stored
+-- before 0.10 keeps grading, instead of failing every write)
+ALTER TABLE crm_grade.policy DISABLE TRIGGER policy_check;
+INSERT INTO crm_grade.policy (name, definition) VALUES ('t49_slow', '{"kind": "rules", "default": "C",
+	"grades": [{"grade": "A", "when": {"all": [{"metric": "amount_12m", "op": ">=", "value": 1}]}}],
+	"cadence": {"A": "150 years", "C": "30 days"}}');
+ALTER TABLE crm_grade.policy ENABLE TRIGGER policy_check;
+SELECT crm_grade.use_policy('t49_slow') > 0 AS regraded;
+INSERT INTO t49.orders (customer_id, amount, ordered_at) VALUES ('a', 1, '2026-06-01');
+SELECT customer, grade, next_follow_up_at FROM crm_grade.customer_grades WHERE customer = 'a';
+SELECT * FROM crm_grade.verify();
+SELECT crm_grade.use_policy('abc') > 0 AS regraded;
+DELETE FROM crm_grade.policy WHERE name = 't49_slow';
 
 -- followups_due(): the day of an infinite moment is no day, nor is one at either end of the range
 SELECT count(*) FROM crm_grade.followups_due('infinity');

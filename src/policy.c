@@ -383,17 +383,6 @@ ParseInterval(ParseCtx *ctx, const char *text, const char *path)
 	return result;
 }
 
-/* Is the interval longer than 100 years (as interval comparison counts)? */
-static bool
-IntervalLongerThanCentury(Interval *iv)
-{
-	Interval	century = {0};
-
-	century.month = 100 * MONTHS_PER_YEAR;
-	return DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(iv),
-											 IntervalPGetDatum(&century))) > 0;
-}
-
 /* "cadence": {"A": "7 days", ...}, one entry for every grade. */
 static void
 ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v)
@@ -420,9 +409,6 @@ ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v)
 			POLICY_ERROR(ctx, path, "Give an interval as a string, e.g. \"14 days\".",
 						 "expected a string, found %s", PolicyValueType(iv));
 		p->cadence[i] = ParseInterval(ctx, PolicyString(iv), path);
-		if (IntervalLongerThanCentury(p->cadence[i]))
-			POLICY_ERROR(ctx, path, "A follow-up interval is at most 100 years, so that every follow-up crm_grade computes is a moment timestamptz can hold.",
-						 "\"%s\" is longer than 100 years", PolicyString(iv));
 	}
 	if (JsonContainerSize(obj) != ngrades)
 	{
@@ -834,6 +820,35 @@ PolicyExplain(Policy *p, CustomerState *st, TimestampTz at, JsonbParseState **ps
 	}
 }
 
+/*
+ * A follow-up interval is at most 100 years: then every follow-up crm_grade
+ * computes from a moment it grades (CrmTimeInRange) is one timestamptz
+ * holds.  Checked when a policy is stored or checked, not when a stored one
+ * is loaded: a policy stored before 0.10 keeps grading (within the range,
+ * only a cadence of some 200,000 years could overflow), rather than failing
+ * every write.
+ */
+static void
+CheckCadenceBounds(Policy *p, const char *name)
+{
+	Interval	century = {0};
+	ParseCtx	ctx = {name, p};
+	JsonbContainer *cadence = PolicyGetKey(&p->definition->root, "cadence")->val.binary.data;
+	int			i;
+
+	century.month = 100 * MONTHS_PER_YEAR;
+	for (i = 0; i <= p->ngrades; i++)
+	{
+		const char *grade = i < p->ngrades ? p->grades[i] : p->default_grade;
+
+		if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(p->cadence[i]),
+											  IntervalPGetDatum(&century))) > 0)
+			POLICY_ERROR(&ctx, psprintf("cadence.%s", grade),
+						 "A follow-up interval is at most 100 years, so that every follow-up crm_grade computes is a moment timestamptz can hold.",
+						 "\"%s\" is longer than 100 years", PolicyString(PolicyGetKey(cadence, grade)));
+	}
+}
+
 /* SQL: crm_grade.check_policy(definition jsonb, name text) */
 Datum
 crm_grade_check_policy(PG_FUNCTION_ARGS)
@@ -848,6 +863,7 @@ crm_grade_check_policy(PG_FUNCTION_ARGS)
 				 errmsg("invalid policy \"%s\": the definition is NULL", name ? name : "(unnamed)"),
 				 errhint("A policy is a JSON object such as {\"kind\": \"rules\", ...}.")));
 	p = PolicyParse(definition, name);
+	CheckCadenceBounds(p, name ? name : "(unnamed)");
 	MemoryContextDelete(p->cxt);
 	PG_RETURN_VOID();
 }
