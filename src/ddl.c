@@ -1469,9 +1469,14 @@ BeforeDrop(Node *parsetree)
 		List	   *locks = NIL;
 		List	   *modes = NIL;
 
-		/* the DROP takes the partitions too, and a new key type, the views */
+		/*
+		 * The DROP takes the partitions too, and a new key type, the views;
+		 * nothing of a relation the role may not drop (the DROP refuses it
+		 * before locking it: no role queues a lock on another's table)
+		 */
 		foreach(lc, relids)
-			AddTree(&locks, &modes, lfirst_oid(lc), AccessExclusiveLock);
+			if (MayChange(lfirst_oid(lc), role))
+				AddTree(&locks, &modes, lfirst_oid(lc), AccessExclusiveLock);
 		if (DropChangesKeyType(relids))
 			AddViews(&locks, &modes);
 		LockBeforeRegrade(locks, modes);
