@@ -64,6 +64,7 @@ PG_FUNCTION_INFO_V1(crm_grade_remove_triggers);
 PG_FUNCTION_INFO_V1(crm_grade_on_sql_drop);
 PG_FUNCTION_INFO_V1(crm_grade_on_ddl_end);
 PG_FUNCTION_INFO_V1(crm_grade_on_ddl_start);
+PG_FUNCTION_INFO_V1(crm_grade_lock_before_attach);
 
 /* While crm_grade runs DDL of its own, its event triggers stand aside. */
 int			crm_own_ddl_depth = 0;
@@ -1376,7 +1377,7 @@ RelationsWhere(const char *col, Oid value)
 /*
  * Will the views get another key type once the dropped relations are
  * detached (_build_views() then replaces them)?  The views' key is the
- * widest of the attached tables', in _build_views()'s order.
+ * widest of the attached tables', in the order of SQL's _views_key_type().
  */
 static bool
 DropChangesKeyType(List *dropped)
@@ -1509,6 +1510,31 @@ BeforeDrop(Node *parsetree)
 	pending_drop_lxid = MyProc->lxid;
 	MemoryContextSwitchTo(oldcxt);
 	CrmLeave(&id);
+}
+
+/*
+ * SQL: crm_grade._lock_before_attach(tbl regclass, mode text, views boolean):
+ * attach_*() and detach() lock the table and its partitions (CREATE TRIGGER
+ * in SHARE ROW EXCLUSIVE, DROP TRIGGER in ACCESS EXCLUSIVE: mode), maybe
+ * replace the views, then re-grade everyone under crm_grade's locks: taken
+ * here first, all together, as before DDL, so that a writer that wrote
+ * another attached table and goes on to write this one (or a report that
+ * read a view) does not deadlock with them.
+ */
+Datum
+crm_grade_lock_before_attach(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	List	   *relids = NIL;
+	List	   *modes = NIL;
+
+	AddTree(&relids, &modes, relid,
+			strcmp(mode, "drop") == 0 ? AccessExclusiveLock : ShareRowExclusiveLock);
+	if (PG_GETARG_BOOL(2))
+		AddViews(&relids, &modes);
+	RefreshAllLockBeforeEach(relids, modes);
+	PG_RETURN_VOID();
 }
 
 /*

@@ -85,6 +85,13 @@ CREATE OR REPLACE FUNCTION @extschema@._place_triggers(tbl regclass, kind text) 
 CREATE OR REPLACE FUNCTION @extschema@._remove_triggers(tbl regclass) RETURNS void
 	AS 'MODULE_PATHNAME', 'crm_grade_remove_triggers' LANGUAGE C STRICT;
 
+-- attach_*() and detach(): the table and its partitions (in the mode of
+-- 'create' or 'drop' of a trigger), and the views when they will be
+-- replaced, locked together with the re-grade's locks before anything else,
+-- never waiting for one while holding the other (see ddl.c).
+CREATE OR REPLACE FUNCTION @extschema@._lock_before_attach(tbl regclass, mode text, views boolean) RETURNS void
+	AS 'MODULE_PATHNAME', 'crm_grade_lock_before_attach' LANGUAGE C STRICT;
+
 -- Re-evaluate every customer from the attached tables, logging each change
 -- with the given event; returns customers evaluated and grades changed.
 CREATE OR REPLACE FUNCTION @extschema@._refresh_all(event text, OUT evaluated bigint, OUT changed bigint)

@@ -296,6 +296,28 @@ BEGIN
 	END IF;
 END $$;
 
+-- The views' key type: the widest of the attached tables' keys (bigint
+-- before integer before smallint, text before varchar), with a table of
+-- key type add_type attached and drop_tbl detached (each NULL: none), so
+-- that every customer fits; NULL with nothing attached.  (ddl.c's
+-- DropChangesKeyType() uses the same order.)
+CREATE OR REPLACE FUNCTION @extschema@._views_key_type(add_type regtype, drop_tbl regclass) RETURNS regtype
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT x.t FROM (SELECT s.key_type AS t FROM @extschema@.source s WHERE s.tbl IS DISTINCT FROM drop_tbl
+					 UNION ALL SELECT add_type WHERE add_type IS NOT NULL) x
+	 ORDER BY array_position('{bigint,integer,smallint,text,"character varying",uuid}'::regtype[], x.t)
+	 LIMIT 1
+$$;
+
+-- Will attaching a table with a key of add_type (re-attaching drop_tbl), or
+-- detaching drop_tbl, replace the views (_build_views())?
+CREATE OR REPLACE FUNCTION @extschema@._views_change(add_type regtype, drop_tbl regclass) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT coalesce((SELECT a.atttypid::regtype FROM pg_attribute a
+					  WHERE a.attrelid = to_regclass('@extschema@.customer_grades') AND a.attname = 'customer')
+					<> @extschema@._views_key_type(add_type, drop_tbl), false)
+$$;
+
 -- followups_due()'s as_of: crm_grade.as_of's moment when NULL; an infinite
 -- one is refused (every follow-up would be due "infinitely" overdue, or none
 -- would: neither is a day's list), and so is one outside the times crm_grade
@@ -330,9 +352,7 @@ DECLARE
 	current regtype;
 	doc record;
 BEGIN
-	SELECT s.key_type INTO keytype FROM @extschema@.source s
-	 ORDER BY array_position('{bigint,integer,smallint,text,"character varying",uuid}'::regtype[], s.key_type)
-	 LIMIT 1;
+	keytype := @extschema@._views_key_type(NULL, NULL);
 	IF keytype IS NULL THEN
 		RETURN;
 	END IF;
@@ -547,6 +567,9 @@ BEGIN
 	-- the filter as PostgreSQL writes it once checked: stored, and used as is
 	filter := @extschema@._check_filter(tbl, filter);
 	PERFORM @extschema@._check_source(tbl, keytype);
+	-- the table (CREATE TRIGGER), the views if replaced, and the re-grade's
+	-- locks, together, before any of them is taken alone
+	PERFORM @extschema@._lock_before_attach(tbl, 'create', @extschema@._views_change(keytype, tbl));
 	IF kind = 'customers' THEN
 		IF EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.kind = 'customers' AND s.tbl <> _attach.tbl) THEN
 			RAISE EXCEPTION 'a customer master is already attached: %',
@@ -693,6 +716,9 @@ BEGIN
 		END IF;
 		RETURN;
 	END IF;
+	-- the table (DROP TRIGGER), the views if replaced, and the re-grade's
+	-- locks, together, before any of them is taken alone
+	PERFORM @extschema@._lock_before_attach(tbl, 'drop', @extschema@._views_change(NULL, tbl));
 	PERFORM @extschema@._remove_triggers(tbl);
 	DELETE FROM @extschema@.source s WHERE s.tbl = detach.tbl;
 	PERFORM @extschema@._build_views();
