@@ -177,6 +177,19 @@ SELECT crm_grade.attach_orders('t49.app_orders', 'customer_id', 'amount', 'order
 SELECT crm_grade.detach('t49.orders');
 RESET ROLE;
 SELECT count(*) AS still_attached FROM crm_grade.source WHERE tbl = 't49.orders'::regclass;
+-- _lock_before_attach(), which attach_*() and detach() call first, locks only a table the caller
+-- owns, even for a role granted it (an owner of crm_grade who is not a superuser, say): never
+-- another role's table, nor the catalog
+GRANT EXECUTE ON FUNCTION crm_grade._lock_before_attach(regclass, text, boolean) TO regress_t49_app;
+SET ROLE regress_t49_app;
+BEGIN;
+SELECT crm_grade._lock_before_attach('t49.orders', 'drop', false);
+ROLLBACK;
+BEGIN;
+SELECT crm_grade._lock_before_attach('pg_catalog.pg_class', 'drop', false);
+ROLLBACK;
+RESET ROLE;
+REVOKE ALL ON FUNCTION crm_grade._lock_before_attach(regclass, text, boolean) FROM regress_t49_app;
 -- nor for a member of the owner's role (the work is done as the caller): SET ROLE to the owner
 CREATE ROLE regress_t49_member;
 DO $$ BEGIN EXECUTE format('GRANT %I TO regress_t49_member', current_user); END $$;

@@ -1529,6 +1529,16 @@ crm_grade_lock_before_attach(PG_FUNCTION_ARGS)
 	List	   *relids = NIL;
 	List	   *modes = NIL;
 
+	/*
+	 * Only a table the caller owns (attach_*() and detach() check that
+	 * first): the function is its owner's to call, and an owner who is not
+	 * a superuser must not lock another role's table, or pg_class, with it.
+	 */
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s to attach or detach it", RelName(relid)),
+				 errhint("Run attach_*() or detach() as the table's owner or a superuser.")));
 	AddTree(&relids, &modes, relid,
 			strcmp(mode, "drop") == 0 ? AccessExclusiveLock : ShareRowExclusiveLock);
 	if (PG_GETARG_BOOL(2))

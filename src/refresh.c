@@ -677,6 +677,9 @@ TryLockAll(List *relids, List *modes, LOCKMODE *busy_mode)
 	return InvalidOid;
 }
 
+/* Tries of RefreshAllLockBeforeEach() before it waits in the queue. */
+#define LOCK_BEFORE_ROUNDS 3
+
 /*
  * Before DDL that will end in a re-grade: its locks (RefreshAllLock) and
  * the application's tables the command locks (relids, each in the mode of
@@ -687,8 +690,8 @@ TryLockAll(List *relids, List *modes, LOCKMODE *busy_mode)
  * close one with a transaction that read the table and goes on to write.
  * So: wait for the re-grade's locks, then try the tables; if one is busy,
  * let go of everything, wait for that table (and let it go), and start
- * again.  Locks this transaction held before are kept, and then it waits
- * as the command would have.
+ * again, LOCK_BEFORE_ROUNDS times at most.  Locks this transaction held
+ * before are kept, and then it waits as the command would have.
  */
 void
 RefreshAllLockBeforeEach(List *relids, List *modes)
@@ -697,12 +700,16 @@ RefreshAllLockBeforeEach(List *relids, List *modes)
 	Oid			holiday = CrmRelid("holiday");
 	Oid			state = CrmRelid("customer_state");
 
-	for (;;)
+	int			round;
+
+	for (round = 1;; round++)
 	{
 		bool		had_population = HeldByMe(population, ShareRowExclusiveLock);
 		bool		had_holiday = HeldByMe(holiday, AccessShareLock);
 		LOCKMODE	busy_mode;
 		Oid			busy;
+		ListCell   *lc,
+				   *lm;
 
 		if (HeldByMe(state, ShareRowExclusiveLock))
 		{
@@ -712,6 +719,20 @@ RefreshAllLockBeforeEach(List *relids, List *modes)
 		RefreshAllLock();
 		if (!OidIsValid(busy = TryLockAll(relids, modes, &busy_mode)))
 			return;
+		if (round >= LOCK_BEFORE_ROUNDS)
+		{
+			/*
+			 * A table busy at every try (a steady stream of short readers or
+			 * writers, each let in while this one let go): wait for the
+			 * tables in the queue now, holding the re-grade's locks, as the
+			 * command itself would, so that it is not starved.  A writer
+			 * that reads this table and then writes an attached one may then
+			 * deadlock with it, and PostgreSQL cancels one of the two.
+			 */
+			forboth(lc, relids, lm, modes)
+				LockRelationOid(lfirst_oid(lc), lfirst_int(lm));
+			return;
+		}
 		UnlockRelationOid(state, ShareRowExclusiveLock);
 		if (!had_holiday)
 			UnlockRelationOid(holiday, AccessShareLock);
