@@ -36,14 +36,25 @@ CrmToLocal(TimestampTz t, struct pg_tm *tm, fsec_t *fsec)
 				 errmsg("timestamp out of range for crm_grade")));
 }
 
-/* Turn local calendar fields in crm_grade.timezone back into a moment. */
+/*
+ * Turn local calendar fields in crm_grade.timezone back into a moment;
+ * false when it lies beyond timestamptz's range.
+ */
+static bool
+FromLocalChecked(struct pg_tm *tm, fsec_t fsec, TimestampTz *result)
+{
+	int			tz = DetermineTimeZoneOffset(tm, CrmTz());
+
+	return tm2timestamp(tm, fsec, &tz, result) == 0;
+}
+
+/* The same, for moments crm_grade computes itself. */
 static TimestampTz
 FromLocal(struct pg_tm *tm, fsec_t fsec)
 {
-	int			tz = DetermineTimeZoneOffset(tm, CrmTz());
 	TimestampTz result;
 
-	if (tm2timestamp(tm, fsec, &tz, &result) != 0)
+	if (!FromLocalChecked(tm, fsec, &result))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range for crm_grade")));
@@ -362,17 +373,14 @@ CrmLocalToTimestampTzChecked(Timestamp local, TimestampTz *result)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
-	int			tz;
 
 	if (TIMESTAMP_NOT_FINITE(local))
 	{
 		*result = local;
 		return true;
 	}
-	if (timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) != 0)
-		return false;
-	tz = DetermineTimeZoneOffset(&tm, CrmTz());
-	return tm2timestamp(&tm, fsec, &tz, result) == 0;
+	return timestamp2tm(local, NULL, &tm, &fsec, NULL, NULL) == 0 &&
+		FromLocalChecked(&tm, fsec, result);
 }
 
 /*
@@ -407,9 +415,9 @@ CrmLocalToTimestampTz(Timestamp local)
  * Every moment crm_grade derives from them then lies within timestamptz's
  * range, so no arithmetic of a write, regrade() or verify() can overflow:
  * the 12-month window's start before "now" and its end after a row or
- * "now", a follow-up (a cadence of
- * at most 100 years, then up to 366 days of calendar, after its base), the
- * stage thresholds (at most 36500 days after the last order), and the
+ * "now", a follow-up (a cadence of at most 100 years, then up to 366 days
+ * of calendar, after its base), the stage thresholds (at most 36500 days
+ * after the last order), and the
  * moment risk rises (up to twice a customer's whole span of orders after
  * the last one: 90000 + 2 x 94712 years is still within range).  Infinite
  * moments are not in it.

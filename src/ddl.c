@@ -292,16 +292,23 @@ FilterNames(Source *src, const char *column)
 	return false;
 }
 
-/* Does crm_grade read the column, as one of its roles or in the filter? */
+/* Is the column one of the attachment's roles? */
 static bool
-ReadsColumn(Source *src, const char *column)
+IsRoleColumn(Source *src, const char *column)
 {
 	int			r;
 
 	for (r = 0; r < SourceKinds[src->kind].nroles; r++)
 		if (column && src->columns[r] && strcmp(src->columns[r], column) == 0)
 			return true;
-	return FilterNames(src, column);
+	return false;
+}
+
+/* Does crm_grade read the column, as one of its roles or in the filter? */
+static bool
+ReadsColumn(Source *src, const char *column)
+{
+	return IsRoleColumn(src, column) || FilterNames(src, column);
 }
 
 /* Store the filter of an attached table as it is now written. */
@@ -617,6 +624,7 @@ OnColumnTypeChanged(Oid relid, const char *column)
 	Relation	rel;
 	SourceLayout layout;
 	Oid			newtype;
+	bool		filtered;
 	bool		read;
 
 	if (src == NULL)
@@ -624,8 +632,9 @@ OnColumnTypeChanged(Oid relid, const char *column)
 	rel = relation_open(relid, AccessShareLock);
 	SourceLayoutForDesc(&layout, src, RelationGetDescr(rel), src->relname, false, false);
 	relation_close(rel, NoLock);
-	read = ReadsColumn(src, column);
-	if (FilterNames(src, column))
+	filtered = FilterNames(src, column);
+	read = filtered || IsRoleColumn(src, column);
+	if (filtered)
 		RewriteFilter(src, relid, NULL, NULL);
 	newtype = layout.type[ROLE_KEY];
 	if (newtype == src->key_type)

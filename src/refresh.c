@@ -699,7 +699,6 @@ RefreshAllLockBeforeEach(List *relids, List *modes)
 	Oid			population = CrmRelid("population");
 	Oid			holiday = CrmRelid("holiday");
 	Oid			state = CrmRelid("customer_state");
-
 	int			round;
 
 	for (round = 1;; round++)
