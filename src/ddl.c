@@ -52,6 +52,7 @@
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -1385,32 +1386,26 @@ RelationsWhere(const char *col, Oid value)
 
 /*
  * Will the views get another key type once the dropped relations are
- * detached (_build_views() then replaces them)?  The views' key is the
- * widest of the attached tables', in the order of SQL's _views_key_type().
+ * detached (_build_views() then replaces them)?  Asked of SQL's
+ * _views_change(), which attach_*() and detach() ask too.  Runs inside
+ * CrmEnter().
  */
 static bool
 DropChangesKeyType(List *dropped)
 {
-	static const Oid widest_first[] = {INT8OID, INT4OID, INT2OID, TEXTOID, VARCHAROID, UUIDOID};
-	Oid			views = get_relname_relid("customer_grades", CrmSchemaOid());
-	SourceSet  *set;
-	int			best = lengthof(widest_first);
-	int			i,
-				j;
+	Datum	   *oids = palloc(sizeof(Datum) * Max(list_length(dropped), 1));
+	int			n = 0;
+	ListCell   *lc;
+	bool		isnull;
+	Datum		arr;
 
-	if (!OidIsValid(views))
-		return false;
-	set = SourcesLoad();
-	for (i = 0; i < set->n; i++)
-	{
-		if (list_member_oid(dropped, set->items[i].relid))
-			continue;
-		for (j = 0; j < best; j++)
-			if (set->items[i].key_type == widest_first[j])
-				best = j;
-	}
-	return best < lengthof(widest_first) &&
-		widest_first[best] != get_atttype(views, get_attnum(views, "customer"));
+	foreach(lc, dropped)
+		oids[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	arr = PointerGetDatum(construct_array(oids, n, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT));
+	if (CrmSpiExecuteWithArgs("SELECT crm_grade._views_change(NULL, $1)", 1,
+							  (Oid[]) {REGCLASSARRAYOID}, &arr, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not tell whether a DROP changes the views");
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /* The tables (and partitioned tables) a DROP TABLE, SCHEMA or OWNED takes. */

@@ -298,24 +298,25 @@ END $$;
 
 -- The views' key type: the widest of the attached tables' keys (bigint
 -- before integer before smallint, text before varchar), with a table of
--- key type add_type attached and drop_tbl detached (each NULL: none), so
--- that every customer fits; NULL with nothing attached.  (ddl.c's
--- DropChangesKeyType() uses the same order.)
-CREATE OR REPLACE FUNCTION @extschema@._views_key_type(add_type regtype, drop_tbl regclass) RETURNS regtype
+-- key type add_type attached and the tables dropped detached (each NULL:
+-- none), so that every customer fits; NULL with nothing attached.
+CREATE OR REPLACE FUNCTION @extschema@._views_key_type(add_type regtype, dropped regclass[]) RETURNS regtype
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT x.t FROM (SELECT s.key_type AS t FROM @extschema@.source s WHERE s.tbl IS DISTINCT FROM drop_tbl
+	SELECT x.t FROM (SELECT s.key_type AS t FROM @extschema@.source s
+					  WHERE s.tbl <> ALL (coalesce(dropped, '{}'))
 					 UNION ALL SELECT add_type WHERE add_type IS NOT NULL) x
 	 ORDER BY array_position('{bigint,integer,smallint,text,"character varying",uuid}'::regtype[], x.t)
 	 LIMIT 1
 $$;
 
--- Will attaching a table with a key of add_type (re-attaching drop_tbl), or
--- detaching drop_tbl, replace the views (_build_views())?
-CREATE OR REPLACE FUNCTION @extschema@._views_change(add_type regtype, drop_tbl regclass) RETURNS boolean
+-- Will attaching a table with a key of add_type (re-attaching one of
+-- dropped), or detaching the tables dropped (a DROP: ddl.c), replace the
+-- views (_build_views())?
+CREATE OR REPLACE FUNCTION @extschema@._views_change(add_type regtype, dropped regclass[]) RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 	SELECT coalesce((SELECT a.atttypid::regtype FROM pg_attribute a
 					  WHERE a.attrelid = to_regclass('@extschema@.customer_grades') AND a.attname = 'customer')
-					<> @extschema@._views_key_type(add_type, drop_tbl), false)
+					<> @extschema@._views_key_type(add_type, dropped), false)
 $$;
 
 -- followups_due()'s as_of: crm_grade.as_of's moment when NULL; an infinite
@@ -569,7 +570,7 @@ BEGIN
 	PERFORM @extschema@._check_source(tbl, keytype);
 	-- the table (CREATE TRIGGER), the views if replaced, and the re-grade's
 	-- locks, together, before any of them is taken alone
-	PERFORM @extschema@._lock_before_attach(tbl, 'create', @extschema@._views_change(keytype, tbl));
+	PERFORM @extschema@._lock_before_attach(tbl, 'create', @extschema@._views_change(keytype, ARRAY[tbl]));
 	IF kind = 'customers' THEN
 		IF EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.kind = 'customers' AND s.tbl <> _attach.tbl) THEN
 			RAISE EXCEPTION 'a customer master is already attached: %',
@@ -718,7 +719,7 @@ BEGIN
 	END IF;
 	-- the table (DROP TRIGGER), the views if replaced, and the re-grade's
 	-- locks, together, before any of them is taken alone
-	PERFORM @extschema@._lock_before_attach(tbl, 'drop', @extschema@._views_change(NULL, tbl));
+	PERFORM @extschema@._lock_before_attach(tbl, 'drop', @extschema@._views_change(NULL, ARRAY[tbl]));
 	PERFORM @extschema@._remove_triggers(tbl);
 	DELETE FROM @extschema@.source s WHERE s.tbl = detach.tbl;
 	PERFORM @extschema@._build_views();
