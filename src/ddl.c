@@ -1156,10 +1156,68 @@ AddViews(List **relids, List **modes)
 }
 
 /*
+ * Will the views get another key type (_build_views() then replaces them)
+ * once a table of key type add_type (InvalidOid: none) is attached and the
+ * relations dropped are detached?  Asked of SQL's _views_change(), the one
+ * definition, with a snapshot taken now (not read-only): asked again under
+ * crm_grade's locks, it sees what a concurrent attach_*(), detach() or
+ * DROP committed meanwhile.  Runs inside an SPI connection.
+ */
+static bool
+ViewsChange(Oid add_type, List *dropped)
+{
+	Datum	   *oids = palloc(sizeof(Datum) * Max(list_length(dropped), 1));
+	int			n = 0;
+	ListCell   *lc;
+	bool		isnull;
+	Datum		args[2];
+
+	foreach(lc, dropped)
+		oids[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	args[0] = ObjectIdGetDatum(add_type);
+	args[1] = PointerGetDatum(construct_array(oids, n, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT));
+	if (CrmSpiExecuteWithArgs("SELECT crm_grade._views_change($1, $2)", 2,
+							  (Oid[]) {REGTYPEOID, REGCLASSARRAYOID}, args,
+							  OidIsValid(add_type) ? "  " : "n ", false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not tell whether the views change key type");
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * The views were left out of the locks taken before a re-grade (locked:
+ * false) because their key type was not going to change; asked again now
+ * that crm_grade's locks are held, it may: a concurrent attach_*(),
+ * detach() or DROP that changed it committed while this one waited.  The
+ * views are then taken only if free: waiting for a report that read one
+ * while holding crm_grade's locks is the deadlock taking them first
+ * avoids, so the command is refused instead, to be run again.  Runs
+ * inside an SPI connection.
+ */
+static void
+LockViewsIfStale(bool locked, Oid add_type, List *dropped)
+{
+	List	   *relids = NIL;
+	List	   *modes = NIL;
+	ListCell   *lc,
+			   *lm;
+
+	if (locked || !ViewsChange(add_type, dropped))
+		return;
+	AddViews(&relids, &modes);
+	forboth(lc, relids, lm, modes)
+		if (!ConditionalLockRelationOid(lfirst_oid(lc), lfirst_int(lm)))
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not lock crm_grade's view %s, whose key type changes", RelName(lfirst_oid(lc))),
+					 errdetail("A concurrent attach_*(), detach() or DROP changed the key type crm_grade's views take while this command waited for crm_grade's locks, and a transaction is reading the view."),
+					 errhint("Run the command again.")));
+}
+
+/*
  * The relations an ALTER TABLE of relid that re-grades locks, with their
  * modes: the table, in the command's mode, and every partition under it for
- * a column type change, which recurses; crm_grade's views when the key
- * changes type (they are replaced); and for ATTACH or DETACH PARTITION, the
+ * a column type change, which recurses; crm_grade's views when the key's
+ * new type changes theirs (key_type: they are replaced); and for ATTACH or DETACH PARTITION, the
  * partition named (and the partitions under one being attached, which
  * PostgreSQL checks) and the parent's default partition, all in ACCESS
  * EXCLUSIVE, as PostgreSQL takes them after the table.  Any of them left
@@ -1213,16 +1271,19 @@ AlterTableLocks(AlterTableStmt *stmt, Oid relid, bool key_type, List **relids, L
  * A column crm_grade reads changing type re-grades everyone; a partition
  * attached to or detached from an attached table, its customers.  Not a
  * DETACH ... CONCURRENTLY: it commits half-way, letting go of any lock
- * taken here.  *key_type: the key column changes type, which replaces the
- * views too.  Runs inside CrmEnter().
+ * taken here.  *new_key: the type the key column takes (InvalidOid: it
+ * keeps its own); *key_type: that replaces the views too (a type not
+ * found, which the ALTER will refuse, is counted as if it did).  Runs
+ * inside CrmEnter().
  */
 static bool
-AlterTableRegrades(AlterTableStmt *stmt, Oid relid, bool *key_type)
+AlterTableRegrades(AlterTableStmt *stmt, Oid relid, bool *key_type, Oid *new_key)
 {
 	ListCell   *lc;
 	bool		regrades = false;
 
 	*key_type = false;
+	*new_key = InvalidOid;
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *at = lfirst(lc);
@@ -1237,7 +1298,13 @@ AlterTableRegrades(AlterTableStmt *stmt, Oid relid, bool *key_type)
 				if (src && ReadsColumn(src, at->name))
 					regrades = true;
 				if (src && strcmp(at->name, src->columns[ROLE_KEY]) == 0)
-					*key_type = true;
+				{
+					*new_key = LookupTypeNameOid(NULL, ((ColumnDef *) at->def)->typeName, true);
+					if (OidIsValid(*new_key))
+						*new_key = getBaseType(*new_key);
+					*key_type = !OidIsValid(*new_key) ||
+						ViewsChange(*new_key, list_make1_oid(relid));
+				}
 				break;
 			case AT_DetachPartition:
 				if (((PartitionCmd *) at->def)->concurrent)
@@ -1339,6 +1406,7 @@ BeforeAlterTable(AlterTableStmt *stmt)
 	bool		clone;
 	bool		regrades;
 	bool		key_type;
+	Oid			new_key;
 	CrmIdentity id;
 
 	BeforeAttachPartition(stmt);
@@ -1347,7 +1415,7 @@ BeforeAlterTable(AlterTableStmt *stmt)
 		!MayChange(relid, role))
 		return;
 	CrmEnter(&id);
-	regrades = AlterTableRegrades(stmt, relid, &key_type);
+	regrades = AlterTableRegrades(stmt, relid, &key_type, &new_key);
 	CrmLeave(&id);
 	if (regrades)
 	{
@@ -1356,6 +1424,12 @@ BeforeAlterTable(AlterTableStmt *stmt)
 
 		AlterTableLocks(stmt, relid, key_type, &relids, &modes);
 		LockBeforeRegrade(relids, modes);
+		if (OidIsValid(new_key))
+		{
+			CrmEnter(&id);
+			LockViewsIfStale(key_type, new_key, list_make1_oid(relid));
+			CrmLeave(&id);
+		}
 	}
 }
 
@@ -1382,30 +1456,6 @@ RelationsWhere(const char *col, Oid value)
 	}
 	SPI_finish();
 	return relids;
-}
-
-/*
- * Will the views get another key type once the dropped relations are
- * detached (_build_views() then replaces them)?  Asked of SQL's
- * _views_change(), which attach_*() and detach() ask too.  Runs inside
- * CrmEnter().
- */
-static bool
-DropChangesKeyType(List *dropped)
-{
-	Datum	   *oids = palloc(sizeof(Datum) * Max(list_length(dropped), 1));
-	int			n = 0;
-	ListCell   *lc;
-	bool		isnull;
-	Datum		arr;
-
-	foreach(lc, dropped)
-		oids[n++] = ObjectIdGetDatum(lfirst_oid(lc));
-	arr = PointerGetDatum(construct_array(oids, n, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT));
-	if (CrmSpiExecuteWithArgs("SELECT crm_grade._views_change(NULL, $1)", 1,
-							  (Oid[]) {REGCLASSARRAYOID}, &arr, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "crm_grade: could not tell whether a DROP changes the views");
-	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /* The tables (and partitioned tables) a DROP TABLE, SCHEMA or OWNED takes. */
@@ -1473,6 +1523,7 @@ BeforeDrop(Node *parsetree)
 	{
 		List	   *locks = NIL;
 		List	   *modes = NIL;
+		bool		views;
 
 		/*
 		 * The DROP takes the partitions too, and a new key type, the views;
@@ -1482,9 +1533,11 @@ BeforeDrop(Node *parsetree)
 		foreach(lc, relids)
 			if (MayChange(lfirst_oid(lc), role))
 				AddTree(&locks, &modes, lfirst_oid(lc), AccessExclusiveLock);
-		if (DropChangesKeyType(relids))
+		views = ViewsChange(InvalidOid, relids);
+		if (views)
 			AddViews(&locks, &modes);
 		LockBeforeRegrade(locks, modes);
+		LockViewsIfStale(views, InvalidOid, relids);
 	}
 	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
 	pending_drop_keys = NULL;
@@ -1517,9 +1570,10 @@ BeforeDrop(Node *parsetree)
 }
 
 /*
- * SQL: crm_grade._lock_before_attach(tbl regclass, mode text, views boolean):
- * attach_*() and detach() lock the table and its partitions (CREATE TRIGGER
- * in SHARE ROW EXCLUSIVE, DROP TRIGGER in ACCESS EXCLUSIVE: mode), maybe
+ * SQL: crm_grade._lock_before_attach(tbl regclass, mode text, add_type
+ * regtype): attach_*() (mode 'create', add_type the key's type) and
+ * detach() ('drop', NULL) lock the table and its partitions (CREATE
+ * TRIGGER in SHARE ROW EXCLUSIVE, DROP TRIGGER in ACCESS EXCLUSIVE), maybe
  * replace the views, then re-grade everyone under crm_grade's locks: taken
  * here first, all together, as before DDL, so that a writer that wrote
  * another attached table and goes on to write this one (or a report that
@@ -1528,10 +1582,22 @@ BeforeDrop(Node *parsetree)
 Datum
 crm_grade_lock_before_attach(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Oid			relid;
+	bool		drop;
+	Oid			add_type;
+	List	   *dropped;
 	List	   *relids = NIL;
 	List	   *modes = NIL;
+	bool		views;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the table and mode of crm_grade._lock_before_attach() must not be NULL")));
+	relid = PG_GETARG_OID(0);
+	drop = strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), "drop") == 0;
+	add_type = drop || PG_ARGISNULL(2) ? InvalidOid : PG_GETARG_OID(2);
+	dropped = list_make1_oid(relid);
 
 	/*
 	 * Only a table the caller owns (attach_*() and detach() check that
@@ -1543,11 +1609,15 @@ crm_grade_lock_before_attach(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table %s to attach or detach it", RelName(relid)),
 				 errhint("Run attach_*() or detach() as the table's owner or a superuser.")));
-	AddTree(&relids, &modes, relid,
-			strcmp(mode, "drop") == 0 ? AccessExclusiveLock : ShareRowExclusiveLock);
-	if (PG_GETARG_BOOL(2))
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crm_grade: SPI_connect failed");
+	views = ViewsChange(add_type, dropped);
+	AddTree(&relids, &modes, relid, drop ? AccessExclusiveLock : ShareRowExclusiveLock);
+	if (views)
 		AddViews(&relids, &modes);
 	RefreshAllLockBeforeEach(relids, modes);
+	LockViewsIfStale(views, add_type, dropped);
+	SPI_finish();
 	PG_RETURN_VOID();
 }
 

@@ -823,26 +823,35 @@ PolicyExplain(Policy *p, CustomerState *st, TimestampTz at, JsonbParseState **ps
 /*
  * A follow-up interval is at most 100 years: then every follow-up crm_grade
  * computes from a moment it grades (CrmTimeInRange) is one timestamptz
- * holds.  Checked when a policy is stored or checked, not when a stored one
- * is loaded: a policy stored before 0.10 keeps grading (within the range,
- * only a cadence of some 200,000 years could overflow), rather than failing
- * every write.
+ * holds.  Only this limit is used, as an interval.
+ */
+static Interval CadenceLimit = {.time = 0,.day = 0,.month = 100 * MONTHS_PER_YEAR};
+
+static bool
+CadenceOverLimit(Interval *cadence)
+{
+	return DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(cadence),
+											 IntervalPGetDatum(&CadenceLimit))) > 0;
+}
+
+/*
+ * A longer cadence is refused when a policy is stored or checked, not when
+ * a stored one is loaded: a policy stored before 0.10 (or with
+ * crm_grade.policy_check off) keeps grading, its cadence read as the limit
+ * (PolicyCadence), rather than failing every write.
  */
 static void
 CheckCadenceBounds(Policy *p, const char *name)
 {
-	Interval	century = {0};
 	ParseCtx	ctx = {name, p};
 	JsonbContainer *cadence = PolicyGetKey(&p->definition->root, "cadence")->val.binary.data;
 	int			i;
 
-	century.month = 100 * MONTHS_PER_YEAR;
 	for (i = 0; i <= p->ngrades; i++)
 	{
 		const char *grade = i < p->ngrades ? p->grades[i] : p->default_grade;
 
-		if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(p->cadence[i]),
-											  IntervalPGetDatum(&century))) > 0)
+		if (CadenceOverLimit(p->cadence[i]))
 			POLICY_ERROR(&ctx, psprintf("cadence.%s", grade),
 						 "A follow-up interval is at most 100 years, so that every follow-up crm_grade computes is a moment timestamptz can hold.",
 						 "\"%s\" is longer than 100 years", PolicyString(PolicyGetKey(cadence, grade)));
@@ -887,13 +896,19 @@ crm_grade_policy_invalidate(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* The follow-up interval of a grade; NULL when the policy gives none. */
+/*
+ * The follow-up interval of a grade; NULL when the policy gives none.  One
+ * over the limit (a policy that was never checked) is read as the limit, as
+ * verify() reads it: a write never fails on a stored policy's cadence.
+ */
 Interval *
 PolicyCadence(Policy *policy, const char *grade)
 {
 	int			i = GradeIndex(policy, grade);
 
-	return i < 0 ? NULL : policy->cadence[i];
+	if (i < 0)
+		return NULL;
+	return CadenceOverLimit(policy->cadence[i]) ? &CadenceLimit : policy->cadence[i];
 }
 
 /*

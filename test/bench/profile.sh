@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make bench-profile: where a single-row INSERT into an attached order table spends its time.
-# perf samples every CPU (call graphs) while pgbench runs one INSERT per transaction into
+# make bench-profile: where a single-row write to an attached order table spends its time.
+# perf samples every CPU (call graphs) while pgbench runs one write per transaction into
 # bench.orders (crm_grade attached, BENCH_CUSTOMERS customers with BENCH_ROWS orders loaded
 # first) on a throw-away cluster; prints the functions by self time and by time including
 # callees, for the postgres processes.  For issue 16: profile first, then choose the levers.
@@ -10,6 +10,7 @@
 #   BENCH_ROWS       orders loaded first             (default 100000)
 #   BENCH_CUSTOMERS  customer keys 1..N              (default 20000)
 #   BENCH_CLIENTS    pgbench clients                 (default 2)
+#   BENCH_SCRIPT     insert, update or delete_insert (default insert): test/bench/<it>.pgbench
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$PWD
@@ -18,6 +19,11 @@ BENCH_SECONDS=${BENCH_SECONDS:-15}
 BENCH_ROWS=${BENCH_ROWS:-100000}
 BENCH_CUSTOMERS=${BENCH_CUSTOMERS:-20000}
 BENCH_CLIENTS=${BENCH_CLIENTS:-2}
+BENCH_SCRIPT=${BENCH_SCRIPT:-insert}
+case "$BENCH_SCRIPT" in
+    insert|update|delete_insert) ;;
+    *) echo "BENCH_SCRIPT must be insert, update or delete_insert, not $BENCH_SCRIPT" >&2; exit 2 ;;
+esac
 
 if [ "${1:-}" != "--in-cluster" ]; then
     bash test/install-deps.sh
@@ -30,7 +36,7 @@ fi
 
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 mkdir -p "$BENCH/results"
-OUT="$BENCH/results/profile-$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="$BENCH/results/profile-$BENCH_SCRIPT-$(date -u +%Y%m%dT%H%M%SZ)"
 "${PSQL[@]}" -v attach=true -f "$BENCH/setup.sql" >/dev/null
 "${PSQL[@]}" -v tbl=bench.orders -v rows="$BENCH_ROWS" -v customers="$BENCH_CUSTOMERS" -v seed=0.5 \
     -f "$BENCH/bulk.sql" >/dev/null
@@ -38,8 +44,9 @@ OUT="$BENCH/results/profile-$(date -u +%Y%m%dT%H%M%SZ)"
 pgbench -n -c "$BENCH_CLIENTS" -j "$BENCH_CLIENTS" -T 3 -f "$BENCH/insert.pgbench" \
     -D tbl=bench.orders -D customers="$BENCH_CUSTOMERS" >/dev/null
 perf record -q -a -g -o "$OUT.data" -- \
-    pgbench -n -c "$BENCH_CLIENTS" -j "$BENCH_CLIENTS" -T "$BENCH_SECONDS" -f "$BENCH/insert.pgbench" \
-        -D tbl=bench.orders -D customers="$BENCH_CUSTOMERS" 2>&1 | grep -E '^tps' || true
+    pgbench -n -c "$BENCH_CLIENTS" -j "$BENCH_CLIENTS" -T "$BENCH_SECONDS" -f "$BENCH/$BENCH_SCRIPT.pgbench" \
+        -D tbl=bench.orders -D customers="$BENCH_CUSTOMERS" -D rows="$BENCH_ROWS" \
+        -D clients="$BENCH_CLIENTS" 2>&1 | grep -E '^tps' || true
 perf report -i "$OUT.data" --comm postgres --no-children --sort symbol --stdio -g none \
     >"$OUT.self" 2>/dev/null || true
 perf report -i "$OUT.data" --comm postgres --children --sort symbol --stdio -g none \

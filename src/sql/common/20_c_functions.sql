@@ -87,10 +87,11 @@ CREATE OR REPLACE FUNCTION @extschema@._remove_triggers(tbl regclass) RETURNS vo
 
 -- attach_*() and detach(): the table and its partitions (in the mode of
 -- 'create' or 'drop' of a trigger), and the views when they will be
--- replaced, locked together with the re-grade's locks before anything else,
--- never waiting for one while holding the other (see ddl.c).
-CREATE OR REPLACE FUNCTION @extschema@._lock_before_attach(tbl regclass, mode text, views boolean) RETURNS void
-	AS 'MODULE_PATHNAME', 'crm_grade_lock_before_attach' LANGUAGE C STRICT;
+-- replaced (a table with a key of add_type attached, or this one detached),
+-- locked together with the re-grade's locks before anything else, never
+-- waiting for one while holding the other (see ddl.c).
+CREATE OR REPLACE FUNCTION @extschema@._lock_before_attach(tbl regclass, mode text, add_type regtype) RETURNS void
+	AS 'MODULE_PATHNAME', 'crm_grade_lock_before_attach' LANGUAGE C;
 
 -- Re-evaluate every customer from the attached tables, logging each change
 -- with the given event; returns customers evaluated and grades changed.

@@ -570,7 +570,7 @@ BEGIN
 	PERFORM @extschema@._check_source(tbl, keytype);
 	-- the table (CREATE TRIGGER), the views if replaced, and the re-grade's
 	-- locks, together, before any of them is taken alone
-	PERFORM @extschema@._lock_before_attach(tbl, 'create', @extschema@._views_change(keytype, ARRAY[tbl]));
+	PERFORM @extschema@._lock_before_attach(tbl, 'create', keytype);
 	IF kind = 'customers' THEN
 		IF EXISTS (SELECT 1 FROM @extschema@.source s WHERE s.kind = 'customers' AND s.tbl <> _attach.tbl) THEN
 			RAISE EXCEPTION 'a customer master is already attached: %',
@@ -719,7 +719,7 @@ BEGIN
 	END IF;
 	-- the table (DROP TRIGGER), the views if replaced, and the re-grade's
 	-- locks, together, before any of them is taken alone
-	PERFORM @extschema@._lock_before_attach(tbl, 'drop', @extschema@._views_change(NULL, ARRAY[tbl]));
+	PERFORM @extschema@._lock_before_attach(tbl, 'drop', NULL);
 	PERFORM @extschema@._remove_triggers(tbl);
 	DELETE FROM @extschema@.source s WHERE s.tbl = detach.tbl;
 	PERFORM @extschema@._build_views();

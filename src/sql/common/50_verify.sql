@@ -618,7 +618,9 @@ oagg AS (
 				THEN interval '7 days'
 			ELSE lv.cad
 		   END AS iv
-	  FROM (SELECT l.*, (($3 -> 'cadence') ->> l.grade)::interval AS cad FROM lived l) lv
+	  -- (a cadence over 100 years, in a policy never checked, read as 100 years)
+	  FROM (SELECT l.*, least((($3 -> 'cadence') ->> l.grade)::interval, interval '100 years') AS cad
+			  FROM lived l) lv
 ), followed AS (
 	-- steps 2 to 4: from the last contact (or the first sight), on the local
 	-- clock; an earlier promise wins; then the business calendar
