@@ -1184,6 +1184,34 @@ ViewsChange(Oid add_type, List *dropped)
 }
 
 /*
+ * In REPEATABLE READ or SERIALIZABLE, every question is asked of the
+ * transaction's snapshot, taken before crm_grade's locks were waited for:
+ * if a concurrent attach_*(), detach() or DROP replaced the views after it,
+ * the snapshot cannot tell whether they change again (and replacing them
+ * from it fails), so the transaction is refused, to be retried, as an
+ * UPDATE of a row changed after the snapshot is.  Runs inside an SPI
+ * connection.
+ */
+static void
+RefuseViewsNewerThanSnapshot(void)
+{
+	Oid			view = get_relname_relid("customer_grades", CrmSchemaOid());
+	Datum		arg = ObjectIdGetDatum(view);
+
+	if (!IsolationUsesXactSnapshot() || !OidIsValid(view))
+		return;
+	if (CrmSpiExecuteWithArgs("SELECT 1 FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1", 1,
+							  (Oid[]) {OIDOID}, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not read the views' catalog row");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent change of crm_grade's views"),
+				 errdetail("A concurrent attach_*(), detach() or DROP replaced crm_grade's views after this transaction's snapshot was taken."),
+				 errhint("The transaction might succeed if retried.")));
+}
+
+/*
  * The views were left out of the locks taken before a re-grade (locked:
  * false) because their key type was not going to change; asked again now
  * that crm_grade's locks are held, it may: a concurrent attach_*(),
@@ -1201,6 +1229,7 @@ LockViewsIfStale(bool locked, Oid add_type, List *dropped)
 	ListCell   *lc,
 			   *lm;
 
+	RefuseViewsNewerThanSnapshot();
 	if (locked || !ViewsChange(add_type, dropped))
 		return;
 	AddViews(&relids, &modes);
@@ -1267,17 +1296,42 @@ AlterTableLocks(AlterTableStmt *stmt, Oid relid, bool key_type, List **relids, L
 }
 
 /*
+ * The base type each ALTER COLUMN ... TYPE of stmt names (by position in
+ * stmt->cmds; InvalidOid for other commands, or a type not found, which the
+ * ALTER refuses), resolved as the command resolves it: with the caller's
+ * search_path, before CrmEnter() pins crm_grade's own.
+ */
+static Oid *
+AlterTypesNamed(AlterTableStmt *stmt)
+{
+	Oid		   *types = palloc0(sizeof(Oid) * Max(list_length(stmt->cmds), 1));
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *at = lfirst(lc);
+		Oid			type;
+
+		if (!IsA(at, AlterTableCmd) || at->subtype != AT_AlterColumnType)
+			continue;
+		type = LookupTypeNameOid(NULL, ((ColumnDef *) at->def)->typeName, true);
+		types[foreach_current_index(lc)] = OidIsValid(type) ? getBaseType(type) : InvalidOid;
+	}
+	return types;
+}
+
+/*
  * Will this ALTER TABLE of relid re-grade customers (see RunDdlActions)?
  * A column crm_grade reads changing type re-grades everyone; a partition
  * attached to or detached from an attached table, its customers.  Not a
  * DETACH ... CONCURRENTLY: it commits half-way, letting go of any lock
- * taken here.  *new_key: the type the key column takes (InvalidOid: it
- * keeps its own); *key_type: that replaces the views too (a type not
- * found, which the ALTER will refuse, is counted as if it did).  Runs
- * inside CrmEnter().
+ * taken here.  types: AlterTypesNamed()'s.  *new_key: the type the key
+ * column takes (InvalidOid: it keeps its own); *key_type: that replaces
+ * the views too (a type not found, which the ALTER will refuse, is counted
+ * as if it did).  Runs inside CrmEnter().
  */
 static bool
-AlterTableRegrades(AlterTableStmt *stmt, Oid relid, bool *key_type, Oid *new_key)
+AlterTableRegrades(AlterTableStmt *stmt, Oid relid, const Oid *types, bool *key_type, Oid *new_key)
 {
 	ListCell   *lc;
 	bool		regrades = false;
@@ -1299,9 +1353,7 @@ AlterTableRegrades(AlterTableStmt *stmt, Oid relid, bool *key_type, Oid *new_key
 					regrades = true;
 				if (src && strcmp(at->name, src->columns[ROLE_KEY]) == 0)
 				{
-					*new_key = LookupTypeNameOid(NULL, ((ColumnDef *) at->def)->typeName, true);
-					if (OidIsValid(*new_key))
-						*new_key = getBaseType(*new_key);
+					*new_key = types[foreach_current_index(lc)];
 					*key_type = !OidIsValid(*new_key) ||
 						ViewsChange(*new_key, list_make1_oid(relid));
 				}
@@ -1407,6 +1459,7 @@ BeforeAlterTable(AlterTableStmt *stmt)
 	bool		regrades;
 	bool		key_type;
 	Oid			new_key;
+	Oid		   *types;
 	CrmIdentity id;
 
 	BeforeAttachPartition(stmt);
@@ -1414,8 +1467,9 @@ BeforeAlterTable(AlterTableStmt *stmt)
 	if (!OidIsValid(relid) || CrmTriggerMode(relid, "crm_grade_truncate", &clone) == '\0' ||
 		!MayChange(relid, role))
 		return;
+	types = AlterTypesNamed(stmt);
 	CrmEnter(&id);
-	regrades = AlterTableRegrades(stmt, relid, &key_type, &new_key);
+	regrades = AlterTableRegrades(stmt, relid, types, &key_type, &new_key);
 	CrmLeave(&id);
 	if (regrades)
 	{
