@@ -563,17 +563,28 @@ RefuseInheritance(Oid child, Oid parent)
 
 /*
  * The rows of a table becoming a partition are graded facts: refuse NULL,
- * NaN and infinite values as attach_*() does (crm_grade._check_rows).
+ * NaN and infinite values as attach_*() does (crm_grade._check_rows, which
+ * counts them as the partition's owner through _count_as_owner(): this
+ * runs as crm_grade's owner, who need not own the partition).
  */
 static void
 CheckRowsOf(Oid relid, Source *src)
 {
-	if (CrmSpiExecuteWithArgs("SELECT crm_grade._check_rows($1, s.kind, s.columns, s.filter) FROM crm_grade.source s "
-							  "WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $2",
-							  2, (Oid[]) {REGCLASSOID, OIDOID},
-							  (Datum[]) {ObjectIdGetDatum(relid), ObjectIdGetDatum(src->relid)},
-							  NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "crm_grade: could not check the rows of %s", RelName(relid));
+	crm_rows_checked = relid;
+	PG_TRY();
+	{
+		if (CrmSpiExecuteWithArgs("SELECT crm_grade._check_rows($1, s.kind, s.columns, s.filter) FROM crm_grade.source s "
+								  "WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $2",
+								  2, (Oid[]) {REGCLASSOID, OIDOID},
+								  (Datum[]) {ObjectIdGetDatum(relid), ObjectIdGetDatum(src->relid)},
+								  NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "crm_grade: could not check the rows of %s", RelName(relid));
+	}
+	PG_FINALLY();
+	{
+		crm_rows_checked = InvalidOid;
+	}
+	PG_END_TRY();
 }
 
 /* A new or attached partition of an attached table: triggers, and its customers. */
@@ -1675,6 +1686,78 @@ crm_grade_lock_before_attach(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* Is name one of the triggers crm_grade places on a table it grades? */
+static bool
+IsCrmTrigger(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(StatementTriggers); i++)
+		if (strcmp(name, StatementTriggers[i]) == 0)
+			return true;
+	return strcmp(name, REPLICA_TRIGGER) == 0;
+}
+
+/*
+ * DROP TRIGGER or ALTER TRIGGER ... RENAME of one of crm_grade's triggers
+ * on a table it grades (or a partition of one) is refused: grading would
+ * stop without a word, and verify() would find every write since.  Only
+ * detach() takes them off (it runs its DDL as crm_grade's own, which this
+ * trigger lets by).  A role that may not change the table is left to
+ * PostgreSQL's own refusal.
+ */
+static void
+BeforeTriggerDdl(Node *parsetree)
+{
+	List	   *targets = NIL;	/* pairs: a relation's name list, a trigger's name */
+	ListCell   *lc;
+	bool		drop = IsA(parsetree, DropStmt);
+
+	if (drop && ((DropStmt *) parsetree)->removeType == OBJECT_TRIGGER)
+	{
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			List	   *names = lfirst(lc);
+
+			targets = lappend(targets, list_truncate(list_copy(names), list_length(names) - 1));
+			targets = lappend(targets, llast(names));
+		}
+	}
+	else if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_TRIGGER)
+	{
+		RenameStmt *rs = (RenameStmt *) parsetree;
+
+		targets = list_make2(NIL, makeString(rs->subname));
+		linitial(targets) = rs->relation;
+	}
+	for (lc = list_head(targets); lc != NULL; lc = lnext(targets, lnext(targets, lc)))
+	{
+		Node	   *rel = lfirst(lc);
+		const char *trigger = strVal(lfirst(lnext(targets, lc)));
+		RangeVar   *rv = rel && IsA(rel, RangeVar) ? (RangeVar *) rel : makeRangeVarFromNameList((List *) rel);
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+		bool		clone;
+		Source	   *src;
+		CrmIdentity id;
+
+		if (!OidIsValid(relid) || !IsCrmTrigger(trigger) ||
+			CrmTriggerMode(relid, trigger, &clone) == '\0' || !MayChange(relid, GetUserId()))
+			continue;
+		CrmEnter(&id);
+		src = SourceForRelid(relid, true);
+		CrmLeave(&id);
+		if (src == NULL)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot %s trigger %s on %s: crm_grade grades %s through it",
+						drop ? "drop" : "rename", trigger, RelName(relid), src->relname),
+				 errdetail("Without it, writes to the table would no longer reach customers' grades."),
+				 errhint("To stop grading the table, detach it: SELECT crm_grade.detach('%s');",
+						 src->relname)));
+	}
+}
+
 /*
  * ddl_command_start: DROP EXTENSION crm_grade; ALTER TABLE ... ATTACH
  * PARTITION, which must be refused before PostgreSQL acts on it; the
@@ -1698,6 +1781,10 @@ crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
 		StashFilters();
 	else if (IsA(trigdata->parsetree, AlterTableStmt))
 		BeforeAlterTable((AlterTableStmt *) trigdata->parsetree);
+	else if ((IsA(trigdata->parsetree, DropStmt) &&
+			  ((DropStmt *) trigdata->parsetree)->removeType == OBJECT_TRIGGER) ||
+			 IsA(trigdata->parsetree, RenameStmt))
+		BeforeTriggerDdl(trigdata->parsetree);
 	else
 		BeforeDrop(trigdata->parsetree);
 	PG_RETURN_VOID();

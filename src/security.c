@@ -25,10 +25,29 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "executor/tstoreReceiver.h"
+#include "funcapi.h"
 #include "miscadmin.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(crm_grade_count_as_owner);
+PG_FUNCTION_INFO_V1(crm_grade_rows_as_owner);
+
+/*
+ * The relation whose rows crm_grade checks for itself (ddl.c, a partition
+ * attached to an attached table): _count_as_owner() runs _check_rows()'s
+ * count of it for crm_grade's owner, who need not own it.
+ */
+Oid			crm_rows_checked = InvalidOid;
 
 static void BecomeRole(CrmIdentity *saved, Oid role, int extra_flags);
 
@@ -100,4 +119,115 @@ CrmLeave(CrmIdentity *id)
 {
 	CrmRestoreIdentity(id);
 	SPI_finish();
+}
+
+/*
+ * Run one query over an application table into store: parsed and analysed
+ * as the caller (crm_grade's own functions are found in its schema, which
+ * the table's owner may not use), then planned and executed as the table's
+ * owner.  Planning runs code of the owner's: the planner folds an index's
+ * predicate and expressions, which may call the owner's immutable
+ * functions, and would run them with the caller's rights.  The functions
+ * the query calls must be executable by the owner (crm_grade's are
+ * PUBLIC).  target: the row type the rows must have (NULL: as they come).
+ */
+static void
+QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDesc target)
+{
+	RawStmt    *raw = linitial_node(RawStmt, pg_parse_query(query));
+	Query	   *parsed = linitial_node(Query,
+									   pg_analyze_and_rewrite_fixedparams(raw, query, NULL, 0, NULL));
+	DestReceiver *dest = CreateDestReceiver(DestTuplestore);
+	PlannedStmt *plan;
+	QueryDesc  *qd;
+	CrmIdentity id;
+
+	CrmBecomeTableOwner(&id, relid);
+	plan = pg_plan_query(parsed, query, 0, NULL);
+	SetTuplestoreDestReceiverParams(dest, store, CurrentMemoryContext, false, target,
+									"crm_grade: a query over an attached table returned unexpected columns");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	qd = CreateQueryDesc(plan, query, GetActiveSnapshot(), InvalidSnapshot, dest, NULL, NULL, 0);
+	ExecutorStart(qd, 0);
+	ExecutorRun(qd, ForwardScanDirection, 0, true);
+	ExecutorFinish(qd);
+	ExecutorEnd(qd);
+	FreeQueryDesc(qd);
+	PopActiveSnapshot();
+	CrmRestoreIdentity(&id);
+	dest->rDestroy(dest);
+}
+
+/*
+ * SQL: crm_grade._count_as_owner(tbl regclass, query text) RETURNS
+ * bigint[]: _check_rows()'s count of tbl's rows, run as tbl's owner.
+ * The query is any SQL, so only a caller who owns tbl (attach_*() is
+ * refused otherwise), a superuser, or crm_grade checking a partition for
+ * itself runs one: no role runs SQL as another through it.
+ */
+Datum
+crm_grade_count_as_owner(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Tuplestorestate *rows = tuplestore_begin_heap(false, false, work_mem);
+	TupleDesc	desc = CreateTemplateTupleDesc(1);
+	TupleTableSlot *slot;
+	bool		isnull = true;
+	Datum		result = (Datum) 0;
+
+	if (relid != crm_rows_checked && !pg_class_ownercheck(relid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of table %s to check its rows", get_rel_name(relid)),
+				 errhint("Attach tables as their owner or a superuser.")));
+	TupleDescInitEntry(desc, 1, "counts", INT8ARRAYOID, -1, 0);
+	QueryAsTableOwner(relid, query, rows, desc);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	if (tuplestore_gettupleslot(rows, true, false, slot))
+		result = slot_getattr(slot, 1, &isnull);
+	if (!isnull)
+		result = PointerGetDatum(PG_DETOAST_DATUM_COPY(result));
+	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(rows);
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * SQL: crm_grade._rows_as_owner(tbl regclass) RETURNS SETOF record: the
+ * rows verify() reads of an attached table (_verify_source_sql(), built
+ * from crm_grade.source alone, so no caller chooses the SQL), read as the
+ * table's owner, so that verify() run by a superuser never plans a query
+ * over the application's table with a superuser's rights.  Nothing for a
+ * table not attached.
+ */
+Datum
+crm_grade_rows_as_owner(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		arg = ObjectIdGetDatum(relid);
+	char	   *query = NULL;
+	bool		isnull;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crm_grade: SPI_connect failed");
+	if (CrmSpiExecuteWithArgs("SELECT crm_grade._verify_source_sql(s.tbl, s.kind, s.columns, s.filter) "
+							  "FROM crm_grade.source s WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+							  1, (Oid[]) {OIDOID}, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "crm_grade: could not read the attachment of %s", get_rel_name(relid));
+	if (SPI_processed > 0)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			query = MemoryContextStrdup(rsinfo->econtext->ecxt_per_query_memory, TextDatumGetCString(d));
+	}
+	SPI_finish();
+	if (query != NULL)
+		QueryAsTableOwner(relid, query, rsinfo->setResult, rsinfo->setDesc);
+	return (Datum) 0;
 }

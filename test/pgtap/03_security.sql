@@ -74,13 +74,15 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedu
 -- PUBLIC may execute exactly the functions that only compute (views and
 -- verify() call them as the reader), _raise(), which only raises an
 -- error (the PL/pgSQL functions a granted role calls re-raise through
--- it), and the trigger function, which PostgreSQL requires of whoever
+-- it), _filter_admits(), which evaluates a filter it checks itself on a
+-- row its caller gives (verify() reads each table as its owner, who must
+-- execute it), and the trigger function, which PostgreSQL requires of whoever
 -- creates a partition of an attached table and which works for
 -- crm_grade's own triggers only; nothing that reads or writes state
 SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname::text COLLATE "C")
 			 FROM pg_proc p, aclexplode(p.proacl) a
 			WHERE p.pronamespace = 'crm_grade'::regnamespace AND a.grantee = 0 AND a.privilege_type = 'EXECUTE'),
-		  ARRAY['_check_attacher', '_followups_as_of', '_key_cast_sql', '_key_family', '_key_max_bytes',
+		  ARRAY['_check_attacher', '_filter_admits', '_followups_as_of', '_key_cast_sql', '_key_family', '_key_max_bytes',
 				'_month_index', '_owner_text', '_raise', '_sample_normal',
 				'_sample_uniform', '_score', '_sql_condition', '_time_in_range', '_time_in_range',
 				'_time_in_range', '_timezone', '_verify_attributes',

@@ -85,6 +85,18 @@ CREATE OR REPLACE FUNCTION @extschema@._place_triggers(tbl regclass, kind text) 
 CREATE OR REPLACE FUNCTION @extschema@._remove_triggers(tbl regclass) RETURNS void
 	AS 'MODULE_PATHNAME', 'crm_grade_remove_triggers' LANGUAGE C STRICT;
 
+-- _check_rows()'s count of a table's bad rows: analysed as the caller, then
+-- planned and run as the table's owner, whose code planning may run (an
+-- index's predicate or expressions); only for a caller who owns the table
+-- (or a superuser), and for crm_grade checking a new partition itself.
+CREATE OR REPLACE FUNCTION @extschema@._count_as_owner(tbl regclass, query text) RETURNS bigint[]
+	AS 'MODULE_PATHNAME', 'crm_grade_count_as_owner' LANGUAGE C STRICT;
+-- The rows verify() reads of an attached table (_verify_source_sql()),
+-- planned and read as the table's owner: verify() run by a superuser never
+-- plans a query over an application table with a superuser's rights.
+CREATE OR REPLACE FUNCTION @extschema@._rows_as_owner(tbl regclass) RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'crm_grade_rows_as_owner' LANGUAGE C STRICT;
+
 -- attach_*() and detach(): the table and its partitions (in the mode of
 -- 'create' or 'drop' of a trigger), and the views when they will be
 -- replaced (a table with a key of add_type attached, or this one detached),
@@ -187,7 +199,8 @@ CREATE EVENT TRIGGER crm_grade_ddl_end ON ddl_command_end
 	EXECUTE FUNCTION @extschema@._on_ddl_end();
 DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_start;
 CREATE EVENT TRIGGER crm_grade_ddl_start ON ddl_command_start
-	WHEN TAG IN ('DROP EXTENSION', 'ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'ALTER TYPE', 'ALTER SCHEMA')
+	WHEN TAG IN ('DROP EXTENSION', 'ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'ALTER TYPE', 'ALTER SCHEMA',
+				 'DROP TRIGGER', 'ALTER TRIGGER')
 	EXECUTE FUNCTION @extschema@._on_ddl_start();
 -- DDL in a session_replication_role = replica session (a migration run
 -- with foreign keys off, say) must be followed too

@@ -184,13 +184,17 @@ BEGIN
 		RETURN;
 	END IF;
 	-- the filter after the condition: it is evaluated on the rows the condition finds only, as
-	-- in a scan per check (a filter that fails on some row fails in the back-fill's read)
-	EXECUTE format('SELECT ARRAY[%s] FROM %s AS crm_grade_row',
-				   (SELECT string_agg(format('pg_catalog.count(*) FILTER (WHERE %s AND %s)', c,
-											 @extschema@._admits_sql(tbl, filter, 'crm_grade_row')),
-									  ', ' ORDER BY i)
-					  FROM unnest(conds) WITH ORDINALITY AS u(c, i)),
-				   tbl) INTO counts;
+	-- in a scan per check (a filter that fails on some row fails in the back-fill's read); the
+	-- filter's checked text, as the back-fill reads it.  Planned and run as the table's owner
+	-- (_count_as_owner): planning may run the owner's functions, in an index's predicate or
+	-- expressions, which must never run with the rights of crm_grade's owner or a superuser.
+	counts := @extschema@._count_as_owner(tbl,
+		format('SELECT ARRAY[%s] FROM %s AS crm_grade_row',
+			   (SELECT string_agg(format('pg_catalog.count(*) FILTER (WHERE %s AND (%s))', c,
+										 coalesce(filter, 'true')),
+								  ', ' ORDER BY i)
+				  FROM unnest(conds) WITH ORDINALITY AS u(c, i)),
+			   tbl));
 	FOR i IN 1 .. cardinality(conds) LOOP
 		CONTINUE WHEN counts[i] = 0;
 		cond := rows_where || conds[i];

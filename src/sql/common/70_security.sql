@@ -17,6 +17,7 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@._time_in_range(date),
 	@extschema@._followups_as_of(timestamptz),
 	@extschema@._check_attacher(text),
+	@extschema@._filter_admits(regclass, text, record),
 	@extschema@.check_policy(jsonb, text),
 	@extschema@._score(jsonb, jsonb),
 	@extschema@._raise(text, text, text, text, text, text),
