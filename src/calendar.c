@@ -335,6 +335,36 @@ CrmCalendarDaysBetween(TimestampTz from, TimestampTz to)
 	return (int64) LocalJulianDay(to) - LocalJulianDay(from);
 }
 
+/*
+ * The first moment whose wall clock in crm_grade.timezone reads the local
+ * fields tm (whole seconds).  Where the clocks were set back across them
+ * (America/Havana ends daylight saving time at midnight), the fields name
+ * two moments; DetermineTimeZoneOffset() takes the later, but a day read
+ * from moments (CrmMonthIndex(), verify()) begins at the earlier: the one
+ * the offset in effect a day before gives, when it reads the same.
+ */
+static TimestampTz
+FromLocalFirst(struct pg_tm *tm)
+{
+	TimestampTz later = FromLocal(tm, 0);
+	TimestampTz earlier;
+	struct pg_tm at,
+				before;
+	fsec_t		fsec;
+
+	CrmToLocal(later, &at, &fsec);
+	CrmToLocal(later - USECS_PER_DAY, &before, &fsec);
+	if (before.tm_gmtoff <= at.tm_gmtoff)
+		return later;
+	earlier = later - (TimestampTz) (before.tm_gmtoff - at.tm_gmtoff) * USECS_PER_SEC;
+	CrmToLocal(earlier, &before, &fsec);
+	if (before.tm_year == tm->tm_year && before.tm_mon == tm->tm_mon && before.tm_mday == tm->tm_mday &&
+		before.tm_hour == tm->tm_hour && before.tm_min == tm->tm_min && before.tm_sec == tm->tm_sec &&
+		fsec == 0)
+		return earlier;
+	return later;
+}
+
 /* Local midnight of the first day of the month after t's month. */
 TimestampTz
 CrmNextMonthStart(TimestampTz t)
@@ -346,7 +376,7 @@ CrmNextMonthStart(TimestampTz t)
 	tm.tm_mday = 1;
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	AddMonths(&tm, 1);
-	return FromLocal(&tm, 0);
+	return FromLocalFirst(&tm);
 }
 
 /* floor((to - from) / 1 day), the day count of every *_days metric. */
