@@ -143,7 +143,7 @@ QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDes
 	CrmIdentity id;
 
 	CrmBecomeTableOwner(&id, relid);
-	plan = pg_plan_query(parsed, query, 0, NULL);
+	plan = pg_plan_query(parsed, query, CURSOR_OPT_PARALLEL_OK, NULL);
 	SetTuplestoreDestReceiverParams(dest, store, CurrentMemoryContext, false, target,
 									"crm_grade: a query over an attached table returned unexpected columns");
 	PushActiveSnapshot(GetTransactionSnapshot());
