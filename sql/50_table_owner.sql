@@ -76,6 +76,15 @@ SELECT crm_grade._count_as_owner(c.oid::regclass, 'SELECT ARRAY[1::bigint]')
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 RESET ROLE;
 REVOKE ALL ON FUNCTION crm_grade._count_as_owner(regclass, text) FROM regress_t50_other;
+-- and it runs one plain SELECT, nothing else, whoever calls it (a utility statement would reach the
+-- executor without a plan)
+SELECT crm_grade._count_as_owner('t50.orders', 'VACUUM t50.orders');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT crm_grade._count_as_owner('t50.orders', 'SELECT ARRAY[1::bigint]; SELECT ARRAY[2::bigint]');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT crm_grade._count_as_owner('t50.orders', 'WITH d AS (DELETE FROM t50.orders RETURNING 1) SELECT ARRAY[count(*)] FROM d');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT crm_grade._count_as_owner('t50.orders', 'SELECT ARRAY[count(*)] FROM t50.orders');
 REVOKE USAGE ON SCHEMA crm_grade FROM regress_t50_other;
 DROP ROLE regress_t50_other;
 

@@ -134,14 +134,29 @@ CrmLeave(CrmIdentity *id)
 static void
 QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDesc target)
 {
-	RawStmt    *raw = linitial_node(RawStmt, pg_parse_query(query));
-	Query	   *parsed = linitial_node(Query,
-									   pg_analyze_and_rewrite_fixedparams(raw, query, NULL, 0, NULL));
-	DestReceiver *dest = CreateDestReceiver(DestTuplestore);
+	List	   *raws = pg_parse_query(query);
+	List	   *queries;
+	Query	   *parsed;
+	DestReceiver *dest;
 	PlannedStmt *plan;
 	QueryDesc  *qd;
 	CrmIdentity id;
 
+	/* one plain SELECT: the executor below runs nothing else */
+	if (list_length(raws) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("crm_grade reads a table with exactly one SELECT statement"),
+				 errhint("This function is crm_grade's own: attach_*() and verify() call it.")));
+	queries = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raws), query, NULL, 0, NULL);
+	parsed = linitial_node(Query, queries);
+	if (list_length(queries) != 1 || parsed->commandType != CMD_SELECT || parsed->utilityStmt != NULL ||
+		parsed->hasModifyingCTE || parsed->rowMarks != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("crm_grade reads a table with exactly one SELECT statement"),
+				 errhint("This function is crm_grade's own: attach_*() and verify() call it.")));
+	dest = CreateDestReceiver(DestTuplestore);
 	CrmBecomeTableOwner(&id, relid);
 	plan = pg_plan_query(parsed, query, CURSOR_OPT_PARALLEL_OK, NULL);
 	SetTuplestoreDestReceiverParams(dest, store, CurrentMemoryContext, false, target,
