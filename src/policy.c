@@ -383,6 +383,20 @@ ParseInterval(ParseCtx *ctx, const char *text, const char *path)
 	return result;
 }
 
+/*
+ * A follow-up interval is at most 100 years: then every follow-up crm_grade
+ * computes from a moment it grades (CrmTimeInRange) is one timestamptz
+ * holds.  Only this limit is used, as an interval.
+ */
+static Interval CadenceLimit = {.time = 0,.day = 0,.month = 100 * MONTHS_PER_YEAR};
+
+static bool
+CadenceOverLimit(Interval *cadence)
+{
+	return DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(cadence),
+											 IntervalPGetDatum(&CadenceLimit))) > 0;
+}
+
 /* "cadence": {"A": "7 days", ...}, one entry for every grade. */
 static void
 ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v)
@@ -409,6 +423,13 @@ ParseCadence(ParseCtx *ctx, Policy *p, JsonbValue *v)
 			POLICY_ERROR(ctx, path, "Give an interval as a string, e.g. \"14 days\".",
 						 "expected a string, found %s", PolicyValueType(iv));
 		p->cadence[i] = ParseInterval(ctx, PolicyString(iv), path);
+		/*
+		 * One over the limit (a policy that was never checked) is read as the
+		 * limit, as verify() reads it: a write never fails on a stored
+		 * policy's cadence.  CheckCadenceBounds() knows it by this pointer.
+		 */
+		if (CadenceOverLimit(p->cadence[i]))
+			p->cadence[i] = &CadenceLimit;
 	}
 	if (JsonContainerSize(obj) != ngrades)
 	{
@@ -821,24 +842,11 @@ PolicyExplain(Policy *p, CustomerState *st, TimestampTz at, JsonbParseState **ps
 }
 
 /*
- * A follow-up interval is at most 100 years: then every follow-up crm_grade
- * computes from a moment it grades (CrmTimeInRange) is one timestamptz
- * holds.  Only this limit is used, as an interval.
- */
-static Interval CadenceLimit = {.time = 0,.day = 0,.month = 100 * MONTHS_PER_YEAR};
-
-static bool
-CadenceOverLimit(Interval *cadence)
-{
-	return DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(cadence),
-											 IntervalPGetDatum(&CadenceLimit))) > 0;
-}
-
-/*
  * A longer cadence is refused when a policy is stored or checked, not when
  * a stored one is loaded: a policy stored before 0.10 (or with
  * crm_grade.policy_check off) keeps grading, its cadence read as the limit
- * (PolicyCadence), rather than failing every write.
+ * (ParseCadence() put the limit in its place), rather than failing every
+ * write.
  */
 static void
 CheckCadenceBounds(Policy *p, const char *name)
@@ -851,7 +859,7 @@ CheckCadenceBounds(Policy *p, const char *name)
 	{
 		const char *grade = i < p->ngrades ? p->grades[i] : p->default_grade;
 
-		if (CadenceOverLimit(p->cadence[i]))
+		if (p->cadence[i] == &CadenceLimit)
 			POLICY_ERROR(&ctx, psprintf("cadence.%s", grade),
 						 "A follow-up interval is at most 100 years, so that every follow-up crm_grade computes is a moment timestamptz can hold.",
 						 "\"%s\" is longer than 100 years", PolicyString(PolicyGetKey(cadence, grade)));
@@ -897,18 +905,15 @@ crm_grade_policy_invalidate(PG_FUNCTION_ARGS)
 }
 
 /*
- * The follow-up interval of a grade; NULL when the policy gives none.  One
- * over the limit (a policy that was never checked) is read as the limit, as
- * verify() reads it: a write never fails on a stored policy's cadence.
+ * The follow-up interval of a grade (at most 100 years: ParseCadence());
+ * NULL when the policy gives none.
  */
 Interval *
 PolicyCadence(Policy *policy, const char *grade)
 {
 	int			i = GradeIndex(policy, grade);
 
-	if (i < 0)
-		return NULL;
-	return CadenceOverLimit(policy->cadence[i]) ? &CadenceLimit : policy->cadence[i];
+	return i < 0 ? NULL : policy->cadence[i];
 }
 
 /*
