@@ -351,7 +351,11 @@ FromLocalFirst(struct pg_tm *tm)
 	struct pg_tm at,
 				before;
 	fsec_t		fsec;
+	long		gmtoff;
 
+	/* a zone of one UTC offset (UTC, the default) never sets its clocks back */
+	if (pg_get_timezone_offset(CrmTz(), &gmtoff))
+		return later;
 	CrmToLocal(later, &at, &fsec);
 	CrmToLocal(later - USECS_PER_DAY, &before, &fsec);
 	if (before.tm_gmtoff <= at.tm_gmtoff)
