@@ -290,37 +290,29 @@ BEGIN
 		tbl, filter, keyok);
 END $$;
 
--- The columns of _verify_source_sql()'s rows of a kind, as a column
--- definition list of _rows_as_owner().
-CREATE OR REPLACE FUNCTION @extschema@._verify_columns(kind text) RETURNS text
+-- The rows verify() reads of one attached table of a kind: _verify_source_sql()'s,
+-- read as the table's owner (_rows_as_owner(): planning a query over a
+-- table may run its owner's functions, in an index's predicate or
+-- expressions), with their columns; tbl NULL: no row, with the same columns.
+CREATE OR REPLACE FUNCTION @extschema@._verify_read_sql(tbl regclass, kind text) RETURNS text
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT CASE kind
-		WHEN 'orders' THEN 'c pg_catalog.text COLLATE pg_catalog."C", a pg_catalog.numeric, t pg_catalog.timestamptz, p pg_catalog.timestamptz, o pg_catalog.text, dd pg_catalog.bool, ok pg_catalog.bool'
-		WHEN 'contacts' THEN 'c pg_catalog.text COLLATE pg_catalog."C", t pg_catalog.timestamptz, outcome pg_catalog.text, na pg_catalog.timestamptz, ok pg_catalog.bool'
-		WHEN 'opportunities' THEN 'c pg_catalog.text COLLATE pg_catalog."C", t pg_catalog.timestamptz, open pg_catalog.bool, ok pg_catalog.bool'
-		ELSE 'c pg_catalog.text COLLATE pg_catalog."C", owner pg_catalog.text, created_at pg_catalog.timestamptz, attributes pg_catalog.jsonb, ok pg_catalog.bool'
-	END
+	SELECT format('SELECT * FROM @extschema@._rows_as_owner(%s::pg_catalog.oid::pg_catalog.regclass) AS r(%s)',
+				  coalesce(tbl::oid::text, 'NULL'),
+				  CASE kind
+					WHEN 'orders' THEN 'c pg_catalog.text COLLATE pg_catalog."C", a pg_catalog.numeric, t pg_catalog.timestamptz, p pg_catalog.timestamptz, o pg_catalog.text, dd pg_catalog.bool, ok pg_catalog.bool'
+					WHEN 'contacts' THEN 'c pg_catalog.text COLLATE pg_catalog."C", t pg_catalog.timestamptz, outcome pg_catalog.text, na pg_catalog.timestamptz, ok pg_catalog.bool'
+					WHEN 'opportunities' THEN 'c pg_catalog.text COLLATE pg_catalog."C", t pg_catalog.timestamptz, open pg_catalog.bool, ok pg_catalog.bool'
+					ELSE 'c pg_catalog.text COLLATE pg_catalog."C", owner pg_catalog.text, created_at pg_catalog.timestamptz, attributes pg_catalog.jsonb, ok pg_catalog.bool'
+				  END)
 $$;
 
--- Every attached table's rows of a kind, each read as its table's owner
--- (_rows_as_owner(): planning a query over a table may run its owner's
--- functions, in an index's predicate or expressions).
+-- Every attached table's rows of a kind (none attached: no row).
 CREATE OR REPLACE FUNCTION @extschema@._verify_rows_sql(kind text) RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	parts text;
-BEGIN
-	SELECT string_agg(format('SELECT * FROM @extschema@._rows_as_owner(%s::pg_catalog.oid::pg_catalog.regclass) AS r(%s)',
-							 x.tbl::oid, @extschema@._verify_columns(x.kind)), ' UNION ALL '
-					  ORDER BY x.tbl::oid)
-	  INTO parts FROM @extschema@.source x WHERE x.kind = _verify_rows_sql.kind;
-	RETURN coalesce(parts, CASE kind
-		WHEN 'orders' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.numeric AS a, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.timestamptz AS p, NULL::pg_catalog.text AS o, false AS dd, true AS ok WHERE false'
-		WHEN 'contacts' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.text AS outcome, NULL::pg_catalog.timestamptz AS na, true AS ok WHERE false'
-		WHEN 'opportunities' THEN 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.timestamptz AS t, NULL::pg_catalog.bool AS open, true AS ok WHERE false'
-		ELSE 'SELECT NULL::pg_catalog.text AS c, NULL::pg_catalog.text AS owner, NULL::pg_catalog.timestamptz AS created_at, NULL::pg_catalog.jsonb AS attributes, true AS ok WHERE false'
-	END);
-END $$;
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT coalesce(string_agg(@extschema@._verify_read_sql(x.tbl, x.kind), ' UNION ALL ' ORDER BY x.tbl::oid),
+					@extschema@._verify_read_sql(NULL, _verify_rows_sql.kind))
+	  FROM @extschema@.source x WHERE x.kind = _verify_rows_sql.kind
+$$;
 
 -- The first attached table whose rows verify() cannot read (its filter
 -- or a column raises an error), to name it when verify() fails.
@@ -330,10 +322,9 @@ DECLARE
 	s record;
 	n bigint;
 BEGIN
-	FOR s IN SELECT x.tbl, x.kind, x.columns, x.filter FROM @extschema@.source x ORDER BY x.tbl::oid LOOP
+	FOR s IN SELECT x.tbl, x.kind FROM @extschema@.source x ORDER BY x.tbl::oid LOOP
 		BEGIN
-			EXECUTE format('SELECT count(*) FROM @extschema@._rows_as_owner(%s::pg_catalog.oid::pg_catalog.regclass) AS r(%s)',
-						   s.tbl::oid, @extschema@._verify_columns(s.kind)) INTO n;
+			EXECUTE format('SELECT count(*) FROM (%s) x', @extschema@._verify_read_sql(s.tbl, s.kind)) INTO n;
 		EXCEPTION WHEN OTHERS THEN
 			RETURN s.tbl;
 		END;
