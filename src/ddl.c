@@ -1707,54 +1707,50 @@ IsCrmTrigger(const char *name)
  * PostgreSQL's own refusal.
  */
 static void
+RefuseTriggerDdl(RangeVar *rv, const char *trigger, bool drop)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	bool		clone;
+	Source	   *src;
+	CrmIdentity id;
+
+	if (!OidIsValid(relid) || !IsCrmTrigger(trigger) ||
+		CrmTriggerMode(relid, trigger, &clone) == '\0' || !MayChange(relid, GetUserId()))
+		return;
+	CrmEnter(&id);
+	src = SourceForRelid(relid, true);
+	CrmLeave(&id);
+	if (src == NULL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+			 errmsg("cannot %s trigger %s on %s: crm_grade grades %s through it",
+					drop ? "drop" : "rename", trigger, RelName(relid), src->relname),
+			 errdetail("Without it, writes to the table would no longer reach customers' grades."),
+			 errhint("To stop grading the table, detach it: SELECT crm_grade.detach('%s');",
+					 src->relname)));
+}
+
+/* The triggers a DROP TRIGGER names (relation's names, then the trigger's), or an ALTER TRIGGER. */
+static void
 BeforeTriggerDdl(Node *parsetree)
 {
-	List	   *targets = NIL;	/* pairs: a relation's name list, a trigger's name */
 	ListCell   *lc;
-	bool		drop = IsA(parsetree, DropStmt);
 
-	if (drop && ((DropStmt *) parsetree)->removeType == OBJECT_TRIGGER)
-	{
-		foreach(lc, ((DropStmt *) parsetree)->objects)
-		{
-			List	   *names = lfirst(lc);
-
-			targets = lappend(targets, list_truncate(list_copy(names), list_length(names) - 1));
-			targets = lappend(targets, llast(names));
-		}
-	}
-	else if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_TRIGGER)
+	if (IsA(parsetree, RenameStmt))
 	{
 		RenameStmt *rs = (RenameStmt *) parsetree;
 
-		targets = list_make2(NIL, makeString(rs->subname));
-		linitial(targets) = rs->relation;
+		if (rs->renameType == OBJECT_TRIGGER)
+			RefuseTriggerDdl(rs->relation, rs->subname, false);
+		return;
 	}
-	for (lc = list_head(targets); lc != NULL; lc = lnext(targets, lnext(targets, lc)))
+	foreach(lc, ((DropStmt *) parsetree)->objects)
 	{
-		Node	   *rel = lfirst(lc);
-		const char *trigger = strVal(lfirst(lnext(targets, lc)));
-		RangeVar   *rv = rel && IsA(rel, RangeVar) ? (RangeVar *) rel : makeRangeVarFromNameList((List *) rel);
-		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
-		bool		clone;
-		Source	   *src;
-		CrmIdentity id;
+		List	   *names = lfirst(lc);
 
-		if (!OidIsValid(relid) || !IsCrmTrigger(trigger) ||
-			CrmTriggerMode(relid, trigger, &clone) == '\0' || !MayChange(relid, GetUserId()))
-			continue;
-		CrmEnter(&id);
-		src = SourceForRelid(relid, true);
-		CrmLeave(&id);
-		if (src == NULL)
-			continue;
-		ereport(ERROR,
-				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("cannot %s trigger %s on %s: crm_grade grades %s through it",
-						drop ? "drop" : "rename", trigger, RelName(relid), src->relname),
-				 errdetail("Without it, writes to the table would no longer reach customers' grades."),
-				 errhint("To stop grading the table, detach it: SELECT crm_grade.detach('%s');",
-						 src->relname)));
+		RefuseTriggerDdl(makeRangeVarFromNameList(list_truncate(list_copy(names), list_length(names) - 1)),
+						 strVal(llast(names)), true);
 	}
 }
 
