@@ -28,8 +28,8 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 # post part, so an upgraded database gets exactly what a fresh install has.
 # Upgrade scripts of older versions are frozen copies in sql/ (DATA), as is
 # the install script of 0.1, which the upgrade tests install first; 0.1
-# users update through the chain 0.1 -> 0.2 -> 0.3 -> 0.4 -> 0.5 -> 0.6 -> 0.7 -> 0.8 -> 0.9 -> 0.10 (test/t/upgrade.t).
-UPGRADE_FROM = 0.10
+# users update through the chain 0.1 -> 0.2 -> 0.3 -> 0.4 -> 0.5 -> 0.6 -> 0.7 -> 0.8 -> 0.9 -> 0.10 -> 0.11 (test/t/upgrade.t).
+UPGRADE_FROM = 0.11
 SQL_COMMON = $(sort $(wildcard src/sql/common/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))

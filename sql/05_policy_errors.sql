@@ -172,6 +172,24 @@ UPDATE crm_grade.policy SET definition = jsonb_set(definition, '{grades,0,when,a
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT name, definition = :'good' AS unchanged FROM crm_grade.policy WHERE name LIKE 't05%';
 
+-- conditions nested deeper than the stack allows: crm_grade's own 22023, naming where (0.11 gave
+-- 54001 and no field).  PostgreSQL's jsonb functions refuse such a value before crm_grade does
+-- at the default max_stack_depth, so it is built at that depth and checked at a smaller one.
+CREATE TEMP TABLE t05_deep AS
+WITH RECURSIVE c(n, j) AS (SELECT 0, '{"metric": "orders_total", "op": ">", "value": 1}'::jsonb
+						   UNION ALL SELECT n + 1, jsonb_build_object('all', jsonb_build_array(j)) FROM c WHERE n < 3000)
+SELECT jsonb_build_object('kind', 'rules', 'default', 'C', 'cadence', '{"A": "7 days", "C": "30 days"}'::jsonb,
+						  'grades', jsonb_build_array(jsonb_build_object('grade', 'A', 'when', j))) AS definition
+  FROM c WHERE n = 3000;
+SET max_stack_depth = '100kB';
+DO $$
+BEGIN
+	PERFORM crm_grade.check_policy(definition) FROM t05_deep;
+EXCEPTION WHEN OTHERS THEN
+	RAISE NOTICE '% %, %', SQLSTATE, left(SQLERRM, 52), SQLERRM LIKE '%...: conditions nested too deeply (% levels)';
+END $$;
+RESET max_stack_depth;
+
 -- cleanup
 DELETE FROM crm_grade.policy WHERE name LIKE 't05%';
 SELECT count(*) AS own_policies_left FROM crm_grade.policy WHERE NOT builtin;

@@ -88,6 +88,50 @@ SELECT crm_grade._count_as_owner('t50.orders', 'SELECT ARRAY[count(*)] FROM t50.
 REVOKE USAGE ON SCHEMA crm_grade FROM regress_t50_other;
 DROP ROLE regress_t50_other;
 
+-- stalled_opportunities, read by a superuser, reads the deals as their table's owner too (0.11
+-- read them as the view's reader: the owner's predicate ran with a superuser's rights, found by
+-- review); a reader whom the table's row-level security restricts sees its own deals alone, and a
+-- reader without SELECT on the deals gets 42501
+SET ROLE regress_t50_app;
+CREATE TABLE t50.deals (id int, customer_id int NOT NULL, stage text NOT NULL, amount numeric,
+						moved_at timestamptz NOT NULL, open boolean NOT NULL, rep name NOT NULL DEFAULT current_user);
+INSERT INTO t50.deals VALUES (1, 1, 'proposal', 500, '2026-05-01', true, 'regress_t50_rep'),
+							 (2, 2, 'lead', 50, '2026-05-02', true, 'someone_else');
+CREATE INDEX ON t50.deals (customer_id);
+RESET ROLE;
+SELECT crm_grade.attach_opportunities('t50.deals', 'customer_id', 'stage', 'amount', 'moved_at', 'open') AS graded;
+SET ROLE regress_t50_app;
+CREATE INDEX t50_deals_trap ON t50.deals (amount) WHERE t50.pred();
+ALTER TABLE t50.deals ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_deals ON t50.deals USING (rep = current_user);
+RESET ROLE;
+TRUNCATE t50.seen;
+\c
+SET crm_grade.as_of = '2026-06-15 12:00:00+00';
+SELECT customer, stage, amount, days_in_stage FROM crm_grade.stalled_opportunities ORDER BY 1;
+SELECT DISTINCT who, super FROM t50.seen ORDER BY 1;
+SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = 'regress_t50_app';
+-- (a reader whom row-level security restricts plans the read itself, as any query of its own)
+DROP INDEX t50.t50_deals_trap;
+CREATE ROLE regress_t50_rep;
+GRANT USAGE ON SCHEMA crm_grade, t50 TO regress_t50_rep;
+GRANT SELECT ON crm_grade.stalled_opportunities, crm_grade.source TO regress_t50_rep;
+GRANT EXECUTE ON FUNCTION crm_grade._stalled_opportunities() TO regress_t50_rep;
+SET ROLE regress_t50_rep;
+SELECT customer, stage FROM crm_grade.stalled_opportunities ORDER BY 1;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+GRANT SELECT ON t50.deals TO regress_t50_rep;
+SET ROLE regress_t50_rep;
+SELECT customer, stage FROM crm_grade.stalled_opportunities ORDER BY 1;
+RESET ROLE;
+SELECT crm_grade.detach('t50.deals');
+DROP TABLE t50.deals;
+REVOKE ALL ON crm_grade.stalled_opportunities, crm_grade.source FROM regress_t50_rep;
+REVOKE ALL ON FUNCTION crm_grade._stalled_opportunities() FROM regress_t50_rep;
+REVOKE ALL ON SCHEMA crm_grade, t50 FROM regress_t50_rep;
+DROP ROLE regress_t50_rep;
+
 -- The table's owner cannot take crm_grade's triggers off (or rename them) behind its back:
 -- grading would stop without a word (0.10 let it); detach() does it
 SET ROLE regress_t50_app;
@@ -100,6 +144,35 @@ ALTER TRIGGER crm_grade_update ON t50.orders RENAME TO my_update;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 DROP TRIGGER crm_grade_delete ON t50.parts_us;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- nor replace one with a function of its own (0.11 let CREATE OR REPLACE TRIGGER through, and
+-- TRIGGER privilege is all it takes), nor tie one to an extension whose DROP would take it
+CREATE FUNCTION t50.nothing_new() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE OR REPLACE TRIGGER crm_grade_insert AFTER INSERT ON t50.orders
+	REFERENCING NEW TABLE AS crm_grade_new FOR EACH STATEMENT EXECUTE FUNCTION t50.nothing_new();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+CREATE OR REPLACE TRIGGER crm_grade_replica AFTER INSERT ON t50.parts_us
+	FOR EACH ROW EXECUTE FUNCTION t50.nothing_new();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ALTER TRIGGER crm_grade_update ON t50.orders DEPENDS ON EXTENSION plpgsql;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ALTER TRIGGER crm_grade_update ON t50.orders NO DEPENDS ON EXTENSION plpgsql;
+RESET ROLE;
+CREATE ROLE regress_t50_trigger;
+GRANT USAGE ON SCHEMA t50 TO regress_t50_trigger;
+GRANT TRIGGER ON t50.orders TO regress_t50_trigger;
+GRANT EXECUTE ON FUNCTION t50.nothing_new() TO regress_t50_trigger;
+SET ROLE regress_t50_trigger;
+CREATE OR REPLACE TRIGGER crm_grade_delete AFTER DELETE ON t50.orders
+	REFERENCING OLD TABLE AS crm_grade_old FOR EACH STATEMENT EXECUTE FUNCTION t50.nothing_new();
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT t.tgname, p.proname FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
+ WHERE t.tgrelid = 't50.orders'::regclass AND t.tgname IN ('crm_grade_insert', 'crm_grade_delete') ORDER BY 1;
+REVOKE ALL ON t50.orders FROM regress_t50_trigger;
+REVOKE ALL ON SCHEMA t50 FROM regress_t50_trigger;
+REVOKE ALL ON FUNCTION t50.nothing_new() FROM regress_t50_trigger;
+DROP ROLE regress_t50_trigger;
+SET ROLE regress_t50_app;
 INSERT INTO t50.orders VALUES (3, 1, 5, '2026-06-01');
 -- a trigger of its own with such a name, on a table crm_grade does not grade, is its own business
 CREATE TABLE t50.notes (id int);

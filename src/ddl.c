@@ -55,6 +55,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -335,27 +336,70 @@ static void
 RewriteFilter(Source *src, Oid relid, const char *oldname, const char *newname)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
-	char	   *filter = FilterCanonical(rel, src->filter, src->relname, oldname, newname);
+	char	   *hint = oldname ? NULL : psprintf("The filter of %s no longer fits the column's new type: attach the table again with a filter for it, then repeat the ALTER, or detach it first with crm_grade.detach('%s').",
+							   src->relname, src->relname);
+	int			nestlevel = NewGUCNestLevel();
+	char	   *filter;
 
+	/* the stored text, read as it was written */
+	CrmPinTextFormats();
+	filter = FilterCanonical(rel, src->filter, src->relname, oldname, newname, hint);
+	AtEOXact_GUC(true, nestlevel);
 	relation_close(rel, NoLock);
 	StoreFilter(relid, filter);
 }
 
-/* Does the statement rename a type, an enum label or a schema, or move a type? */
-static bool
-RenamesTypeNames(Node *parsetree)
+/*
+ * The name a stored filter would print of the type or schema a statement
+ * renames or moves (ALTER TYPE ... RENAME [VALUE] / SET SCHEMA, ALTER
+ * SCHEMA ... RENAME), or NULL when no filter can name it.  A filter names
+ * a type of the application's only as an enum (attach_*() admits nothing
+ * else), always schema-qualified (crm_grade writes it with search_path
+ * pg_catalog): a statement about anything else, or by a role that may not
+ * run it (PostgreSQL refuses it next), is none of crm_grade's business,
+ * whoever runs it.
+ */
+static const char *
+RenamedName(Node *parsetree)
 {
-	if (IsA(parsetree, RenameStmt))
-		return ((RenameStmt *) parsetree)->renameType == OBJECT_TYPE ||
-			((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA;
-	if (IsA(parsetree, AlterObjectSchemaStmt))
-		return ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TYPE;
-	return IsA(parsetree, AlterEnumStmt) && ((AlterEnumStmt *) parsetree)->oldVal != NULL;
+	List	   *typename = NIL;
+	Oid			typid;
+
+	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_SCHEMA)
+	{
+		const char *schema = ((RenameStmt *) parsetree)->subname;
+		Oid			nsp = get_namespace_oid(schema, true);
+
+		return OidIsValid(nsp) && pg_namespace_ownercheck(nsp, GetUserId()) ? schema : NULL;
+	}
+	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_TYPE)
+		typename = (List *) ((RenameStmt *) parsetree)->object;
+	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
+			 ((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_TYPE)
+		typename = (List *) ((AlterObjectSchemaStmt *) parsetree)->object;
+	else if (IsA(parsetree, AlterEnumStmt) && ((AlterEnumStmt *) parsetree)->oldVal != NULL)
+		typename = ((AlterEnumStmt *) parsetree)->typeName;
+	if (typename == NIL)
+		return NULL;
+	typid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(typename), true);
+	if (!OidIsValid(typid) || get_typtype(typid) != TYPTYPE_ENUM || !pg_type_ownercheck(typid, GetUserId()))
+		return NULL;
+	return format_type_extended(typid, -1, FORMAT_TYPE_FORCE_QUALIFY);
 }
 
-/* Before ALTER TYPE or ALTER SCHEMA: every filter, analysed while its names hold. */
+/* May a filter's text name this type (as written qualified) or schema? */
+static bool
+FilterMayName(const char *filter, const char *name)
+{
+	return strstr(filter, name) != NULL || strstr(filter, quote_identifier(name)) != NULL;
+}
+
+/*
+ * Before such a statement: each filter that may name what it renames,
+ * analysed while its names hold (the others are not opened, nor locked).
+ */
 static void
-StashFilters(void)
+StashFilters(const char *name)
 {
 	CrmIdentity id;
 	SourceSet  *set;
@@ -373,7 +417,7 @@ StashFilters(void)
 		StashedFilter *sf;
 		Relation	rel;
 
-		if (src->filter == NULL)
+		if (src->filter == NULL || !FilterMayName(src->filter, name))
 			continue;
 		rel = relation_open(src->relid, AccessShareLock);
 		sf = palloc(sizeof(StashedFilter));
@@ -587,6 +631,27 @@ CheckRowsOf(Oid relid, Source *src)
 	PG_END_TRY();
 }
 
+/*
+ * A foreign table cannot take the statement triggers (their transition
+ * tables), and its rows are written where no trigger of crm_grade's sees
+ * them: refused before anything reads it, with crm_grade's own words.
+ */
+static void
+RefuseForeignPartition(Oid partition, Source *src)
+{
+	ListCell   *lc;
+
+	foreach(lc, PartitionTree(partition))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("foreign table %s cannot become a partition of attached table %s",
+							RelName(lfirst_oid(lc)), src->relname),
+					 errdetail("crm_grade grades a row in the transaction that writes it, which cannot see the writes of a foreign table."),
+					 errhint("Keep the foreign table outside %s, or first detach %s from crm_grade with crm_grade.detach('%s').",
+							 src->relname, src->relname, src->relname)));
+}
+
 /* A new or attached partition of an attached table: triggers, and its customers. */
 static void
 OnPartitionAdded(Oid parent, Oid partition, bool has_rows)
@@ -596,6 +661,7 @@ OnPartitionAdded(Oid parent, Oid partition, bool has_rows)
 
 	if (src == NULL)
 		return;
+	RefuseForeignPartition(partition, src);
 	if (own != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
@@ -878,8 +944,10 @@ CollectDdlActions(void)
 			continue;
 		if (cmd->type == SCT_AlterTable)
 			actions = AlterTableActions(actions, cmd);
-		else if (cmd->type == SCT_Simple && IsA(cmd->parsetree, CreateStmt))
+		else if (cmd->type == SCT_Simple && (IsA(cmd->parsetree, CreateStmt) ||
+											 IsA(cmd->parsetree, CreateForeignTableStmt)))
 		{
+			/* a CreateForeignTableStmt begins with its CreateStmt */
 			CreateStmt *stmt = (CreateStmt *) cmd->parsetree;
 			ListCell   *lc;
 
@@ -1699,23 +1767,29 @@ IsCrmTrigger(const char *name)
 }
 
 /*
- * DROP TRIGGER or ALTER TRIGGER ... RENAME of one of crm_grade's triggers
- * on a table it grades (or a partition of one) is refused: grading would
- * stop without a word, and verify() would find every write since.  Only
- * detach() takes them off (it runs its DDL as crm_grade's own, which this
- * trigger lets by).  A role that may not change the table is left to
- * PostgreSQL's own refusal.
+ * DROP TRIGGER, ALTER TRIGGER ... RENAME or ... DEPENDS ON EXTENSION (a
+ * DROP EXTENSION of that one would take it), or CREATE OR REPLACE TRIGGER
+ * of one of crm_grade's triggers on a table it grades (or a partition of
+ * one) is refused: grading would stop without a word, and verify() would
+ * find every write since.  Only detach() takes them off (it runs its DDL
+ * as crm_grade's own, which this trigger lets by).  A role that may not do
+ * it (the table's owner drops, renames and ties it; TRIGGER privilege
+ * suffices to replace it) is left to PostgreSQL's own refusal.
  */
 static void
-RefuseTriggerDdl(RangeVar *rv, const char *trigger, bool drop)
+RefuseTriggerDdl(RangeVar *rv, const char *trigger, const char *what)
 {
 	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+	bool		replace = strcmp(what, "replace") == 0;
 	bool		clone;
 	Source	   *src;
 	CrmIdentity id;
 
 	if (!OidIsValid(relid) || !IsCrmTrigger(trigger) ||
-		CrmTriggerMode(relid, trigger, &clone) == '\0' || !MayChange(relid, GetUserId()))
+		CrmTriggerMode(relid, trigger, &clone) == '\0')
+		return;
+	if (replace ? pg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK :
+		!MayChange(relid, GetUserId()))
 		return;
 	CrmEnter(&id);
 	src = SourceForRelid(relid, true);
@@ -1724,14 +1798,18 @@ RefuseTriggerDdl(RangeVar *rv, const char *trigger, bool drop)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-			 errmsg("cannot %s trigger %s on %s: crm_grade grades %s through it",
-					drop ? "drop" : "rename", trigger, RelName(relid), src->relname),
+			 errmsg("cannot %s trigger %s on %s%s: crm_grade grades %s through it",
+					what, trigger, RelName(relid), strcmp(what, "tie") == 0 ? " to an extension" : "",
+					src->relname),
 			 errdetail("Without it, writes to the table would no longer reach customers' grades."),
 			 errhint("To stop grading the table, detach it: SELECT crm_grade.detach('%s');",
 					 src->relname)));
 }
 
-/* The triggers a DROP TRIGGER names (relation's names, then the trigger's), or an ALTER TRIGGER. */
+/*
+ * The triggers a DROP TRIGGER names (relation's names, then the
+ * trigger's), an ALTER TRIGGER, or a CREATE OR REPLACE TRIGGER.
+ */
 static void
 BeforeTriggerDdl(Node *parsetree)
 {
@@ -1742,7 +1820,23 @@ BeforeTriggerDdl(Node *parsetree)
 		RenameStmt *rs = (RenameStmt *) parsetree;
 
 		if (rs->renameType == OBJECT_TRIGGER)
-			RefuseTriggerDdl(rs->relation, rs->subname, false);
+			RefuseTriggerDdl(rs->relation, rs->subname, "rename");
+		return;
+	}
+	if (IsA(parsetree, AlterObjectDependsStmt))
+	{
+		AlterObjectDependsStmt *ds = (AlterObjectDependsStmt *) parsetree;
+
+		if (ds->objectType == OBJECT_TRIGGER && !ds->remove)
+			RefuseTriggerDdl(ds->relation, strVal(linitial((List *) ds->object)), "tie");
+		return;
+	}
+	if (IsA(parsetree, CreateTrigStmt))
+	{
+		CreateTrigStmt *ct = (CreateTrigStmt *) parsetree;
+
+		if (ct->replace)
+			RefuseTriggerDdl(ct->relation, ct->trigname, "replace");
 		return;
 	}
 	foreach(lc, ((DropStmt *) parsetree)->objects)
@@ -1750,7 +1844,7 @@ BeforeTriggerDdl(Node *parsetree)
 		List	   *names = lfirst(lc);
 
 		RefuseTriggerDdl(makeRangeVarFromNameList(list_truncate(list_copy(names), list_length(names) - 1)),
-						 strVal(llast(names)), true);
+						 strVal(llast(names)), "drop");
 	}
 }
 
@@ -1765,6 +1859,7 @@ crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	DropBehavior behavior;
+	const char *renamed;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo) || crm_own_ddl_depth > 0)
 		PG_RETURN_VOID();
@@ -1773,13 +1868,14 @@ crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	if (DropsCrmGrade(trigdata->parsetree, &behavior))
 		BeforeDropExtension(behavior);
-	else if (RenamesTypeNames(trigdata->parsetree))
-		StashFilters();
+	else if ((renamed = RenamedName(trigdata->parsetree)) != NULL)
+		StashFilters(renamed);
 	else if (IsA(trigdata->parsetree, AlterTableStmt))
 		BeforeAlterTable((AlterTableStmt *) trigdata->parsetree);
 	else if ((IsA(trigdata->parsetree, DropStmt) &&
 			  ((DropStmt *) trigdata->parsetree)->removeType == OBJECT_TRIGGER) ||
-			 IsA(trigdata->parsetree, RenameStmt))
+			 IsA(trigdata->parsetree, RenameStmt) || IsA(trigdata->parsetree, CreateTrigStmt) ||
+			 IsA(trigdata->parsetree, AlterObjectDependsStmt))
 		BeforeTriggerDdl(trigdata->parsetree);
 	else
 		BeforeDrop(trigdata->parsetree);

@@ -33,6 +33,7 @@
 #include "parser/parser.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/regproc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -50,6 +51,7 @@ typedef struct FilterCheck
 {
 	const char *relname;
 	const char *filter;
+	const char *hint;			/* replaces PostgreSQL's, when set */
 } FilterCheck;
 
 static void
@@ -220,6 +222,8 @@ AnalyseFilter(Relation rel, FilterCheck *fc, List *colnames)
 		edata->internalquery = NULL;
 		if (edata->detail == NULL)
 			edata->detail = psprintf("In the filter of %s: \"%s\".", fc->relname, fc->filter);
+		if (fc->hint)
+			edata->hint = pstrdup(fc->hint);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
@@ -230,9 +234,30 @@ AnalyseFilter(Relation rel, FilterCheck *fc, List *colnames)
 static char *
 Deparse(Relation rel, Node *expr)
 {
-	return deparse_expression(expr, deparse_context_for(RelationGetRelationName(rel),
+	int			nestlevel = NewGUCNestLevel();
+	char	   *text;
+
+	CrmPinTextFormats();
+	/* a time with its offset is read the same in any zone: UTC, for one text */
+	(void) set_config_option("TimeZone", "UTC", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	text = deparse_expression(expr, deparse_context_for(RelationGetRelationName(rel),
 														RelationGetRelid(rel)),
 							  false, false);
+	AtEOXact_GUC(true, nestlevel);
+	return text;
+}
+
+/* A stored filter's text analysed, read as it was written (Deparse()). */
+static Node *
+AnalyseStored(Relation rel, FilterCheck *fc)
+{
+	int			nestlevel = NewGUCNestLevel();
+	Node	   *expr;
+
+	CrmPinTextFormats();
+	expr = AnalyseFilter(rel, fc, NIL);
+	AtEOXact_GUC(true, nestlevel);
+	return expr;
 }
 
 /*
@@ -245,7 +270,7 @@ FilterAnalyse(Relation rel, const char *filter, const char *relname)
 {
 	FilterCheck fc = {relname, filter};
 
-	return AnalyseFilter(rel, &fc, NIL);
+	return AnalyseStored(rel, &fc);
 }
 
 /* An analysed filter as PostgreSQL now writes it. */
@@ -259,13 +284,14 @@ FilterDeparse(Relation rel, Node *expr)
  * A filter checked against a relation, as it is to be stored.  When a
  * column was just renamed (renamed_from to renamed_to), the filter still
  * names it by its old name: it is read with that name and written with
- * the new one.
+ * the new one.  hint: what to do when it no longer holds (NULL:
+ * PostgreSQL's own hint).
  */
 char *
 FilterCanonical(Relation rel, const char *filter, const char *relname,
-				const char *renamed_from, const char *renamed_to)
+				const char *renamed_from, const char *renamed_to, const char *hint)
 {
-	FilterCheck fc = {relname, filter};
+	FilterCheck fc = {relname, filter, hint};
 	List	   *colnames = NIL;
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			i;
@@ -292,7 +318,7 @@ FilterCompile(Relation rel, const char *filter, const char *relname)
 {
 	FilterCheck fc = {relname, filter};
 	FilterState *fs = palloc(sizeof(FilterState));
-	Expr	   *expr = (Expr *) AnalyseFilter(rel, &fc, NIL);
+	Expr	   *expr = (Expr *) AnalyseStored(rel, &fc);
 
 	fs->expr = ExecInitExpr(expression_planner(expr), NULL);
 	fs->econtext = CreateStandaloneExprContext();
@@ -345,8 +371,12 @@ FilterColumns(const char *filter)
 {
 	FilterCheck fc = {"", filter};
 	List	   *names = NIL;
+	int			nestlevel = NewGUCNestLevel();
 
+	/* read as it was written (Deparse()): a backslash is no escape */
+	CrmPinTextFormats();
 	CollectColumnRefs(ParseFilter(&fc), &names);
+	AtEOXact_GUC(true, nestlevel);
 	return names;
 }
 
@@ -363,7 +393,7 @@ crm_grade_check_filter(PG_FUNCTION_ARGS)
 	char	   *relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 													 RelationGetRelationName(rel));
 	char	   *filter = FilterCanonical(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), relname,
-										 NULL, NULL);
+										 NULL, NULL, NULL);
 
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_TEXT_P(cstring_to_text(filter));

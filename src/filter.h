@@ -31,6 +31,6 @@ extern List *FilterColumns(const char *filter);
 extern Node *FilterAnalyse(Relation rel, const char *filter, const char *relname);
 extern char *FilterDeparse(Relation rel, Node *expr);
 extern char *FilterCanonical(Relation rel, const char *filter, const char *relname,
-							 const char *renamed_from, const char *renamed_to);
+							 const char *renamed_from, const char *renamed_to, const char *hint);
 
 #endif							/* CRM_FILTER_H */

@@ -191,6 +191,9 @@ CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, int nkeys)
 	}
 	CrmScopePush(&scope, "reading", src->relname);
 	CrmBecomeTableOwner(&id, src->relid);
+	/* the scan holds the filter's stored text (restored with the identity) */
+	if (src->filter)
+		CrmPinTextFormats();
 	plan = ScanPlanFor(ScanSql(src, filtered), filtered ? 1 : 0, &argtype, nkeys == 1);
 	c->portal = CrmSpiCursorOpen(plan, filtered ? &keys : NULL, NULL);
 	CrmRestoreIdentity(&id);

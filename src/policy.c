@@ -21,6 +21,7 @@
 #include "common/int.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -243,6 +244,15 @@ PolicyParseMetric(ParseCtx *ctx, JsonbValue *v, const char *path, char **attr)
 	return M_NMETRICS;			/* not reached */
 }
 
+/* A path short enough for a message: its start, when it runs long. */
+static const char *
+PolicyPathStart(const char *path)
+{
+	if (strlen(path) <= 120)
+		return path;
+	return psprintf("%.*s...", pg_mbcliplen(path, strlen(path), 120), path);
+}
+
 /* A condition object: {"all": [...]}, {"any": [...]} or a comparison. */
 static Cond *
 ParseCond(ParseCtx *ctx, JsonbValue *v, const char *path, int depth)
@@ -255,7 +265,16 @@ ParseCond(ParseCtx *ctx, JsonbValue *v, const char *path, int depth)
 	Cond	   *c = palloc0(sizeof(Cond));
 	int			i;
 
-	check_stack_depth();
+	/*
+	 * The one recursion of a policy: a nesting deeper than the stack allows
+	 * names its place, as any other fault of the policy, rather than failing
+	 * with 54001 and no field.  No fixed depth limit: a stored policy that
+	 * loads today must load tomorrow, or every write would fail.
+	 */
+	if (stack_is_too_deep())
+		POLICY_ERROR(ctx, PolicyPathStart(path),
+					 "Nest \"all\" and \"any\" less deeply: a condition that deep is rarely what was meant.",
+					 "conditions nested too deeply (%d levels)", depth);
 	if (v == NULL || !PolicyIsObject(v))
 		POLICY_ERROR(ctx, path,
 					 "A condition is {\"all\": [...]}, {\"any\": [...]} or {\"metric\": ..., \"op\": ..., \"value\": ...}.",

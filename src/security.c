@@ -37,10 +37,12 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(crm_grade_count_as_owner);
 PG_FUNCTION_INFO_V1(crm_grade_rows_as_owner);
+PG_FUNCTION_INFO_V1(crm_grade_stalled_rows);
 
 /*
  * The relation whose rows crm_grade checks for itself (ddl.c, a partition
@@ -61,6 +63,32 @@ BecomeRole(CrmIdentity *saved, Oid role, int extra_flags)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	saved->active = true;
+}
+
+/*
+ * The settings that change how a filter's constants are written and read
+ * back, fixed (at the current GUC nest level) wherever crm_grade writes a
+ * filter's text or parses the stored text: dates and times in ISO (read
+ * the same in any DateStyle and zone), intervals in PostgreSQL's style,
+ * floats exact, backslashes literal.  The session of whoever runs a
+ * statement never changes which rows a filter admits (found by review:
+ * any role's ALTER TYPE ... RENAME rewrote every filter with its own
+ * DateStyle).
+ */
+void
+CrmPinTextFormats(void)
+{
+	static const char *const pins[][2] = {
+		{"DateStyle", "ISO"},
+		{"IntervalStyle", "postgres"},
+		{"extra_float_digits", "1"},
+		{"standard_conforming_strings", "on"},
+	};
+	int			i;
+
+	for (i = 0; i < lengthof(pins); i++)
+		(void) set_config_option(pins[i][0], pins[i][1], PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 }
 
 /* Become the owner of crm_grade's tables, to write its state. */
@@ -132,9 +160,11 @@ CrmLeave(CrmIdentity *id)
  * PUBLIC).  target: the row type the rows must have (NULL: as they come).
  */
 static void
-QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDesc target)
+QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDesc target,
+				  bool as_owner)
 {
-	List	   *raws = pg_parse_query(query);
+	int			nestlevel = NewGUCNestLevel();
+	List	   *raws;
 	List	   *queries;
 	Query	   *parsed;
 	DestReceiver *dest;
@@ -142,6 +172,9 @@ QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDes
 	QueryDesc  *qd;
 	CrmIdentity id;
 
+	/* the query holds a filter's stored text */
+	CrmPinTextFormats();
+	raws = pg_parse_query(query);
 	/* one plain SELECT: the executor below runs nothing else */
 	if (list_length(raws) != 1)
 		ereport(ERROR,
@@ -157,7 +190,9 @@ QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDes
 				 errmsg("crm_grade reads a table with exactly one SELECT statement"),
 				 errhint("This function is crm_grade's own: attach_*() and verify() call it.")));
 	dest = CreateDestReceiver(DestTuplestore);
-	CrmBecomeTableOwner(&id, relid);
+	id.active = false;
+	if (as_owner)
+		CrmBecomeTableOwner(&id, relid);
 	plan = pg_plan_query(parsed, query, CURSOR_OPT_PARALLEL_OK, NULL);
 	SetTuplestoreDestReceiverParams(dest, store, CurrentMemoryContext, false, target,
 									"crm_grade: a query over an attached table returned unexpected columns");
@@ -170,6 +205,7 @@ QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDes
 	FreeQueryDesc(qd);
 	PopActiveSnapshot();
 	CrmRestoreIdentity(&id);
+	AtEOXact_GUC(true, nestlevel);
 	dest->rDestroy(dest);
 }
 
@@ -197,7 +233,7 @@ crm_grade_count_as_owner(PG_FUNCTION_ARGS)
 				 errmsg("must be owner of table %s to check its rows", get_rel_name(relid)),
 				 errhint("Attach tables as their owner or a superuser.")));
 	TupleDescInitEntry(desc, 1, "counts", INT8ARRAYOID, -1, 0);
-	QueryAsTableOwner(relid, query, rows, desc);
+	QueryAsTableOwner(relid, query, rows, desc, true);
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	if (tuplestore_gettupleslot(rows, true, false, slot))
 		result = slot_getattr(slot, 1, &isnull);
@@ -211,27 +247,21 @@ crm_grade_count_as_owner(PG_FUNCTION_ARGS)
 }
 
 /*
- * SQL: crm_grade._rows_as_owner(tbl regclass) RETURNS SETOF record: the
- * rows verify() reads of an attached table (_verify_source_sql(), built
- * from crm_grade.source alone, so no caller chooses the SQL), read as the
- * table's owner, so that verify() run by a superuser never plans a query
- * over the application's table with a superuser's rights.  Nothing for a
- * table not attached.
+ * The SQL that reads an attached table for a purpose, built by crm_grade's
+ * own function from crm_grade.source alone (no caller chooses it), as
+ * crm_grade's owner; NULL when the table is not attached so.
  */
-Datum
-crm_grade_rows_as_owner(PG_FUNCTION_ARGS)
+static char *
+AttachmentSql(Oid relid, const char *builder, MemoryContext cxt)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		arg = ObjectIdGetDatum(relid);
 	char	   *query = NULL;
+	CrmIdentity id;
 	bool		isnull;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crm_grade: SPI_connect failed");
-	if (CrmSpiExecuteWithArgs("SELECT crm_grade._verify_source_sql(s.tbl, s.kind, s.columns, s.filter) "
-							  "FROM crm_grade.source s WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+	CrmEnter(&id);
+	if (CrmSpiExecuteWithArgs(psprintf("SELECT %s FROM crm_grade.source s "
+									   "WHERE s.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $1", builder),
 							  1, (Oid[]) {OIDOID}, &arg, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "crm_grade: could not read the attachment of %s", get_rel_name(relid));
 	if (SPI_processed > 0)
@@ -239,10 +269,63 @@ crm_grade_rows_as_owner(PG_FUNCTION_ARGS)
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
 		if (!isnull)
-			query = MemoryContextStrdup(rsinfo->econtext->ecxt_per_query_memory, TextDatumGetCString(d));
+			query = MemoryContextStrdup(cxt, TextDatumGetCString(d));
 	}
-	SPI_finish();
+	CrmLeave(&id);
+	return query;
+}
+
+/*
+ * SQL: crm_grade._rows_as_owner(tbl regclass) RETURNS SETOF record: the
+ * rows verify() reads of an attached table (_verify_source_sql()), read as
+ * the table's owner, so that verify() run by a superuser never plans a
+ * query over the application's table with a superuser's rights.  Nothing
+ * for a table not attached.
+ */
+Datum
+crm_grade_rows_as_owner(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *query;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	query = AttachmentSql(relid, "crm_grade._verify_source_sql(s.tbl, s.kind, s.columns, s.filter)",
+						  rsinfo->econtext->ecxt_per_query_memory);
 	if (query != NULL)
-		QueryAsTableOwner(relid, query, rsinfo->setResult, rsinfo->setDesc);
+		QueryAsTableOwner(relid, query, rsinfo->setResult, rsinfo->setDesc, true);
+	return (Datum) 0;
+}
+
+/*
+ * SQL: crm_grade._stalled_rows(tbl regclass) RETURNS SETOF record: the open
+ * deals of an attached opportunity table, as stalled_opportunities shows
+ * them (_stalled_source_sql()), for a caller who may read the table.  Read
+ * as the table's owner, as verify() reads (0.11 read them as the reader of
+ * the view, often a superuser, who then ran the functions of an index's
+ * predicate with its rights: found by review); a caller whom the table's
+ * row-level security restricts reads it with its own rights instead, and
+ * sees its own deals alone, as before.  So it is PUBLIC: it shows nobody a
+ * row it could not read.
+ */
+Datum
+crm_grade_stalled_rows(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *query;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errhint("stalled_opportunities shows the deals its reader may read: grant SELECT on the table.")));
+	query = AttachmentSql(relid, "CASE WHEN s.kind OPERATOR(pg_catalog.=) 'opportunities' "
+						  "THEN crm_grade._stalled_source_sql(s.tbl, s.columns, s.filter) END",
+						  rsinfo->econtext->ecxt_per_query_memory);
+	if (query != NULL)
+		QueryAsTableOwner(relid, query, rsinfo->setResult, rsinfo->setDesc,
+						  check_enable_rls(relid, InvalidOid, false) != RLS_ENABLED);
 	return (Datum) 0;
 }

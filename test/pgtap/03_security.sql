@@ -76,7 +76,10 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedu
 -- error (the PL/pgSQL functions a granted role calls re-raise through
 -- it), _filter_admits(), which evaluates a filter it checks itself on a
 -- row its caller gives (verify() reads each table as its owner, who must
--- execute it), and the trigger function, which PostgreSQL requires of whoever
+-- execute it), _stalled_rows(), which shows a caller the open deals of a
+-- table only if the caller may read that table (as its owner, or with the
+-- caller's rights where row-level security restricts the caller), and the
+-- trigger function, which PostgreSQL requires of whoever
 -- creates a partition of an attached table and which works for
 -- crm_grade's own triggers only; nothing that reads or writes state
 SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname::text COLLATE "C")
@@ -84,7 +87,7 @@ SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname::text COLLATE "C"
 			WHERE p.pronamespace = 'crm_grade'::regnamespace AND a.grantee = 0 AND a.privilege_type = 'EXECUTE'),
 		  ARRAY['_check_attacher', '_filter_admits', '_followups_as_of', '_key_cast_sql', '_key_family', '_key_max_bytes',
 				'_month_index', '_owner_text', '_raise', '_sample_normal',
-				'_sample_uniform', '_score', '_sql_condition', '_time_in_range', '_time_in_range',
+				'_sample_uniform', '_score', '_sql_condition', '_stalled_rows', '_time_in_range', '_time_in_range',
 				'_time_in_range', '_timezone', '_verify_attributes',
 				'_window_start', 'as_of', 'check_policy', 'source_trigger'],
 		  'pg_proc ACLs: PUBLIC executes only the functions that compute');

@@ -37,8 +37,9 @@ from7=crm_grade_upgrade_from_07  # created at 0.7, then updated
 from8=crm_grade_upgrade_from_08  # created at 0.8, then updated
 from9=crm_grade_upgrade_from_09  # created at 0.9, then updated
 from10=crm_grade_upgrade_from_010  # created at 0.10, then updated
+from11=crm_grade_upgrade_from_011  # created at 0.11, then updated
 empty=crm_grade_upgrade_empty    # a fresh install, nothing attached
-dbs=($up $probe $fresh $restored $from2 $from3 $from4 $from5 $from6 $from7 $from8 $from9 $from10 $empty)
+dbs=($up $probe $fresh $restored $from2 $from3 $from4 $from5 $from6 $from7 $from8 $from9 $from10 $from11 $empty)
 cleanup() {
 	for d in "${dbs[@]}"; do dropdb --if-exists "$d" 2>/dev/null; done
 	rm -rf "$tmp"
@@ -416,13 +417,13 @@ is "$(q $probe "SELECT string_agg(customer || ':' || old_grade || '->' || new_gr
 	"grades moved by the new definitions are logged as 'upgrade', and only those; verify() is empty"
 
 # ---------------------------------------------------------------------------------------------
-# Users of 0.2 to 0.10 update through the chain too (0.2 -> 0.3 -> ... -> latest, ...): the
+# Users of 0.2 to 0.11 update through the chain too (0.2 -> 0.3 -> ... -> latest, ...): the
 # update paths exist, and a database created at each version and updated has the catalog of a
 # fresh install (columns, functions and their bodies, triggers, indexes, constraints).
 is "$(q $up "SELECT string_agg(source || ':' || path, ' ' ORDER BY source) FROM pg_extension_update_paths('crm_grade')
-			  WHERE target = '$latest' AND source IN ('0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '0.10')")" \
-	"0.10:0.10--$latest 0.2:0.2--0.3--0.4--0.5--0.6--0.7--0.8--0.9--0.10--$latest 0.3:0.3--0.4--0.5--0.6--0.7--0.8--0.9--0.10--$latest 0.4:0.4--0.5--0.6--0.7--0.8--0.9--0.10--$latest 0.5:0.5--0.6--0.7--0.8--0.9--0.10--$latest 0.6:0.6--0.7--0.8--0.9--0.10--$latest 0.7:0.7--0.8--0.9--0.10--$latest 0.8:0.8--0.9--0.10--$latest 0.9:0.9--0.10--$latest" \
-	"0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9 and 0.10 update to $latest through the chain"
+			  WHERE target = '$latest' AND source IN ('0.2', '0.3', '0.4', '0.5', '0.6', '0.7', '0.8', '0.9', '0.10', '0.11')")" \
+	"0.10:0.10--0.11--$latest 0.11:0.11--$latest 0.2:0.2--0.3--0.4--0.5--0.6--0.7--0.8--0.9--0.10--0.11--$latest 0.3:0.3--0.4--0.5--0.6--0.7--0.8--0.9--0.10--0.11--$latest 0.4:0.4--0.5--0.6--0.7--0.8--0.9--0.10--0.11--$latest 0.5:0.5--0.6--0.7--0.8--0.9--0.10--0.11--$latest 0.6:0.6--0.7--0.8--0.9--0.10--0.11--$latest 0.7:0.7--0.8--0.9--0.10--0.11--$latest 0.8:0.8--0.9--0.10--0.11--$latest 0.9:0.9--0.10--0.11--$latest" \
+	"0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.10 and 0.11 update to $latest through the chain"
 catalog_sql="SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
 	SELECT 'column ' || a.attrelid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' #' || a.attnum AS x
 	  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
@@ -437,10 +438,10 @@ catalog_sql="SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
 	  FROM pg_constraint n JOIN pg_class c ON c.oid = n.conrelid WHERE c.relnamespace = 'crm_grade'::regnamespace) s"
 createdb $empty
 q $empty "CREATE EXTENSION crm_grade" >/dev/null
-for v in 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 0.10; do
+for v in 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 0.10 0.11; do
 	db=$from2; [ "$v" = 0.3 ] && db=$from3; [ "$v" = 0.4 ] && db=$from4; [ "$v" = 0.5 ] && db=$from5
 	[ "$v" = 0.6 ] && db=$from6; [ "$v" = 0.7 ] && db=$from7; [ "$v" = 0.8 ] && db=$from8; [ "$v" = 0.9 ] && db=$from9
-	[ "$v" = 0.10 ] && db=$from10
+	[ "$v" = 0.10 ] && db=$from10; [ "$v" = 0.11 ] && db=$from11
 	createdb "$db"
 	out=$(psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CREATE EXTENSION crm_grade VERSION '$v'" -c "ALTER EXTENSION crm_grade UPDATE" 2>&1); rc=$?
 	ok $rc "a database created at $v updates to $latest" "$out"

@@ -96,6 +96,11 @@ CREATE OR REPLACE FUNCTION @extschema@._count_as_owner(tbl regclass, query text)
 -- plans a query over an application table with a superuser's rights.
 CREATE OR REPLACE FUNCTION @extschema@._rows_as_owner(tbl regclass) RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'crm_grade_rows_as_owner' LANGUAGE C STRICT;
+-- The open deals of an attached opportunity table (_stalled_source_sql()),
+-- read as its owner for a caller who may read the table (with the caller's
+-- rights when its row-level security applies to the caller).
+CREATE OR REPLACE FUNCTION @extschema@._stalled_rows(tbl regclass) RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'crm_grade_stalled_rows' LANGUAGE C STRICT;
 
 -- attach_*() and detach(): the table and its partitions (in the mode of
 -- 'create' or 'drop' of a trigger), and the views when they will be
@@ -195,12 +200,12 @@ DROP EVENT TRIGGER IF EXISTS crm_grade_sql_drop;
 CREATE EVENT TRIGGER crm_grade_sql_drop ON sql_drop EXECUTE FUNCTION @extschema@._on_sql_drop();
 DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_end;
 CREATE EVENT TRIGGER crm_grade_ddl_end ON ddl_command_end
-	WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'ALTER TYPE', 'ALTER SCHEMA')
+	WHEN TAG IN ('CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TABLE', 'ALTER TYPE', 'ALTER SCHEMA')
 	EXECUTE FUNCTION @extschema@._on_ddl_end();
 DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_start;
 CREATE EVENT TRIGGER crm_grade_ddl_start ON ddl_command_start
 	WHEN TAG IN ('DROP EXTENSION', 'ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'ALTER TYPE', 'ALTER SCHEMA',
-				 'DROP TRIGGER', 'ALTER TRIGGER')
+				 'DROP TRIGGER', 'ALTER TRIGGER', 'CREATE TRIGGER')
 	EXECUTE FUNCTION @extschema@._on_ddl_start();
 -- DDL in a session_replication_role = replica session (a migration run
 -- with foreign keys off, say) must be followed too

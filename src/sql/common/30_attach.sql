@@ -47,6 +47,16 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Attaching places triggers on the table; its owner or a superuser attaches it.';
 	END IF;
+	-- a foreign partition cannot take the statement triggers, and its rows
+	-- are written where no trigger sees them: refused before any read
+	SELECT t.relid INTO other FROM pg_partition_tree(tbl) t JOIN pg_class c ON c.oid = t.relid
+	 WHERE c.relkind = 'f' LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'relation % has foreign table % among its partitions', tbl, other.relid
+			USING ERRCODE = 'wrong_object_type',
+				  DETAIL = 'crm_grade grades a row in the transaction that writes it, which cannot see the writes of a foreign table.',
+				  HINT = 'Detach the foreign partition first (ALTER TABLE ... DETACH PARTITION), or attach the partitions that are ordinary tables one by one.';
+	END IF;
 	IF rel.relkind = 'r' AND (EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = tbl)
 							  OR (NOT rel.relispartition AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = tbl))) THEN
 		RAISE EXCEPTION 'relation % is part of an inheritance hierarchy', tbl
@@ -276,29 +286,31 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 	END
 $$;
 
--- The open deals of every attached opportunity table (its filter applied,
+-- The open deals of one attached opportunity table (its filter applied,
 -- and without the rows the triggers refuse for an infinite or out-of-range
--- time or an over-long key), read at call time with the caller's rights: behind
--- stalled_opportunities.
+-- time or an over-long key), as a query that _stalled_rows() runs.
+CREATE OR REPLACE FUNCTION @extschema@._stalled_source_sql(tbl regclass, columns jsonb, filter text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT format(
+		'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C", %2$s, %3$I::pg_catalog.numeric, %4$s, '
+		'%5$L::pg_catalog.regclass FROM %5$s AS crm_grade_row WHERE %6$I AND pg_catalog.isfinite(%4$s) '
+		'AND pg_catalog.octet_length(%1$I::pg_catalog.text) <= @extschema@._key_max_bytes() AND %7$s',
+		columns ->> 'customer', @extschema@._label_sql(tbl, columns ->> 'stage'), columns ->> 'amount',
+		@extschema@._verify_time_sql(tbl, columns ->> 'stage_changed_at'), tbl,
+		columns ->> 'is_open', @extschema@._admits_sql(tbl, filter, 'crm_grade_row'))
+$$;
+
+-- The open deals of every attached opportunity table, read when
+-- stalled_opportunities is read: each table as its owner (_stalled_rows()),
+-- for a reader who may read it.
 CREATE OR REPLACE FUNCTION @extschema@._stalled_opportunities()
 	RETURNS TABLE (c text, stage text, amount numeric, stage_changed_at timestamptz, source regclass)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	q text;
-BEGIN
-	SELECT string_agg(format(
-			'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C", %2$s, %3$I::pg_catalog.numeric, %4$s, '
-			'%5$L::pg_catalog.regclass FROM %5$s AS crm_grade_row WHERE %6$I AND pg_catalog.isfinite(%4$s) '
-			'AND pg_catalog.octet_length(%1$I::pg_catalog.text) <= @extschema@._key_max_bytes() AND %7$s',
-			x.columns ->> 'customer', @extschema@._label_sql(x.tbl, x.columns ->> 'stage'), x.columns ->> 'amount',
-			@extschema@._verify_time_sql(x.tbl, x.columns ->> 'stage_changed_at'), x.tbl,
-			x.columns ->> 'is_open', @extschema@._admits_sql(x.tbl, x.filter, 'crm_grade_row')),
-			' UNION ALL ' ORDER BY x.tbl::oid)
-	  INTO q FROM @extschema@.source x WHERE x.kind = 'opportunities';
-	IF q IS NOT NULL THEN
-		RETURN QUERY EXECUTE q;
-	END IF;
-END $$;
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT r.* FROM @extschema@.source x
+	 CROSS JOIN LATERAL @extschema@._stalled_rows(x.tbl)
+		   AS r(c text, stage text, amount numeric, stage_changed_at timestamptz, source regclass)
+	 WHERE x.kind = 'opportunities'
+$$;
 
 -- The views' key type: the widest of the attached tables' keys (bigint
 -- before integer before smallint, text before varchar), with a table of

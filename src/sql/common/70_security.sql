@@ -18,6 +18,7 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@._followups_as_of(timestamptz),
 	@extschema@._check_attacher(text),
 	@extschema@._filter_admits(regclass, text, record),
+	@extschema@._stalled_rows(regclass),
 	@extschema@.check_policy(jsonb, text),
 	@extschema@._score(jsonb, jsonb),
 	@extschema@._raise(text, text, text, text, text, text),

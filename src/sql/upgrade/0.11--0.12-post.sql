@@ -1,5 +1,5 @@
 
--- The views again, and every customer evaluated by 0.11's definitions (this
+-- The views again, and every customer evaluated by 0.12's definitions (this
 -- is the last script of any update chain: the re-evaluation of the scripts
 -- before it is left to it).  verify() is empty after the update, and each
 -- grade that moves is in grade_history as "upgrade".
