@@ -125,6 +125,28 @@ GRANT SELECT ON t50.deals TO regress_t50_rep;
 SET ROLE regress_t50_rep;
 SELECT customer, stage FROM crm_grade.stalled_opportunities ORDER BY 1;
 RESET ROLE;
+-- _stalled_rows() is PUBLIC: called straight, with an operator of the caller's first on its
+-- search_path, it reads with crm_grade's names alone (0.12's first build parsed the query with
+-- the caller's search_path, then ran it as the table's owner: found by review)
+ALTER TABLE t50.deals DISABLE ROW LEVEL SECURITY;
+CREATE SCHEMA t50_rep AUTHORIZATION regress_t50_rep;
+SET ROLE regress_t50_rep;
+CREATE TABLE t50_rep.loot (who name);
+CREATE FUNCTION t50_rep.le(int, int) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO t50_rep.loot VALUES (current_user);
+	RETURN $1 OPERATOR(pg_catalog.<=) $2;
+END $$;
+CREATE OPERATOR t50_rep.<= (LEFTARG = int, RIGHTARG = int, FUNCTION = t50_rep.le);
+GRANT USAGE ON SCHEMA t50_rep TO PUBLIC;
+GRANT INSERT ON t50_rep.loot TO PUBLIC;
+SET search_path = t50_rep, pg_catalog;
+SELECT r.c, r.stage FROM crm_grade._stalled_rows('t50.deals')
+	AS r(c text, stage text, amount numeric, stage_changed_at timestamptz, source regclass) ORDER BY 1;
+RESET search_path;
+SELECT count(*) AS operator_calls FROM t50_rep.loot;
+RESET ROLE;
+DROP SCHEMA t50_rep CASCADE;
 SELECT crm_grade.detach('t50.deals');
 DROP TABLE t50.deals;
 REVOKE ALL ON crm_grade.stalled_opportunities, crm_grade.source FROM regress_t50_rep;

@@ -48,8 +48,11 @@ CREATE FOREIGN TABLE t52.older_2023 PARTITION OF t52.older FOR VALUES FROM ('202
 	SERVER regress_t52_server;
 ALTER TABLE t52.orders ATTACH PARTITION t52.older FOR VALUES FROM ('2022-01-01') TO ('2024-01-01');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
--- a foreign table inheriting from an attached table
+-- a foreign table inheriting from an attached table, created so or altered (0.11 and 0.12's
+-- first build let ALTER FOREIGN TABLE ... INHERIT through: found by review)
 CREATE FOREIGN TABLE t52.plain_child () INHERITS (t52.plain_orders) SERVER regress_t52_server;
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ALTER FOREIGN TABLE t52.remote_2024 INHERIT t52.plain_orders;
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 \set VERBOSITY terse
 SELECT c.relname FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid

@@ -35,11 +35,15 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "commands/extension.h"
 #include "commands/tablecmds.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -350,17 +354,20 @@ RewriteFilter(Source *src, Oid relid, const char *oldname, const char *newname)
 }
 
 /*
- * The name a stored filter would print of the type or schema a statement
+ * The names a stored filter would print of the types or schema a statement
  * renames or moves (ALTER TYPE ... RENAME [VALUE] / SET SCHEMA, ALTER
- * SCHEMA ... RENAME), or NULL when no filter can name it.  A filter names
- * a type of the application's only as an enum (attach_*() admits nothing
- * else), always schema-qualified (crm_grade writes it with search_path
- * pg_catalog): a statement about anything else, or by a role that may not
- * run it (PostgreSQL refuses it next), is none of crm_grade's business,
- * whoever runs it.
+ * SCHEMA ... RENAME, ALTER EXTENSION ... SET SCHEMA of an extension's
+ * enums): "schema." for a schema, "schema.type" for a type; NIL when no
+ * filter can name them.  A filter names a type of the application's only
+ * as an enum (attach_*() admits nothing else), always schema-qualified
+ * (crm_grade writes it with search_path pg_catalog): a statement about
+ * anything else, or by a role that may not run it (PostgreSQL refuses it
+ * next), is none of crm_grade's business, whoever runs it.
  */
-static const char *
-RenamedName(Node *parsetree)
+static List *ExtensionEnumNames(const char *extname);
+
+static List *
+RenamedNames(Node *parsetree)
 {
 	List	   *typename = NIL;
 	Oid			typid;
@@ -370,8 +377,13 @@ RenamedName(Node *parsetree)
 		const char *schema = ((RenameStmt *) parsetree)->subname;
 		Oid			nsp = get_namespace_oid(schema, true);
 
-		return OidIsValid(nsp) && pg_namespace_ownercheck(nsp, GetUserId()) ? schema : NULL;
+		if (!OidIsValid(nsp) || !pg_namespace_ownercheck(nsp, GetUserId()))
+			return NIL;
+		return list_make1(psprintf("%s.", quote_identifier(schema)));
 	}
+	if (IsA(parsetree, AlterObjectSchemaStmt) &&
+		((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION)
+		return ExtensionEnumNames(strVal(((AlterObjectSchemaStmt *) parsetree)->object));
 	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->renameType == OBJECT_TYPE)
 		typename = (List *) ((RenameStmt *) parsetree)->object;
 	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
@@ -380,18 +392,71 @@ RenamedName(Node *parsetree)
 	else if (IsA(parsetree, AlterEnumStmt) && ((AlterEnumStmt *) parsetree)->oldVal != NULL)
 		typename = ((AlterEnumStmt *) parsetree)->typeName;
 	if (typename == NIL)
-		return NULL;
+		return NIL;
 	typid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(typename), true);
 	if (!OidIsValid(typid) || get_typtype(typid) != TYPTYPE_ENUM || !pg_type_ownercheck(typid, GetUserId()))
-		return NULL;
-	return format_type_extended(typid, -1, FORMAT_TYPE_FORCE_QUALIFY);
+		return NIL;
+	return list_make1(format_type_extended(typid, -1, FORMAT_TYPE_FORCE_QUALIFY));
 }
 
-/* May a filter's text name this type (as written qualified) or schema? */
-static bool
-FilterMayName(const char *filter, const char *name)
+/* The qualified names of an extension's enums, for its owner (ALTER EXTENSION ... SET SCHEMA). */
+static List *
+ExtensionEnumNames(const char *extname)
 {
-	return strstr(filter, name) != NULL || strstr(filter, quote_identifier(name)) != NULL;
+	Oid			ext = get_extension_oid(extname, true);
+	List	   *names = NIL;
+	Relation	depend;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(ext) || !pg_extension_ownercheck(ext, GetUserId()))
+		return NIL;
+	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ExtensionRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(ext));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->classid == TypeRelationId && dep->deptype == DEPENDENCY_EXTENSION &&
+			get_typtype(dep->objid) == TYPTYPE_ENUM)
+			names = lappend(names, format_type_extended(dep->objid, -1, FORMAT_TYPE_FORCE_QUALIFY));
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+	return names;
+}
+
+/*
+ * May a filter's text name this type or schema?  Where it stands after a
+ * character that ends no identifier: "nce." is not in "NOT cancelled", and
+ * "a.state" not in "data.state".
+ */
+static bool
+FilterNamesAt(const char *filter, const char *name)
+{
+	const char *at;
+
+	for (at = strstr(filter, name); at != NULL; at = strstr(at + 1, name))
+		if (at == filter || !(isalnum((unsigned char) at[-1]) || at[-1] == '_' || at[-1] == '$' ||
+							  at[-1] == '"' || IS_HIGHBIT_SET(at[-1])))
+			return true;
+	return false;
+}
+
+/* May a filter's text name any of these? */
+static bool
+FilterMayName(const char *filter, List *names)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (FilterNamesAt(filter, lfirst(lc)))
+			return true;
+	return false;
 }
 
 /*
@@ -399,7 +464,7 @@ FilterMayName(const char *filter, const char *name)
  * analysed while its names hold (the others are not opened, nor locked).
  */
 static void
-StashFilters(const char *name)
+StashFilters(List *names)
 {
 	CrmIdentity id;
 	SourceSet  *set;
@@ -417,7 +482,7 @@ StashFilters(const char *name)
 		StashedFilter *sf;
 		Relation	rel;
 
-		if (src->filter == NULL || !FilterMayName(src->filter, name))
+		if (src->filter == NULL || !FilterMayName(src->filter, names))
 			continue;
 		rel = relation_open(src->relid, AccessShareLock);
 		sf = palloc(sizeof(StashedFilter));
@@ -1859,7 +1924,7 @@ crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	DropBehavior behavior;
-	const char *renamed;
+	List	   *renamed;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo) || crm_own_ddl_depth > 0)
 		PG_RETURN_VOID();
@@ -1868,7 +1933,7 @@ crm_grade_on_ddl_start(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	if (DropsCrmGrade(trigdata->parsetree, &behavior))
 		BeforeDropExtension(behavior);
-	else if ((renamed = RenamedName(trigdata->parsetree)) != NULL)
+	else if ((renamed = RenamedNames(trigdata->parsetree)) != NIL)
 		StashFilters(renamed);
 	else if (IsA(trigdata->parsetree, AlterTableStmt))
 		BeforeAlterTable((AlterTableStmt *) trigdata->parsetree);

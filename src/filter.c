@@ -52,6 +52,7 @@ typedef struct FilterCheck
 	const char *relname;
 	const char *filter;
 	const char *hint;			/* replaces PostgreSQL's, when set */
+	bool		fresh;			/* a filter given to attach_*(), not a stored one */
 } FilterCheck;
 
 static void
@@ -99,6 +100,9 @@ TypeAllowed(Oid type)
 	return type_is_enum(base);
 }
 
+static char *Canonical(Relation rel, FilterCheck *fc, const char *renamed_from,
+					   const char *renamed_to);
+
 static bool
 FunctionAllowed(Oid funcid, void *context)
 {
@@ -111,6 +115,39 @@ FunctionAllowed(Oid funcid, void *context)
 		RefuseFilter(fc, psprintf("function %s is not immutable", format_procedure(funcid)),
 					 "Which rows count must depend on the row alone, not on the time or the session; compare with constants.");
 	return false;
+}
+
+/*
+ * Does a type's text form (or an element's) follow a setting of the
+ * session: written (output) or read (input)?
+ */
+static bool
+TextFollowsSession(Oid type, bool output)
+{
+	Oid			base = getBaseType(type);
+	Oid			elem = get_element_type(base);
+
+	if (OidIsValid(elem))
+		base = getBaseType(elem);
+	/* IntervalStyle both ways; extra_float_digits, bytea_output written */
+	return base == INTERVALOID ||
+		(output && (base == FLOAT4OID || base == FLOAT8OID || base == BYTEAOID));
+}
+
+/*
+ * A cast through text whose output (or, for interval, input) follows the
+ * session's settings: a float written with the writer's extra_float_digits
+ * would let the writer decide whether its own row counts (found by
+ * review), though PostgreSQL calls those functions immutable.  Refused in
+ * a filter given to attach_*(); one stored before 0.12 keeps working.
+ */
+static void
+RefuseSessionText(FilterCheck *fc, CoerceViaIO *io)
+{
+	if (TextFollowsSession(exprType((Node *) io->arg), true) || TextFollowsSession(io->resulttype, false))
+		RefuseFilter(fc, psprintf("a cast between %s and %s depends on the session's settings",
+								  format_type_be(exprType((Node *) io->arg)), format_type_be(io->resulttype)),
+					 "Compare the value itself with a constant of its type, e.g. ratio <> 0.3 rather than ratio::text <> '0.3'.");
 }
 
 /* Refuse anything but plain expressions over the table's columns. */
@@ -137,6 +174,10 @@ CheckNode(Node *node, void *context)
 			RefuseFilter(fc, "aggregate and window functions are not allowed",
 						 "A filter decides about one row at a time.");
 			break;
+		case T_CoerceViaIO:
+			if (fc->fresh)
+				RefuseSessionText(fc, (CoerceViaIO *) node);
+			break;
 		case T_Const:
 		case T_OpExpr:
 		case T_DistinctExpr:
@@ -147,7 +188,6 @@ CheckNode(Node *node, void *context)
 		case T_NullTest:
 		case T_FuncExpr:
 		case T_RelabelType:
-		case T_CoerceViaIO:
 		case T_ArrayExpr:
 		case T_CoalesceExpr:
 		case T_MinMaxExpr:
@@ -291,7 +331,14 @@ char *
 FilterCanonical(Relation rel, const char *filter, const char *relname,
 				const char *renamed_from, const char *renamed_to, const char *hint)
 {
-	FilterCheck fc = {relname, filter, hint};
+	FilterCheck fc = {relname, filter, hint, false};
+
+	return Canonical(rel, &fc, renamed_from, renamed_to);
+}
+
+static char *
+Canonical(Relation rel, FilterCheck *fc, const char *renamed_from, const char *renamed_to)
+{
 	List	   *colnames = NIL;
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			i;
@@ -309,7 +356,7 @@ FilterCanonical(Relation rel, const char *filter, const char *relname,
 										  pstrdup(renamed_from) : pstrdup(NameStr(att->attname))));
 		}
 	}
-	return Deparse(rel, AnalyseFilter(rel, &fc, colnames));
+	return Deparse(rel, AnalyseFilter(rel, fc, colnames));
 }
 
 /* A filter ready to evaluate on rows of a relation, in the current memory context. */
@@ -392,8 +439,8 @@ crm_grade_check_filter(PG_FUNCTION_ARGS)
 	Relation	rel = relation_open(PG_GETARG_OID(0), AccessShareLock);
 	char	   *relname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 													 RelationGetRelationName(rel));
-	char	   *filter = FilterCanonical(rel, text_to_cstring(PG_GETARG_TEXT_PP(1)), relname,
-										 NULL, NULL, NULL);
+	FilterCheck fc = {relname, text_to_cstring(PG_GETARG_TEXT_PP(1)), NULL, true};
+	char	   *filter = Canonical(rel, &fc, NULL, NULL);
 
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_TEXT_P(cstring_to_text(filter));

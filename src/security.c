@@ -69,7 +69,8 @@ BecomeRole(CrmIdentity *saved, Oid role, int extra_flags)
  * The settings that change how a filter's constants are written and read
  * back, fixed (at the current GUC nest level) wherever crm_grade writes a
  * filter's text or parses the stored text: dates and times in ISO (read
- * the same in any DateStyle and zone), intervals in PostgreSQL's style,
+ * the same in any DateStyle and zone; the field order fixed too, for text
+ * 0.11 stored in another style), intervals in PostgreSQL's style,
  * floats exact, backslashes literal.  The session of whoever runs a
  * statement never changes which rows a filter admits (found by review:
  * any role's ALTER TYPE ... RENAME rewrote every filter with its own
@@ -79,7 +80,7 @@ void
 CrmPinTextFormats(void)
 {
 	static const char *const pins[][2] = {
-		{"DateStyle", "ISO"},
+		{"DateStyle", "ISO, MDY"},
 		{"IntervalStyle", "postgres"},
 		{"extra_float_digits", "1"},
 		{"standard_conforming_strings", "on"},
@@ -172,7 +173,14 @@ QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDes
 	QueryDesc  *qd;
 	CrmIdentity id;
 
-	/* the query holds a filter's stored text */
+	/*
+	 * crm_grade's own names only, whoever calls (_stalled_rows() is PUBLIC:
+	 * an operator of the caller's found first on its search_path would run
+	 * as the table's owner, found by review), and the formats the query's
+	 * filter text was written in
+	 */
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	CrmPinTextFormats();
 	raws = pg_parse_query(query);
 	/* one plain SELECT: the executor below runs nothing else */

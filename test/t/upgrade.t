@@ -38,8 +38,9 @@ from8=crm_grade_upgrade_from_08  # created at 0.8, then updated
 from9=crm_grade_upgrade_from_09  # created at 0.9, then updated
 from10=crm_grade_upgrade_from_010  # created at 0.10, then updated
 from11=crm_grade_upgrade_from_011  # created at 0.11, then updated
+legacy=crm_grade_upgrade_filters  # 0.11 filters stored in a session's own formats
 empty=crm_grade_upgrade_empty    # a fresh install, nothing attached
-dbs=($up $probe $fresh $restored $from2 $from3 $from4 $from5 $from6 $from7 $from8 $from9 $from10 $from11 $empty)
+dbs=($up $probe $fresh $restored $from2 $from3 $from4 $from5 $from6 $from7 $from8 $from9 $from10 $from11 $legacy $empty)
 cleanup() {
 	for d in "${dbs[@]}"; do dropdb --if-exists "$d" 2>/dev/null; done
 	rm -rf "$tmp"
@@ -448,6 +449,43 @@ for v in 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 0.10 0.11; do
 	diff_out=$(diff <(q "$db" "$catalog_sql") <(q $empty "$catalog_sql"))
 	is "$diff_out" "" "... and its catalog equals a fresh $latest install's"
 done
+
+# ---------------------------------------------------------------------------------------------
+# 0.11 stored a filter as the session that attached it (or any that renamed a type) wrote it; the
+# update to 0.12 stores each again in fixed formats, read with the updating session's settings,
+# and keeps one the check refuses (a cast through text that follows the session), with a WARNING.
+createdb $legacy
+out=$(psql -X -q -v ON_ERROR_STOP=1 -d $legacy 2>&1 <<'SQL'
+CREATE EXTENSION crm_grade VERSION '0.11';
+CREATE SCHEMA shop;
+CREATE TABLE shop.orders (id int, customer_id int NOT NULL, amount numeric NOT NULL, ordered_at timestamptz NOT NULL,
+						  ordered_on date NOT NULL);
+CREATE TABLE shop.ratios (id int, customer_id int NOT NULL, amount numeric NOT NULL, ordered_at timestamptz NOT NULL,
+						  ratio float8 NOT NULL);
+INSERT INTO shop.orders VALUES (1, 1, 100, '2026-03-10 12:00+00', '2026-03-10'), (2, 2, 100, '2026-03-20 12:00+00', '2026-03-20');
+INSERT INTO shop.ratios VALUES (1, 3, 100, '2026-03-10 12:00+00', 0.5);
+-- as 0.11 stored them from a session with DateStyle 'SQL, DMY' (4 March 2026) and a float cast
+INSERT INTO crm_grade.source (tbl, kind, key_type, columns, filter)
+VALUES ('shop.orders', 'orders', 'integer', '{"customer": "customer_id", "amount": "amount", "ordered_at": "ordered_at"}',
+		$f$(ordered_on >= '04/03/2026'::date)$f$),
+	   ('shop.ratios', 'orders', 'integer', '{"customer": "customer_id", "amount": "amount", "ordered_at": "ordered_at"}',
+		$f$((ratio)::text <> '0.3'::text)$f$);
+SQL
+); rc=$?
+ok $rc "a database at 0.11 with filters stored in a session's own formats" "$out"
+out=$(PGOPTIONS="$PGOPTIONS -c DateStyle=SQL,DMY" psql -X -q -v ON_ERROR_STOP=1 -d $legacy \
+		-c "ALTER EXTENSION crm_grade UPDATE" 2>&1); rc=$?
+ok $rc "ALTER EXTENSION crm_grade UPDATE from a DMY session" "$out"
+is "$(grep -c 'WARNING:  the filter of shop.orders is stored again, in fixed formats' <<<"$out")/$(grep -c 'WARNING:  the filter of shop.ratios is kept as 0.11 stored it' <<<"$out")" "1/1" \
+	"... it says which filter it stored again, and warns of the one it kept"
+is "$(q $legacy "SELECT string_agg(tbl::text || ' ' || filter, ' | ' ORDER BY tbl::text) FROM crm_grade.source")" \
+	"shop.orders (ordered_on >= '2026-03-04'::date) | shop.ratios ((ratio)::text <> '0.3'::text)" \
+	"... the date is stored as ISO, read in the updating session's order; the refused filter is kept"
+is "$(q $legacy "SELECT string_agg(customer, ',' ORDER BY customer) FROM crm_grade.customer_state")" \
+	"1,2,3" "... both March orders count"
+PGOPTIONS="$PGOPTIONS -c DateStyle=ISO,MDY" q $legacy "SELECT crm_grade.regrade_all()" >/dev/null
+is "$(q $legacy "SELECT string_agg(customer, ',' ORDER BY customer) FROM crm_grade.customer_state")" \
+	"1,2,3" "... and after regrade_all() in an MDY session too"
 
 echo "1..$n"
 exit $fail

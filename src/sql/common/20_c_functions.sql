@@ -200,12 +200,13 @@ DROP EVENT TRIGGER IF EXISTS crm_grade_sql_drop;
 CREATE EVENT TRIGGER crm_grade_sql_drop ON sql_drop EXECUTE FUNCTION @extschema@._on_sql_drop();
 DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_end;
 CREATE EVENT TRIGGER crm_grade_ddl_end ON ddl_command_end
-	WHEN TAG IN ('CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TABLE', 'ALTER TYPE', 'ALTER SCHEMA')
+	WHEN TAG IN ('CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TABLE', 'ALTER FOREIGN TABLE', 'ALTER TYPE',
+				 'ALTER SCHEMA', 'ALTER EXTENSION')
 	EXECUTE FUNCTION @extschema@._on_ddl_end();
 DROP EVENT TRIGGER IF EXISTS crm_grade_ddl_start;
 CREATE EVENT TRIGGER crm_grade_ddl_start ON ddl_command_start
 	WHEN TAG IN ('DROP EXTENSION', 'ALTER TABLE', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'ALTER TYPE', 'ALTER SCHEMA',
-				 'DROP TRIGGER', 'ALTER TRIGGER', 'CREATE TRIGGER')
+				 'DROP TRIGGER', 'ALTER TRIGGER', 'CREATE TRIGGER', 'ALTER EXTENSION')
 	EXECUTE FUNCTION @extschema@._on_ddl_start();
 -- DDL in a session_replication_role = replica session (a migration run
 -- with foreign keys off, say) must be followed too

@@ -294,7 +294,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 	SELECT format(
 		'SELECT %1$I::pg_catalog.text COLLATE pg_catalog."C", %2$s, %3$I::pg_catalog.numeric, %4$s, '
 		'%5$L::pg_catalog.regclass FROM %5$s AS crm_grade_row WHERE %6$I AND pg_catalog.isfinite(%4$s) '
-		'AND pg_catalog.octet_length(%1$I::pg_catalog.text) <= @extschema@._key_max_bytes() AND %7$s',
+		'AND pg_catalog.octet_length(%1$I::pg_catalog.text) OPERATOR(pg_catalog.<=) @extschema@._key_max_bytes() AND %7$s',
 		columns ->> 'customer', @extschema@._label_sql(tbl, columns ->> 'stage'), columns ->> 'amount',
 		@extschema@._verify_time_sql(tbl, columns ->> 'stage_changed_at'), tbl,
 		columns ->> 'is_open', @extschema@._admits_sql(tbl, filter, 'crm_grade_row'))
