@@ -32,6 +32,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -309,7 +310,7 @@ NewCustomerState(int i, CustomerState *st, void *arg)
  * computed before their rows are created, and written once.
  */
 static void
-ApplyChunk(WorkCustomer *cs, int n, CommandId since)
+ApplyChunk(WorkCustomer *cs, int n, CommandId since, bool stale)
 {
 	char	  **keys = palloc(sizeof(char *) * n);
 	LockedState *locked = palloc(sizeof(LockedState) * n);
@@ -322,7 +323,10 @@ ApplyChunk(WorkCustomer *cs, int n, CommandId since)
 	int			g;
 
 	for (g = 0; g < n; g++)
+	{
 		keys[g] = cs[g].key;
+		cs[g].reread |= stale;
+	}
 	StoreLockOrCreate(keys, n, locked, since, NewCustomerState, &nc);
 
 	/*
@@ -420,12 +424,36 @@ NextChunk(WorkReader *r, WorkCustomer *cs, int *n)
  * with its new rows or re-read.  A chunk of customers at a time, with one
  * statement each for locking, writing and history.
  */
+/* When, in this transaction, crm_grade last began to apply a statement's work. */
+static LocalTransactionId applied_lxid = InvalidLocalTransactionId;
+static CommandId applied_cid = InvalidCommandId;
+
+/*
+ * Has crm_grade applied another statement's work since this one's rows
+ * were written?  That statement ran inside this one (an application's
+ * AFTER ROW trigger cancelling or deleting the row just inserted, say), and
+ * may have changed those rows and left a customer without a state row,
+ * where nothing else marks the customer: the statement's own rows are then
+ * stale, and every customer it touched is re-read (0.11 graded a new
+ * customer from them: found by review).
+ */
+static bool
+AppliedSince(CommandId since)
+{
+	bool		applied = applied_lxid == MyProc->lxid && applied_cid > since;
+
+	applied_lxid = MyProc->lxid;
+	applied_cid = GetCurrentCommandId(false);
+	return applied;
+}
+
 void
 WorkApply(StatementWork *work)
 {
 	MemoryContext chunkcxt;
 	WorkReader	r;
 	WorkCustomer *cs;
+	bool		stale;
 	int			n;
 
 	if (WorkIsEmpty(work))
@@ -433,6 +461,7 @@ WorkApply(StatementWork *work)
 		WorkEnd(work);
 		return;
 	}
+	stale = AppliedSince(work->since);
 	StoreLockForWriting();
 	WorkReaderBegin(&r, work);
 	cs = palloc(sizeof(WorkCustomer) * CHUNK_CUSTOMERS);
@@ -444,7 +473,7 @@ WorkApply(StatementWork *work)
 		bool		more = NextChunk(&r, cs, &n);
 
 		if (more)
-			ApplyChunk(cs, n, work->since);
+			ApplyChunk(cs, n, work->since, stale);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(chunkcxt);
 		if (!more)

@@ -742,6 +742,15 @@ CompareStrings(const char *a, const char *b)
  * first), so that an UPDATE's old and new rows can be matched as multisets
  * and an update of other columns costs nothing.
  */
+/* The scale of an amount as written (-1 for a NaN or infinity, which no graded row holds). */
+static int
+AmountScale(Numeric n)
+{
+	if (numeric_is_nan(n) || numeric_is_inf(n))
+		return -1;
+	return DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(n)));
+}
+
 int
 SourceCompareRows(const SourceRow *a, const SourceRow *b, SourceKindId kind)
 {
@@ -757,8 +766,11 @@ SourceCompareRows(const SourceRow *a, const SourceRow *b, SourceKindId kind)
 			return c;
 		if ((c = CompareStrings(a->order_id, b->order_id)) != 0)
 			return c;
-		return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a->amount),
-												 NumericGetDatum(b->amount)));
+		if ((c = DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a->amount),
+												   NumericGetDatum(b->amount)))) != 0)
+			return c;
+		/* 1 and 1.000 differ: a sum takes the larger scale, and averages show it */
+		return AmountScale(a->amount) - AmountScale(b->amount);
 	}
 	if (kind == SK_OPPORTUNITIES)
 		return (int) a->is_open - (int) b->is_open;

@@ -464,12 +464,17 @@ CREATE TABLE shop.ratios (id int, customer_id int NOT NULL, amount numeric NOT N
 						  ratio float8 NOT NULL);
 INSERT INTO shop.orders VALUES (1, 1, 100, '2026-03-10 12:00+00', '2026-03-10'), (2, 2, 100, '2026-03-20 12:00+00', '2026-03-20');
 INSERT INTO shop.ratios VALUES (1, 3, 100, '2026-03-10 12:00+00', 0.5);
+CREATE TABLE shop.gone (id int, customer_id int NOT NULL, amount numeric NOT NULL, ordered_at timestamptz NOT NULL);
+INSERT INTO shop.gone VALUES (1, 4, 100, '2026-03-10 12:00+00');
 -- as 0.11 stored them from a session with DateStyle 'SQL, DMY' (4 March 2026) and a float cast
 INSERT INTO crm_grade.source (tbl, kind, key_type, columns, filter)
 VALUES ('shop.orders', 'orders', 'integer', '{"customer": "customer_id", "amount": "amount", "ordered_at": "ordered_at"}',
 		$f$(ordered_on >= '04/03/2026'::date)$f$),
 	   ('shop.ratios', 'orders', 'integer', '{"customer": "customer_id", "amount": "amount", "ordered_at": "ordered_at"}',
-		$f$((ratio)::text <> '0.3'::text)$f$);
+		$f$((ratio)::text <> '0.3'::text)$f$),
+	   ('shop.gone', 'orders', 'integer', '{"customer": "customer_id", "amount": "amount", "ordered_at": "ordered_at"}', NULL);
+-- dropped with the 0.12 library installed, before the update: crm_grade's handlers wait for it
+DROP TABLE shop.gone;
 SQL
 ); rc=$?
 ok $rc "a database at 0.11 with filters stored in a session's own formats" "$out"
@@ -478,6 +483,8 @@ out=$(PGOPTIONS="$PGOPTIONS -c DateStyle=SQL,DMY" psql -X -q -v ON_ERROR_STOP=1 
 ok $rc "ALTER EXTENSION crm_grade UPDATE from a DMY session" "$out"
 is "$(grep -c 'WARNING:  the filter of shop.orders is stored again, in fixed formats' <<<"$out")/$(grep -c 'WARNING:  the filter of shop.ratios is kept as 0.11 stored it' <<<"$out")" "1/1" \
 	"... it says which filter it stored again, and warns of the one it kept"
+is "$(grep -c 'WARNING:  an attached table (OID [0-9]*) was dropped before this update; it is detached' <<<"$out")/$(q $legacy "SELECT count(*) FROM crm_grade.verify()")" \
+	"1/0" "... a table dropped before the update is detached by it, and verify() is empty"
 is "$(q $legacy "SELECT string_agg(tbl::text || ' ' || filter, ' | ' ORDER BY tbl::text) FROM crm_grade.source")" \
 	"shop.orders (ordered_on >= '2026-03-04'::date) | shop.ratios ((ratio)::text <> '0.3'::text)" \
 	"... the date is stored as ISO, read in the updating session's order; the refused filter is kept"

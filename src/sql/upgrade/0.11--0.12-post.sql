@@ -1,4 +1,19 @@
 
+-- An attached table dropped between the library's install and this update
+-- (crm_grade's DDL handlers leave an older catalog alone: the update
+-- re-reads everything) is detached now, as its DROP would have done; the
+-- re-evaluation below grades its customers without it.
+DO $$
+DECLARE
+	gone oid;
+BEGIN
+	FOR gone IN SELECT s.tbl::oid FROM @extschema@.source s
+				 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.tbl::oid) LOOP
+		DELETE FROM @extschema@.source s WHERE s.tbl::oid = gone;
+		RAISE WARNING 'an attached table (OID %) was dropped before this update; it is detached', gone;
+	END LOOP;
+END $$;
+
 -- The views again, and every customer evaluated by 0.12's definitions (this
 -- is the last script of any update chain: the re-evaluation of the scripts
 -- before it is left to it).  verify() is empty after the update, and each
