@@ -16,7 +16,9 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -47,6 +49,19 @@ CrmRelid(const char *relname)
 				 errmsg("relation \"%s.%s\" does not exist", CRM_SCHEMA, relname),
 				 errhint("Is the crm_grade extension installed in this database?")));
 	return relid;
+}
+
+/*
+ * OID of one of crm_grade's functions, or InvalidOid when this database's
+ * catalog has none such (one older than the library).  The catalog alone:
+ * whoever runs a write or DDL needs no USAGE on the schema.
+ */
+Oid
+CrmFunctionOid(const char *name, int nargs, const Oid *argtypes)
+{
+	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum(name),
+						   PointerGetDatum(buildoidvector(argtypes, nargs)),
+						   ObjectIdGetDatum(CrmSchemaOid()));
 }
 
 /* The owner of crm_grade's tables: the role whose rights its writes need. */

@@ -1316,6 +1316,13 @@ ViewsChange(Oid add_type, List *dropped)
 	bool		isnull;
 	Datum		args[2];
 
+	/*
+	 * A catalog before 0.10 has no such function (between make install and
+	 * ALTER EXTENSION UPDATE): the update builds the views again anyway.
+	 * 0.11 failed every DROP of an attached table then (found by review).
+	 */
+	if (!OidIsValid(CrmFunctionOid("_views_change", 2, (Oid[]) {REGTYPEOID, REGCLASSARRAYOID})))
+		return false;
 	foreach(lc, dropped)
 		oids[n++] = ObjectIdGetDatum(lfirst_oid(lc));
 	args[0] = ObjectIdGetDatum(add_type);

@@ -17,7 +17,6 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
-#include "commands/extension.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -407,9 +406,9 @@ ForgetNewestFunction(Datum arg, int cacheid, uint32 hashvalue)
 }
 
 /*
- * Has the database's crm_grade the newest function this library calls
- * through SQL (new in 0.12; a later version that adds one names it here)?
- * Known until pg_proc changes, so that a write pays no look-up.
+ * Has the database's crm_grade the newest function of this library's
+ * version (new in 0.12; a later version that adds one names it here)?
+ * Known until pg_proc changes.
  */
 static bool
 CatalogHasNewestFunction(void)
@@ -422,24 +421,15 @@ CatalogHasNewestFunction(void)
 		CacheRegisterSyscacheCallback(PROCOID, ForgetNewestFunction, (Datum) 0);
 		callback_registered = true;
 	}
-	/* (the catalog alone: the role running a write or DDL needs no USAGE on the schema) */
 	if (newest_function_found < 0)
-		newest_function_found =
-			SearchSysCacheExists3(PROCNAMEARGSNSP, CStringGetDatum("_stalled_rows"),
-								  PointerGetDatum(buildoidvector(argtypes, 1)),
-								  ObjectIdGetDatum(CrmSchemaOid())) ? 1 : 0;
+		newest_function_found = OidIsValid(CrmFunctionOid("_stalled_rows", 1, argtypes)) ? 1 : 0;
 	return newest_function_found == 1;
 }
 
 /*
  * Does crm_grade.customer_state have every column this library reads and
- * writes, and the catalog every function it calls?  Not in a database
- * whose extension has not been updated to the library's version yet
- * (ALTER EXTENSION crm_grade UPDATE adds them); between make install and
- * the update, 0.11's DROP of an attached table failed on a function 0.10
- * added, where the columns had not changed since 0.5 (found by review).
- * The scripts of an update chain run with the functions of their own
- * step: only the columns count there.
+ * writes?  Not in a database whose extension has not been updated to the
+ * library's version yet (ALTER EXTENSION crm_grade UPDATE adds them).
  */
 bool
 StateCatalogCurrent(void)
@@ -453,8 +443,6 @@ StateCatalogCurrent(void)
 		CacheRegisterRelcacheCallback(ForgetCatalogCheck, (Datum) 0);
 		callback_registered = true;
 	}
-	if (!creating_extension && !CatalogHasNewestFunction())
-		return false;
 	if (relid == checked_relid)
 		return checked_current;
 	checked_current = true;
@@ -467,13 +455,16 @@ StateCatalogCurrent(void)
 
 /*
  * Refuse to grade with this library's definitions in a database not yet
- * updated to them: for entry points a user calls.  Triggers warn instead
- * (see trigger.c), so that the application's writes go through.
+ * updated to them: for entry points a user calls, which also need the
+ * newest functions (0.11 took a 0.9 catalog for current: its columns had
+ * not changed since 0.5).  Triggers warn instead (see trigger.c), so that
+ * the application's writes go through, and follow DDL with the functions
+ * the catalog has.
  */
 void
 StateRequireCurrentCatalog(void)
 {
-	if (!StateCatalogCurrent())
+	if (!StateCatalogCurrent() || !CatalogHasNewestFunction())
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("crm_grade's library has been updated, but this database's crm_grade has not"),

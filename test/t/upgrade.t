@@ -39,8 +39,9 @@ from9=crm_grade_upgrade_from_09  # created at 0.9, then updated
 from10=crm_grade_upgrade_from_010  # created at 0.10, then updated
 from11=crm_grade_upgrade_from_011  # created at 0.11, then updated
 legacy=crm_grade_upgrade_filters  # 0.11 filters stored in a session's own formats
+gone=crm_grade_upgrade_gone      # a 0.4 database whose attached table is dropped before the update
 empty=crm_grade_upgrade_empty    # a fresh install, nothing attached
-dbs=($up $probe $fresh $restored $from2 $from3 $from4 $from5 $from6 $from7 $from8 $from9 $from10 $from11 $legacy $empty)
+dbs=($up $probe $fresh $restored $from2 $from3 $from4 $from5 $from6 $from7 $from8 $from9 $from10 $from11 $legacy $gone $empty)
 cleanup() {
 	for d in "${dbs[@]}"; do dropdb --if-exists "$d" 2>/dev/null; done
 	rm -rf "$tmp"
@@ -464,17 +465,12 @@ CREATE TABLE shop.ratios (id int, customer_id int NOT NULL, amount numeric NOT N
 						  ratio float8 NOT NULL);
 INSERT INTO shop.orders VALUES (1, 1, 100, '2026-03-10 12:00+00', '2026-03-10'), (2, 2, 100, '2026-03-20 12:00+00', '2026-03-20');
 INSERT INTO shop.ratios VALUES (1, 3, 100, '2026-03-10 12:00+00', 0.5);
-CREATE TABLE shop.gone (id int, customer_id int NOT NULL, amount numeric NOT NULL, ordered_at timestamptz NOT NULL);
-INSERT INTO shop.gone VALUES (1, 4, 100, '2026-03-10 12:00+00');
 -- as 0.11 stored them from a session with DateStyle 'SQL, DMY' (4 March 2026) and a float cast
 INSERT INTO crm_grade.source (tbl, kind, key_type, columns, filter)
 VALUES ('shop.orders', 'orders', 'integer', '{"customer": "customer_id", "amount": "amount", "ordered_at": "ordered_at"}',
 		$f$(ordered_on >= '04/03/2026'::date)$f$),
 	   ('shop.ratios', 'orders', 'integer', '{"customer": "customer_id", "amount": "amount", "ordered_at": "ordered_at"}',
-		$f$((ratio)::text <> '0.3'::text)$f$),
-	   ('shop.gone', 'orders', 'integer', '{"customer": "customer_id", "amount": "amount", "ordered_at": "ordered_at"}', NULL);
--- dropped with the 0.12 library installed, before the update: crm_grade's handlers wait for it
-DROP TABLE shop.gone;
+		$f$((ratio)::text <> '0.3'::text)$f$);
 SQL
 ); rc=$?
 ok $rc "a database at 0.11 with filters stored in a session's own formats" "$out"
@@ -483,8 +479,7 @@ out=$(PGOPTIONS="$PGOPTIONS -c DateStyle=SQL,DMY" psql -X -q -v ON_ERROR_STOP=1 
 ok $rc "ALTER EXTENSION crm_grade UPDATE from a DMY session" "$out"
 is "$(grep -c 'WARNING:  the filter of shop.orders is stored again, in fixed formats' <<<"$out")/$(grep -c 'WARNING:  the filter of shop.ratios is kept as 0.11 stored it' <<<"$out")" "1/1" \
 	"... it says which filter it stored again, and warns of the one it kept"
-is "$(grep -c 'WARNING:  an attached table (OID [0-9]*) was dropped before this update; it is detached' <<<"$out")/$(q $legacy "SELECT count(*) FROM crm_grade.verify()")" \
-	"1/0" "... a table dropped before the update is detached by it, and verify() is empty"
+is "$(q $legacy "SELECT count(*) FROM crm_grade.verify()")" "0" "... verify() is empty"
 is "$(q $legacy "SELECT string_agg(tbl::text || ' ' || filter, ' | ' ORDER BY tbl::text) FROM crm_grade.source")" \
 	"shop.orders (ordered_on >= '2026-03-04'::date) | shop.ratios ((ratio)::text <> '0.3'::text)" \
 	"... the date is stored as ISO, read in the updating session's order; the refused filter is kept"
@@ -493,6 +488,28 @@ is "$(q $legacy "SELECT string_agg(customer, ',' ORDER BY customer) FROM crm_gra
 PGOPTIONS="$PGOPTIONS -c DateStyle=ISO,MDY" q $legacy "SELECT crm_grade.regrade_all()" >/dev/null
 is "$(q $legacy "SELECT string_agg(customer, ',' ORDER BY customer) FROM crm_grade.customer_state")" \
 	"1,2,3" "... and after regrade_all() in an MDY session too"
+
+# A catalog older than the library's columns (0.4: crm_grade's DDL handlers leave it to the
+# update) whose attached table is dropped between make install and the update: the update
+# detaches it, with a WARNING, and grades its customers without it.
+createdb $gone
+out=$(psql -X -q -v ON_ERROR_STOP=1 -d $gone 2>&1 <<'SQL'
+CREATE EXTENSION crm_grade VERSION '0.4';
+CREATE TABLE public.gone (id int, customer_id int NOT NULL, amount numeric NOT NULL, ordered_at timestamptz NOT NULL);
+CREATE TABLE public.kept (id int, customer_id int NOT NULL, amount numeric NOT NULL, ordered_at timestamptz NOT NULL);
+INSERT INTO public.gone VALUES (1, 4, 100, '2026-03-10 12:00+00');
+INSERT INTO public.kept VALUES (1, 5, 100, '2026-03-10 12:00+00');
+INSERT INTO crm_grade.source (tbl, kind, key_type, columns)
+SELECT t::regclass, 'orders', 'integer', '{"customer": "customer_id", "amount": "amount", "ordered_at": "ordered_at"}'
+  FROM unnest(ARRAY['public.gone', 'public.kept']) t;
+DROP TABLE public.gone;
+SQL
+); rc=$?
+ok $rc "a database at 0.4 whose attached table is dropped with the new library installed" "$out"
+out=$(psql -X -q -v ON_ERROR_STOP=1 -d $gone -c "ALTER EXTENSION crm_grade UPDATE" 2>&1); rc=$?
+ok $rc "... updates" "$out"
+is "$(grep -c 'WARNING:  an attached table (OID [0-9]*) was dropped before this update; it is detached' <<<"$out")/$(q $gone "SELECT string_agg(tbl::text, ',') FROM crm_grade.source")/$(q $gone "SELECT string_agg(customer, ',') FROM crm_grade.customer_state")/$(q $gone "SELECT count(*) FROM crm_grade.verify()")" \
+	"1/kept/5/0" "... detaching the dropped table with a WARNING; the other graded, verify() empty"
 
 echo "1..$n"
 exit $fail
