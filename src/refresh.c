@@ -747,25 +747,30 @@ RefreshAllLockBeforeEach(List *relids, List *modes)
 		RefreshAllLock();
 		if (!OidIsValid(busy = TryLockAll(relids, modes, &busy_mode)))
 			return;
-		if (round >= LOCK_BEFORE_ROUNDS)
-		{
-			/*
-			 * A table busy at every try (a steady stream of short readers or
-			 * writers, each let in while this one let go): wait for the
-			 * tables in the queue now, holding the re-grade's locks, as the
-			 * command itself would, so that it is not starved.  A writer
-			 * that reads this table and then writes an attached one may then
-			 * deadlock with it, and PostgreSQL cancels one of the two.
-			 */
-			forboth(lc, relids, lm, modes)
-				LockRelationOid(lfirst_oid(lc), lfirst_int(lm));
-			return;
-		}
 		UnlockRelationOid(state, ShareRowExclusiveLock);
 		if (!had_holiday)
 			UnlockRelationOid(holiday, AccessShareLock);
 		if (!had_population)
 			UnlockRelationOid(population, ShareRowExclusiveLock);
+		if (round >= LOCK_BEFORE_ROUNDS)
+		{
+			/*
+			 * A table busy at every try (a steady stream of short writers,
+			 * each let in while this one let go): wait for the tables in the
+			 * queue now, as the command itself would, so that it is not
+			 * starved, and only then for the re-grade's locks: the order of
+			 * every single-statement writer (its table, then the states),
+			 * with which waiting for the tables while holding the states
+			 * deadlocked, cancelling application writes (found by a
+			 * workload review).  Only a transaction that wrote an attached
+			 * table before and goes on to write this one can still close a
+			 * cycle (see README, Concurrency).
+			 */
+			forboth(lc, relids, lm, modes)
+				LockRelationOid(lfirst_oid(lc), lfirst_int(lm));
+			RefreshAllLock();
+			return;
+		}
 		LockRelationOid(busy, busy_mode);
 		UnlockRelationOid(busy, busy_mode);
 		CHECK_FOR_INTERRUPTS();
