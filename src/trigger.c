@@ -15,6 +15,7 @@
  */
 #include "errors.h"
 #include "filter.h"
+#include "merge.h"
 #include "refresh.h"
 
 #include "access/xact.h"
@@ -511,6 +512,7 @@ CrmExecutorFinish(QueryDesc *queryDesc)
 {
 	WorkFrame	frame;
 
+	CrmCheckMerge(queryDesc);
 	frame.cxt = NULL;
 	frame.relname = NULL;
 	frame.query_cid = StatementCommand();
