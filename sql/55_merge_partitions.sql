@@ -2,11 +2,12 @@
 -- 55_merge_partitions: a MERGE whose UPDATE sets a column that partitions
 -- an attached table.  PostgreSQL 15 leaves a row such a MERGE moves to
 -- another partition out of the statement's transition tables (a plain
--- UPDATE that moves it is captured), so crm_grade would never see the
--- move; 0.11 kept the row where it was, under its old date or customer
--- (found by a workload review).  Such a MERGE is refused (0A000, rolled
--- back); one that sets other columns, inserts or deletes is graded, and so
--- is an UPDATE that moves the row.
+-- UPDATE that moves it is captured) unless the MERGE also has an INSERT
+-- and a DELETE action, so crm_grade would never see the move; 0.11 kept
+-- the row where it was, under its old date or customer (found by a
+-- workload review).  Such a MERGE is refused (0A000, rolled back); one
+-- with both of those actions, or that sets other columns, is graded, and
+-- so is an UPDATE that moves the row.
 --
 SET crm_grade.as_of = '2026-06-15 12:00:00+00';
 CREATE SCHEMA t55;
@@ -31,6 +32,16 @@ MERGE INTO t55.orders o USING (VALUES (1)) v(id) ON o.id = v.id WHEN MATCHED THE
 MERGE INTO t55.orders_2026 o USING (VALUES (1)) v(id) ON o.id = v.id WHEN MATCHED THEN UPDATE SET region = 'us';
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT tableoid::regclass, id, ordered_at, region FROM t55.orders ORDER BY id;
+-- with an INSERT and a DELETE action too, PostgreSQL records the move as a delete and an insert:
+-- graded
+MERGE INTO t55.orders o USING (VALUES (2)) v(id) ON o.id = v.id
+	WHEN MATCHED AND false THEN DELETE
+	WHEN MATCHED THEN UPDATE SET ordered_at = o.ordered_at - interval '1 year', customer_id = 5
+	WHEN NOT MATCHED AND false THEN INSERT VALUES (0, 0, 0, '2026-01-01');
+SELECT tableoid::regclass, id, customer_id, ordered_at FROM t55.orders WHERE id = 2;
+SELECT customer, total_amount, last_order_at FROM crm_grade.customer_state WHERE customer IN ('2', '5') ORDER BY 1;
+SELECT * FROM crm_grade.verify();
+UPDATE t55.orders SET ordered_at = ordered_at + interval '1 year', customer_id = 2 WHERE id = 2;
 -- other columns, inserts and deletes are graded
 MERGE INTO t55.orders o USING (VALUES (1, 700000), (3, 50)) v(id, amount) ON o.id = v.id
 	WHEN MATCHED THEN UPDATE SET amount = v.amount

@@ -8,10 +8,12 @@
  * partition out of the statement's transition tables (a plain UPDATE that
  * moves the same row is captured), so crm_grade would never see the
  * move: the row's customer would keep it where it was, under its old date
- * or customer (found by a workload review).  Which rows moved is not known,
- * so the MERGE is refused (rolled back) whenever an UPDATE action sets a
- * column that partitions the table at any level; an UPDATE does the same
- * change and is graded.  Only MERGE statements pay for the check.
+ * or customer (found by a workload review), unless the MERGE also has an
+ * INSERT and a DELETE action, whose transition tables then hold the move.
+ * Which rows moved is not known, so a MERGE without them is refused
+ * (rolled back) whenever an UPDATE action sets a column that partitions
+ * the table at any level; an UPDATE does the same change and is graded.
+ * Only MERGE statements pay for the check.
  *
  *-------------------------------------------------------------------------
  */
@@ -67,7 +69,27 @@ PartitionsBy(Oid relid, const char *column)
 	return false;
 }
 
-/* The MERGE's UPDATE actions, against the tree under the root they write. */
+/* Does the MERGE have an action of this kind? */
+static bool
+HasAction(ModifyTable *mt, CmdType kind)
+{
+	ListCell   *la,
+			   *lc;
+
+	foreach(la, mt->mergeActionLists)
+		foreach(lc, (List *) lfirst(la))
+			if (((MergeAction *) lfirst(lc))->commandType == kind)
+				return true;
+	return false;
+}
+
+/*
+ * The MERGE's UPDATE actions, against the tree under the root they write.
+ * A MERGE with both an INSERT and a DELETE action records a moved row in
+ * their transition tables, as a delete and an insert (PostgreSQL sets up
+ * those captures for the actions a MERGE has, whether they run or not):
+ * crm_grade grades it so, and only a MERGE without one of them is refused.
+ */
 static void
 RefuseMergeMoves(PlannedStmt *stmt)
 {
@@ -81,7 +103,8 @@ RefuseMergeMoves(PlannedStmt *stmt)
 		return;
 	root = rt_fetch(mt->rootRelation, stmt->rtable)->relid;
 	if (get_rel_relkind(root) != RELKIND_PARTITIONED_TABLE ||
-		CrmTriggerMode(root, "crm_grade_update", &clone) == '\0')
+		CrmTriggerMode(root, "crm_grade_update", &clone) == '\0' ||
+		(HasAction(mt, CMD_INSERT) && HasAction(mt, CMD_DELETE)))
 		return;
 	forboth(lr, mt->resultRelations, la, mt->mergeActionLists)
 	{
@@ -105,8 +128,8 @@ RefuseMergeMoves(PlannedStmt *stmt)
 							 errmsg("MERGE cannot set column \"%s\" of %s, which partitions a table crm_grade grades",
 									column, quote_qualified_identifier(get_namespace_name(get_rel_namespace(root)),
 																	   get_rel_name(root))),
-							 errdetail("PostgreSQL 15 does not give statement triggers the rows a MERGE moves to another partition, so crm_grade would not grade the move."),
-							 errhint("Make the change with UPDATE, which is graded, or leave the column out of the MERGE.")));
+							 errdetail("PostgreSQL 15 gives statement triggers the rows a MERGE moves to another partition only when the MERGE has both an INSERT and a DELETE action: crm_grade would not grade the move."),
+							 errhint("Make the change with UPDATE, which is graded, or give the MERGE a WHEN MATCHED AND false THEN DELETE and a WHEN NOT MATCHED AND false THEN INSERT action.")));
 			}
 		}
 	}
