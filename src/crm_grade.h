@@ -51,7 +51,7 @@ extern void CrmBecomeOwner(CrmIdentity *saved);
 extern void CrmBecomeTableOwner(CrmIdentity *saved, Oid relid);
 extern Oid	crm_rows_checked;
 extern void CrmRestoreIdentity(CrmIdentity *saved);
-extern void CrmPinTextFormats(void);
+extern int	CrmPinTextFormats(void);
 extern void CrmEnter(CrmIdentity *id);
 extern void CrmLeave(CrmIdentity *id);
 

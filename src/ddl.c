@@ -342,11 +342,11 @@ RewriteFilter(Source *src, Oid relid, const char *oldname, const char *newname)
 	Relation	rel = relation_open(relid, AccessShareLock);
 	char	   *hint = oldname ? NULL : psprintf("The filter of %s no longer fits the column's new type: attach the table again with a filter for it, then repeat the ALTER, or detach it first with crm_grade.detach('%s').",
 							   src->relname, src->relname);
-	int			nestlevel = NewGUCNestLevel();
+	int			nestlevel;
 	char	   *filter;
 
 	/* the stored text, read as it was written */
-	CrmPinTextFormats();
+	nestlevel = CrmPinTextFormats();
 	filter = FilterCanonical(rel, src->filter, src->relname, oldname, newname, hint);
 	AtEOXact_GUC(true, nestlevel);
 	relation_close(rel, NoLock);

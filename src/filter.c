@@ -274,10 +274,9 @@ AnalyseFilter(Relation rel, FilterCheck *fc, List *colnames)
 static char *
 Deparse(Relation rel, Node *expr)
 {
-	int			nestlevel = NewGUCNestLevel();
+	int			nestlevel = CrmPinTextFormats();
 	char	   *text;
 
-	CrmPinTextFormats();
 	/* a time with its offset is read the same in any zone: UTC, for one text */
 	(void) set_config_option("TimeZone", "UTC", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	text = deparse_expression(expr, deparse_context_for(RelationGetRelationName(rel),
@@ -291,11 +290,9 @@ Deparse(Relation rel, Node *expr)
 static Node *
 AnalyseStored(Relation rel, FilterCheck *fc)
 {
-	int			nestlevel = NewGUCNestLevel();
-	Node	   *expr;
+	int			nestlevel = CrmPinTextFormats();
+	Node	   *expr = AnalyseFilter(rel, fc, NIL);
 
-	CrmPinTextFormats();
-	expr = AnalyseFilter(rel, fc, NIL);
 	AtEOXact_GUC(true, nestlevel);
 	return expr;
 }
@@ -418,10 +415,10 @@ FilterColumns(const char *filter)
 {
 	FilterCheck fc = {"", filter};
 	List	   *names = NIL;
-	int			nestlevel = NewGUCNestLevel();
+	int			nestlevel;
 
 	/* read as it was written (Deparse()): a backslash is no escape */
-	CrmPinTextFormats();
+	nestlevel = CrmPinTextFormats();
 	CollectColumnRefs(ParseFilter(&fc), &names);
 	AtEOXact_GUC(true, nestlevel);
 	return names;

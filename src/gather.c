@@ -193,7 +193,7 @@ CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, int nkeys)
 	CrmBecomeTableOwner(&id, src->relid);
 	/* the scan holds the filter's stored text (restored with the identity) */
 	if (src->filter)
-		CrmPinTextFormats();
+		(void) CrmPinTextFormats();
 	plan = ScanPlanFor(ScanSql(src, filtered), filtered ? 1 : 0, &argtype, nkeys == 1);
 	c->portal = CrmSpiCursorOpen(plan, filtered ? &keys : NULL, NULL);
 	CrmRestoreIdentity(&id);

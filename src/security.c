@@ -67,7 +67,7 @@ BecomeRole(CrmIdentity *saved, Oid role, int extra_flags)
 
 /*
  * The settings that change how a filter's constants are written and read
- * back, fixed (at the current GUC nest level) wherever crm_grade writes a
+ * back, fixed (at a new GUC nest level, returned for AtEOXact_GUC()) wherever crm_grade writes a
  * filter's text or parses the stored text: dates and times in ISO (read
  * the same in any DateStyle and zone; the field order fixed too, for text
  * 0.11 stored in another style), intervals in PostgreSQL's style,
@@ -76,9 +76,11 @@ BecomeRole(CrmIdentity *saved, Oid role, int extra_flags)
  * any role's ALTER TYPE ... RENAME rewrote every filter with its own
  * DateStyle).
  */
-void
+int
 CrmPinTextFormats(void)
 {
+	int			nestlevel = NewGUCNestLevel();
+
 	static const char *const pins[][2] = {
 		{"DateStyle", "ISO, MDY"},
 		{"IntervalStyle", "postgres"},
@@ -90,6 +92,7 @@ CrmPinTextFormats(void)
 	for (i = 0; i < lengthof(pins); i++)
 		(void) set_config_option(pins[i][0], pins[i][1], PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
 }
 
 /* Become the owner of crm_grade's tables, to write its state. */
@@ -164,7 +167,7 @@ static void
 QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDesc target,
 				  bool as_owner)
 {
-	int			nestlevel = NewGUCNestLevel();
+	int			nestlevel;
 	List	   *raws;
 	List	   *queries;
 	Query	   *parsed;
@@ -179,9 +182,9 @@ QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDes
 	 * as the table's owner, found by review), and the formats the query's
 	 * filter text was written in
 	 */
+	nestlevel = CrmPinTextFormats();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	CrmPinTextFormats();
 	raws = pg_parse_query(query);
 	/* one plain SELECT: the executor below runs nothing else */
 	if (list_length(raws) != 1)
