@@ -417,13 +417,6 @@ NextChunk(WorkReader *r, WorkCustomer *cs, int *n)
 	return *n > 0;
 }
 
-/*
- * Apply one statement's work, and free it: every customer it touches is
- * locked once, in key byte order, whatever mix of inserts, updates and
- * deletes, into one table or several, the statement made; then extended
- * with its new rows or re-read.  A chunk of customers at a time, with one
- * statement each for locking, writing and history.
- */
 /* When, in this transaction, crm_grade last began to apply a statement's work. */
 static LocalTransactionId applied_lxid = InvalidLocalTransactionId;
 static CommandId applied_cid = InvalidCommandId;
@@ -447,6 +440,13 @@ AppliedSince(CommandId since)
 	return applied;
 }
 
+/*
+ * Apply one statement's work, and free it: every customer it touches is
+ * locked once, in key byte order, whatever mix of inserts, updates and
+ * deletes, into one table or several, the statement made; then extended
+ * with its new rows or re-read.  A chunk of customers at a time, with one
+ * statement each for locking, writing and history.
+ */
 void
 WorkApply(StatementWork *work)
 {

@@ -737,11 +737,6 @@ CompareStrings(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-/*
- * Total order over rows by everything crm_grade reads of them (the key
- * first), so that an UPDATE's old and new rows can be matched as multisets
- * and an update of other columns costs nothing.
- */
 /* The scale of an amount as written (-1 for a NaN or infinity, which no graded row holds). */
 static int
 AmountScale(Numeric n)
@@ -751,6 +746,11 @@ AmountScale(Numeric n)
 	return DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(n)));
 }
 
+/*
+ * Total order over rows by everything crm_grade reads of them (the key
+ * first), so that an UPDATE's old and new rows can be matched as multisets
+ * and an update of other columns costs nothing.
+ */
 int
 SourceCompareRows(const SourceRow *a, const SourceRow *b, SourceKindId kind)
 {
