@@ -53,6 +53,14 @@ Oid			crm_rows_checked = InvalidOid;
 
 static void BecomeRole(CrmIdentity *saved, Oid role, int extra_flags);
 
+/* crm_grade's own names only (at the current GUC nest level): no role's objects come first. */
+static void
+PinSearchPath(void)
+{
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
 static void
 BecomeRole(CrmIdentity *saved, Oid role, int extra_flags)
 {
@@ -60,33 +68,31 @@ BecomeRole(CrmIdentity *saved, Oid role, int extra_flags)
 	SetUserIdAndSecContext(role, saved->save_sec_context | extra_flags |
 						   SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	saved->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	PinSearchPath();
 	saved->active = true;
 }
 
 /*
  * The settings that change how a filter's constants are written and read
- * back, fixed (at a new GUC nest level, returned for AtEOXact_GUC()) wherever crm_grade writes a
- * filter's text or parses the stored text: dates and times in ISO (read
- * the same in any DateStyle and zone; the field order fixed too, for text
- * 0.11 stored in another style), intervals in PostgreSQL's style,
- * floats exact, backslashes literal.  The session of whoever runs a
- * statement never changes which rows a filter admits (found by review:
- * any role's ALTER TYPE ... RENAME rewrote every filter with its own
- * DateStyle).
+ * back, fixed wherever crm_grade writes a filter's text or parses the
+ * stored text: dates and times in ISO (read the same in any DateStyle and
+ * zone; the field order fixed too, for text 0.11 stored in another style),
+ * intervals in PostgreSQL's style, floats exact, backslashes literal.  The
+ * session of whoever runs a statement never changes which rows a filter
+ * admits (found by review: any role's ALTER TYPE ... RENAME rewrote every
+ * filter with its own DateStyle).  Pinned at a new GUC nest level, which
+ * is returned for AtEOXact_GUC().
  */
 int
 CrmPinTextFormats(void)
 {
-	int			nestlevel = NewGUCNestLevel();
-
 	static const char *const pins[][2] = {
 		{"DateStyle", "ISO, MDY"},
 		{"IntervalStyle", "postgres"},
 		{"extra_float_digits", "1"},
 		{"standard_conforming_strings", "on"},
 	};
+	int			nestlevel = NewGUCNestLevel();
 	int			i;
 
 	for (i = 0; i < lengthof(pins); i++)
@@ -183,8 +189,7 @@ QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDes
 	 * filter text was written in
 	 */
 	nestlevel = CrmPinTextFormats();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	PinSearchPath();
 	raws = pg_parse_query(query);
 	/* one plain SELECT: the executor below runs nothing else */
 	if (list_length(raws) != 1)
@@ -287,6 +292,25 @@ AttachmentSql(Oid relid, const char *builder, MemoryContext cxt)
 }
 
 /*
+ * The rows of the attached table given as the SRF's argument, read by the
+ * SQL builder makes of its attachment (nothing when it is not attached
+ * so), as the table's owner or (as_owner false) as the caller.
+ */
+static Datum
+ReadAttachment(FunctionCallInfo fcinfo, const char *builder, bool as_owner)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *query;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	query = AttachmentSql(relid, builder, rsinfo->econtext->ecxt_per_query_memory);
+	if (query != NULL)
+		QueryAsTableOwner(relid, query, rsinfo->setResult, rsinfo->setDesc, as_owner);
+	return (Datum) 0;
+}
+
+/*
  * SQL: crm_grade._rows_as_owner(tbl regclass) RETURNS SETOF record: the
  * rows verify() reads of an attached table (_verify_source_sql()), read as
  * the table's owner, so that verify() run by a superuser never plans a
@@ -296,16 +320,8 @@ AttachmentSql(Oid relid, const char *builder, MemoryContext cxt)
 Datum
 crm_grade_rows_as_owner(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *query;
-
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	query = AttachmentSql(relid, "crm_grade._verify_source_sql(s.tbl, s.kind, s.columns, s.filter)",
-						  rsinfo->econtext->ecxt_per_query_memory);
-	if (query != NULL)
-		QueryAsTableOwner(relid, query, rsinfo->setResult, rsinfo->setDesc, true);
-	return (Datum) 0;
+	return ReadAttachment(fcinfo, "crm_grade._verify_source_sql(s.tbl, s.kind, s.columns, s.filter)",
+						  true);
 }
 
 /*
@@ -323,20 +339,13 @@ Datum
 crm_grade_stalled_rows(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *query;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", get_rel_name(relid)),
 				 errhint("stalled_opportunities shows the deals its reader may read: grant SELECT on the table.")));
-	query = AttachmentSql(relid, "CASE WHEN s.kind OPERATOR(pg_catalog.=) 'opportunities' "
+	return ReadAttachment(fcinfo, "CASE WHEN s.kind OPERATOR(pg_catalog.=) 'opportunities' "
 						  "THEN crm_grade._stalled_source_sql(s.tbl, s.columns, s.filter) END",
-						  rsinfo->econtext->ecxt_per_query_memory);
-	if (query != NULL)
-		QueryAsTableOwner(relid, query, rsinfo->setResult, rsinfo->setDesc,
 						  check_enable_rls(relid, InvalidOid, false) != RLS_ENABLED);
-	return (Datum) 0;
 }

@@ -396,34 +396,17 @@ ForgetCatalogCheck(Datum arg, Oid relid)
 		checked_relid = InvalidOid;
 }
 
-/* Whether the newest function is there: -1 unknown, since the last change to pg_proc. */
-static int	newest_function_found = -1;
-
-static void
-ForgetNewestFunction(Datum arg, int cacheid, uint32 hashvalue)
-{
-	newest_function_found = -1;
-}
-
 /*
  * Has the database's crm_grade the newest function of this library's
  * version (new in 0.12; a later version that adds one names it here)?
- * Known until pg_proc changes.
+ * Asked by the entry points a user calls, never by a write.
  */
 static bool
 CatalogHasNewestFunction(void)
 {
-	static bool callback_registered = false;
 	Oid			argtypes[1] = {REGCLASSOID};
 
-	if (!callback_registered)
-	{
-		CacheRegisterSyscacheCallback(PROCOID, ForgetNewestFunction, (Datum) 0);
-		callback_registered = true;
-	}
-	if (newest_function_found < 0)
-		newest_function_found = OidIsValid(CrmFunctionOid("_stalled_rows", 1, argtypes)) ? 1 : 0;
-	return newest_function_found == 1;
+	return OidIsValid(CrmFunctionOid("_stalled_rows", 1, argtypes));
 }
 
 /*
