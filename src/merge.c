@@ -25,6 +25,7 @@
 #include "catalog/pg_inherits.h"
 #include "executor/executor.h"
 #include "nodes/plannodes.h"
+#include "nodes/value.h"
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
@@ -32,10 +33,14 @@
 #include "utils/partcache.h"
 #include "utils/rel.h"
 
-/* Does any partitioned table in the tree under relid partition by the column named? */
-static bool
-PartitionsBy(Oid relid, const char *column)
+/*
+ * The names of the columns that partition a table at any level of the tree
+ * under relid (as keys, or inside key expressions), as String nodes.
+ */
+static List *
+PartitionColumns(Oid relid)
 {
+	List	   *names = NIL;
 	ListCell   *lc;
 
 	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
@@ -45,7 +50,6 @@ PartitionsBy(Oid relid, const char *column)
 		Bitmapset  *attnos = NULL;
 		int			i,
 					attno = -1;
-		bool		found = false;
 
 		if (get_rel_relkind(lfirst_oid(lc)) != RELKIND_PARTITIONED_TABLE)
 			continue;
@@ -55,18 +59,12 @@ PartitionsBy(Oid relid, const char *column)
 			if (key->partattrs[i] != 0)
 				attnos = bms_add_member(attnos, key->partattrs[i] - FirstLowInvalidHeapAttributeNumber);
 		pull_varattnos((Node *) key->partexprs, 1, &attnos);
-		while (!found && (attno = bms_next_member(attnos, attno)) >= 0)
-		{
-			char	   *name = get_attname(RelationGetRelid(rel),
-										   attno + FirstLowInvalidHeapAttributeNumber, true);
-
-			found = name != NULL && strcmp(name, column) == 0;
-		}
+		while ((attno = bms_next_member(attnos, attno)) >= 0)
+			names = lappend(names, makeString(get_attname(RelationGetRelid(rel),
+														  attno + FirstLowInvalidHeapAttributeNumber, false)));
 		table_close(rel, NoLock);
-		if (found)
-			return true;
 	}
-	return false;
+	return names;
 }
 
 /* Does the MERGE have an action of this kind? */
@@ -96,6 +94,7 @@ RefuseMergeMoves(PlannedStmt *stmt)
 	ModifyTable *mt = (ModifyTable *) stmt->planTree;
 	Oid			root;
 	bool		clone;
+	List	   *keys;
 	ListCell   *lr,
 			   *la;
 
@@ -106,6 +105,7 @@ RefuseMergeMoves(PlannedStmt *stmt)
 		CrmTriggerMode(root, "crm_grade_update", &clone) == '\0' ||
 		(HasAction(mt, CMD_INSERT) && HasAction(mt, CMD_DELETE)))
 		return;
+	keys = PartitionColumns(root);
 	forboth(lr, mt->resultRelations, la, mt->mergeActionLists)
 	{
 		Oid			relid = rt_fetch(lfirst_int(lr), stmt->rtable)->relid;
@@ -122,7 +122,7 @@ RefuseMergeMoves(PlannedStmt *stmt)
 			{
 				char	   *column = get_attname(relid, lfirst_int(lcol), false);
 
-				if (PartitionsBy(root, column))
+				if (list_member(keys, makeString(column)))
 					ereport(ERROR,
 							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 							 errmsg("MERGE cannot set column \"%s\" of %s, which partitions a table crm_grade grades",
