@@ -4,8 +4,11 @@
  *		Looking up crm_grade's own objects: its schema, its tables and the
  *		role that owns them.
  *
- * Nothing is cached here: the extension can be dropped and created again
- * within a session, and the syscache lookups are cheap.
+ * The schema's OID, its tables' OIDs and their owner are kept per backend,
+ * since every write asks for them a dozen times: any invalidation of a
+ * schema, or of a relation the cache names, forgets them all, so a DROP
+ * EXTENSION and CREATE EXTENSION again, a rename or an ALTER ... OWNER in
+ * the session is seen as the syscache would see it.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,20 +23,84 @@
 #include "catalog/pg_trigger.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
+
+/* The cached lookups (InvalidOid: not known). */
+#define CRM_CACHED_RELS 16
+
+typedef struct CachedRel
+{
+	const char *name;			/* a literal: compared by pointer, then by text */
+	Oid			relid;
+} CachedRel;
+
+static Oid	cached_schema = InvalidOid;
+static Oid	cached_owner = InvalidOid;
+static CachedRel cached_rels[CRM_CACHED_RELS];
+static int	n_cached_rels = 0;
+static bool callbacks_registered = false;
+
+static void
+ForgetCatalog(void)
+{
+	cached_schema = InvalidOid;
+	cached_owner = InvalidOid;
+	n_cached_rels = 0;
+}
+
+static void
+ForgetCatalogForSchema(Datum arg, int cacheid, uint32 hashvalue)
+{
+	ForgetCatalog();
+}
+
+static void
+ForgetCatalogForRelation(Datum arg, Oid relid)
+{
+	int			i;
+
+	if (!OidIsValid(relid))
+	{
+		ForgetCatalog();
+		return;
+	}
+	for (i = 0; i < n_cached_rels; i++)
+		if (cached_rels[i].relid == relid)
+		{
+			ForgetCatalog();
+			return;
+		}
+}
+
+static void
+RegisterCatalogCallbacks(void)
+{
+	if (callbacks_registered)
+		return;
+	CacheRegisterSyscacheCallback(NAMESPACEOID, ForgetCatalogForSchema, (Datum) 0);
+	CacheRegisterRelcacheCallback(ForgetCatalogForRelation, (Datum) 0);
+	callbacks_registered = true;
+}
 
 /* OID of schema crm_grade, or an error saying the extension is missing. */
 Oid
 CrmSchemaOid(void)
 {
-	Oid			nsp = get_namespace_oid(CRM_SCHEMA, true);
+	Oid			nsp;
 
+	if (OidIsValid(cached_schema))
+		return cached_schema;
+	RegisterCatalogCallbacks();
+	nsp = get_namespace_oid(CRM_SCHEMA, true);
 	if (!OidIsValid(nsp))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_SCHEMA),
 				 errmsg("schema \"%s\" does not exist", CRM_SCHEMA),
 				 errhint("Is the crm_grade extension installed in this database?")));
+	cached_schema = nsp;
 	return nsp;
 }
 
@@ -41,13 +108,23 @@ CrmSchemaOid(void)
 Oid
 CrmRelid(const char *relname)
 {
-	Oid			relid = get_relname_relid(relname, CrmSchemaOid());
+	Oid			relid;
+	int			i;
 
+	for (i = 0; i < n_cached_rels; i++)
+		if (cached_rels[i].name == relname || strcmp(cached_rels[i].name, relname) == 0)
+			return cached_rels[i].relid;
+	relid = get_relname_relid(relname, CrmSchemaOid());
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"%s.%s\" does not exist", CRM_SCHEMA, relname),
 				 errhint("Is the crm_grade extension installed in this database?")));
+	if (n_cached_rels < CRM_CACHED_RELS)
+	{
+		cached_rels[n_cached_rels].name = MemoryContextStrdup(TopMemoryContext, relname);
+		cached_rels[n_cached_rels++].relid = relid;
+	}
 	return relid;
 }
 
@@ -68,15 +145,18 @@ CrmFunctionOid(const char *name, int nargs, const Oid *argtypes)
 Oid
 CrmExtensionOwner(void)
 {
-	Oid			relid = CrmRelid("customer_state");
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
+	Oid			relid;
+	HeapTuple	tup;
 
+	if (OidIsValid(cached_owner))
+		return cached_owner;
+	relid = CrmRelid("customer_state");
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	cached_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
-	return owner;
+	return cached_owner;
 }
 
 /*
