@@ -58,3 +58,31 @@ SELECT crm_grade.detach('t43.orders');
 DROP SCHEMA t43 CASCADE;
 DROP DOMAIN t43_nn;
 TRUNCATE crm_grade.history;
+
+-- An index a DBA added with a predicate or an expression: the executor
+-- maintains it, so the states are written by the SQL, and a customer read
+-- through that index is found there.
+CREATE SCHEMA t43;
+CREATE TABLE t43.orders (id serial PRIMARY KEY, customer_id int, amount numeric,
+						 ordered_at timestamptz, paid_at timestamptz);
+CREATE INDEX ON t43.orders (customer_id);
+SELECT crm_grade.attach_orders('t43.orders', 'customer_id', 'amount', 'ordered_at', 'paid_at');
+INSERT INTO t43.orders (customer_id, amount, ordered_at) VALUES (6, 10, '2025-01-05');
+CREATE INDEX state_partial ON crm_grade.customer_state (customer) WHERE total_amount > 1000;
+CREATE INDEX state_expr ON crm_grade.customer_state ((total_amount * 2));
+INSERT INTO t43.orders (customer_id, amount, ordered_at) VALUES (6, 5000, '2025-01-06'), (7, 3000, '2025-01-06');
+UPDATE t43.orders SET amount = 4000 WHERE customer_id = 7;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT customer FROM crm_grade.customer_state WHERE total_amount > 1000 ORDER BY customer;
+SELECT customer FROM crm_grade.customer_state WHERE total_amount > 1000 ORDER BY customer;
+EXPLAIN (COSTS OFF) SELECT customer FROM crm_grade.customer_state WHERE total_amount * 2 = 8000;
+SELECT customer FROM crm_grade.customer_state WHERE total_amount * 2 = 8000;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+DROP INDEX crm_grade.state_partial;
+DROP INDEX crm_grade.state_expr;
+SELECT * FROM crm_grade.verify();
+SELECT crm_grade.detach('t43.orders');
+DROP SCHEMA t43 CASCADE;
+TRUNCATE crm_grade.history;

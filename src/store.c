@@ -25,6 +25,7 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -41,6 +42,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 typedef enum StorePlanId
@@ -778,13 +780,36 @@ typedef struct InPlace
 {
 	Relation	rel;
 	List	   *oids;
-	Relation   *indexes;
-	IndexInfo **infos;
+	Relation   *indexes;		/* opened at the first new entry: a HOT */
+	IndexInfo **infos;			/* update needs none of them */
 	int			nindexes;
 	bool		usable;
 	bool		written;
 	TupleTableSlot *slot;
 } InPlace;
+
+/*
+ * Can an in-place write maintain this index as the executor would?  Not a
+ * deferred or exclusion constraint's (checked otherwise than here), nor one
+ * with expressions or a predicate.  Read from pg_index, without opening
+ * the index: the table's lock keeps its indexes as they are.
+ */
+static bool
+IndexUsableInPlace(Oid indexoid)
+{
+	HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+	Form_pg_index index;
+	bool		usable;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for index %u", indexoid);
+	index = (Form_pg_index) GETSTRUCT(tup);
+	usable = index->indimmediate && !index->indisexclusion &&
+		heap_attisnull(tup, Anum_pg_index_indexprs, NULL) &&
+		heap_attisnull(tup, Anum_pg_index_indpred, NULL);
+	ReleaseSysCache(tup);
+	return usable;
+}
 
 static void
 InPlaceOpen(InPlace *ip, const char *table)
@@ -793,22 +818,13 @@ InPlaceOpen(InPlace *ip, const char *table)
 
 	ip->rel = table_open(CrmRelid(table), RowExclusiveLock);
 	ip->oids = RelationGetIndexList(ip->rel);
-	ip->indexes = palloc(sizeof(Relation) * Max(list_length(ip->oids), 1));
-	ip->infos = palloc(sizeof(IndexInfo *) * Max(list_length(ip->oids), 1));
+	ip->indexes = NULL;
+	ip->infos = NULL;
 	ip->nindexes = 0;
 	ip->usable = true;
 	ip->written = false;
 	foreach(lc, ip->oids)
-	{
-		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
-
-		/* (a deferred or exclusion constraint is checked otherwise than here) */
-		ip->usable &= RelationGetIndexExpressions(index) == NIL &&
-			RelationGetIndexPredicate(index) == NIL &&
-			index->rd_index->indimmediate && !index->rd_index->indisexclusion;
-		ip->infos[ip->nindexes] = BuildIndexInfo(index);
-		ip->indexes[ip->nindexes++] = index;
-	}
+		ip->usable &= IndexUsableInPlace(lfirst_oid(lc));
 	/*
 	 * nothing SQL would run besides the indexes: no CHECK constraint, no
 	 * trigger, no rule (the rewriter would apply it to the SQL's statement)
@@ -816,6 +832,25 @@ InPlaceOpen(InPlace *ip, const char *table)
 	ip->usable &= (ip->rel->rd_att->constr == NULL || ip->rel->rd_att->constr->num_check == 0) &&
 		ip->rel->trigdesc == NULL && !ip->rel->rd_rel->relhasrules;
 	ip->slot = MakeSingleTupleTableSlot(RelationGetDescr(ip->rel), &TTSOpsHeapTuple);
+}
+
+/* Open the table's indexes, once, for the first new index entry. */
+static void
+InPlaceOpenIndexes(InPlace *ip)
+{
+	ListCell   *lc;
+
+	if (ip->indexes)
+		return;
+	ip->indexes = palloc(sizeof(Relation) * Max(list_length(ip->oids), 1));
+	ip->infos = palloc(sizeof(IndexInfo *) * Max(list_length(ip->oids), 1));
+	foreach(lc, ip->oids)
+	{
+		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
+
+		ip->infos[ip->nindexes] = BuildIndexInfo(index);
+		ip->indexes[ip->nindexes++] = index;
+	}
 }
 
 /*
@@ -851,6 +886,7 @@ InPlaceIndex(InPlace *ip, HeapTuple tup, bool update)
 {
 	int			i;
 
+	InPlaceOpenIndexes(ip);
 	ExecStoreHeapTuple(tup, ip->slot, false);
 	for (i = 0; i < ip->nindexes; i++)
 	{
