@@ -195,9 +195,9 @@ LoadSource(Source *s, HeapTuple tup, TupleDesc desc)
 }
 
 /*
- * Every attachment.  Must run inside an SPI connection; reads
- * crm_grade.source as whoever runs (crm_grade switches to its own owner
- * before calling this).
+ * Every attachment, cached until crm_grade.source changes.  Read as
+ * crm_grade's owner, in an SPI connection of its own: a trigger call
+ * reading a writer's rows asks for it with the writer's identity.
  */
 SourceSet *
 SourcesLoad(void)
@@ -205,6 +205,7 @@ SourcesLoad(void)
 	Oid			relid = CrmRelid("source");
 	MemoryContext oldcxt;
 	SourceSet  *set;
+	CrmIdentity id;
 	uint64		i;
 
 	if (!callback_registered)
@@ -214,6 +215,8 @@ SourcesLoad(void)
 	}
 	if (cached_sources && cached_sources_relid == relid)
 		return cached_sources;
+	/* as crm_grade's owner: a writer's trigger call may read it (TriggerWork) */
+	CrmEnter(&id);
 	if (CrmSpiExecute("SELECT s.tbl::pg_catalog.oid, s.kind, s.key_type::pg_catalog.oid, s.columns, "
 					"s.tbl::pg_catalog.text, s.filter FROM crm_grade.source s ORDER BY 1",
 					false, 0) != SPI_OK_SELECT)
@@ -226,6 +229,7 @@ SourcesLoad(void)
 		LoadSource(&set->items[i], SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
 	MemoryContextSwitchTo(oldcxt);
 	SPI_freetuptable(SPI_tuptable);
+	CrmLeave(&id);
 	/* the old list may still be in use by a caller; it is small, so keep it */
 	cached_sources = set;
 	cached_sources_relid = relid;

@@ -175,9 +175,16 @@ ResolveCall(TriggerCall *call, TriggerData *td, CrmScope *scope)
 	CheckTriggerIsOwn(td, call->relname);
 	SourceLayoutForDesc(&call->layout, call->src, RelationGetDescr(call->rel), call->relname,
 						false, false);
-	call->filter = call->src->filter ?
-		FilterCompile(call->rel, call->src->filter, call->relname) : NULL;
+	call->filter = NULL;		/* CompileFilter(), as crm_grade's owner */
 	call->since = StatementCommand();
+}
+
+/* The source's filter, parsed with crm_grade's search_path (see TriggerWork). */
+static void
+CompileFilter(TriggerCall *call)
+{
+	if (call->src->filter)
+		call->filter = FilterCompile(call->rel, call->src->filter, call->relname);
 }
 
 /*
@@ -562,27 +569,39 @@ FrameFor(TriggerCall *call, bool row)
 	return frame;
 }
 
-/* The work of one trigger call, in its scope (named once the table is known). */
+/*
+ * The work of one trigger call, in its scope (named once the table is
+ * known).  Applying work, a TRUNCATE's refresh and parsing a filter run as
+ * crm_grade's owner, with its search_path.  Reading an unfiltered table's
+ * rows into the frame of the statement that wrote them needs neither: it
+ * runs only PostgreSQL's own code on the row values (the key, time and
+ * amount types are built-in ones; crm_grade.source is read, when not
+ * cached, as crm_grade's owner by SourcesLoad()), so it keeps the writer's
+ * identity, and the frame is applied as the owner when the statement
+ * finishes: a single-row write switches identity once, not twice.
+ */
 static void
 TriggerWork(CrmScope *scope, void *arg)
 {
 	TriggerData *td = arg;
 	TriggerCall call;
-	CrmIdentity id;
+	CrmIdentity id = {0};
 	bool		row = TRIGGER_FIRED_FOR_ROW(td->tg_event);
 	WorkFrame  *frame;
 	StatementWork now;
 	MemoryContext oldcxt;
 
-	CrmEnter(&id);
 	ResolveCall(&call, td, scope);
+	frame = TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) ? NULL : FrameFor(&call, row);
+	if (frame == NULL || call.src->filter)
+		CrmEnter(&id);
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 	{
 		OnTruncate(&call);
 		CrmLeave(&id);
 		return;
 	}
-	frame = FrameFor(&call, row);
+	CompileFilter(&call);
 	oldcxt = MemoryContextSwitchTo(frame ? frame->cxt : CurrentMemoryContext);
 	if (frame == NULL)
 		WorkInit(&now, call.since == InvalidCommandId ? FirstCommandId : call.since);
@@ -596,7 +615,8 @@ TriggerWork(CrmScope *scope, void *arg)
 	MemoryContextSwitchTo(oldcxt);
 	if (frame == NULL)
 		WorkApply(&now);
-	CrmLeave(&id);
+	if (id.active)
+		CrmLeave(&id);
 }
 
 /*
