@@ -155,22 +155,29 @@ ScanSql(Source *src, bool filtered)
 }
 
 /*
- * Check the table's columns under a lock, so that the scan reads what was
- * checked.  False when the table is gone: dropped by a transaction that
- * committed while this one waited, whose own event trigger re-grades
- * everyone without it.
+ * Lock the table and check its columns, so that the scan reads what was
+ * checked.  The attachment is looked up again once the lock is held: a
+ * migration (a column renamed, a filter rewritten) that this transaction
+ * waited for has committed its new attachment row by then, and the one
+ * the caller had loaded before the wait names columns that are gone.
+ * NULL when the table is gone or no longer attached: dropped or detached
+ * by a transaction that committed while this one waited, whose own event
+ * trigger re-grades everyone without it.
  */
-static bool
-CheckSourceColumns(Source *src)
+static Source *
+LockSource(Source *src)
 {
 	Relation	rel = try_relation_open(src->relid, AccessShareLock);
+	Source	   *now;
 	SourceLayout layout;
 
 	if (rel == NULL)
-		return false;
-	SourceLayoutForDesc(&layout, src, RelationGetDescr(rel), src->relname, false, false);
+		return NULL;
+	now = SourceForRelid(src->relid, false);
+	if (now != NULL)
+		SourceLayoutForDesc(&layout, now, RelationGetDescr(rel), now->relname, false, false);
 	relation_close(rel, NoLock);
-	return true;
+	return now;
 }
 
 /* Open the cursor of one source, as the table's owner (nkeys < 0: every customer). */
@@ -183,8 +190,8 @@ CursorOpen(SourceMerge *g, GatherCursor *c, Source *src, Datum keys, int nkeys)
 	CrmScope	scope;
 	SPIPlanPtr	plan;
 
-	c->src = src;
-	if (!CheckSourceColumns(src))
+	c->src = src = LockSource(src);
+	if (src == NULL)
 	{
 		c->done = true;
 		return;
