@@ -1530,6 +1530,19 @@ AlterTableRegrades(AlterTableStmt *stmt, Oid relid, const Oid *types, bool *key_
  * customer is re-graded without it), or a partition of one (its
  * customers)?  Runs inside CrmEnter(); role is the one running the DROP.
  */
+/*
+ * The attachment whose grades a partition's rows feed, or fed until a
+ * DETACH ... CONCURRENTLY that has not finished (a DROP of such a
+ * partition re-grades its customers, which may still count its rows).
+ */
+static Source *
+SourceOfPartition(Oid relid)
+{
+	Source	   *src = SourceForRelid(relid, true);
+
+	return src ? src : SourceForDetaching(relid);
+}
+
 static bool
 DropRegrades(List *relids, Oid role)
 {
@@ -1539,7 +1552,7 @@ DropRegrades(List *relids, Oid role)
 	{
 		Oid			relid = lfirst_oid(lc);
 
-		if ((SourceForRelid(relid, true) || AttachedInTree(relid)) && MayChange(relid, role))
+		if ((SourceOfPartition(relid) || AttachedInTree(relid)) && MayChange(relid, role))
 			return true;
 	}
 	return false;
@@ -1750,7 +1763,7 @@ BeforeDrop(Node *parsetree)
 	foreach(lc, relids)
 	{
 		Oid			relid = lfirst_oid(lc);
-		Source	   *src = SourceForRelid(relid, true);
+		Source	   *src = SourceOfPartition(relid);
 		char	  **keys;
 		int			n,
 					i;

@@ -12,10 +12,13 @@
  */
 #include "source.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "catalog/partition.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -23,6 +26,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -259,6 +263,64 @@ SourceForRelid(Oid relid, bool with_ancestors)
 		for (i = 0; i < set->n; i++)
 			if (set->items[i].relid == lfirst_oid(lc))
 				return &set->items[i];
+	}
+	return NULL;
+}
+
+/*
+ * The parent of a partition and whether a DETACH PARTITION ... CONCURRENTLY
+ * of it is pending (InvalidOid: not a partition).
+ */
+static Oid
+PartitionParent(Oid relid, bool *pending)
+{
+	Relation	inh = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			parent = InvalidOid;
+
+	*pending = false;
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inh, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		parent = ((Form_pg_inherits) GETSTRUCT(tup))->inhparent;
+		*pending = ((Form_pg_inherits) GETSTRUCT(tup))->inhdetachpending;
+	}
+	systable_endscan(scan);
+	table_close(inh, AccessShareLock);
+	return parent;
+}
+
+/*
+ * The attachment of the tree a partition is leaving: one of its ancestors
+ * (at any depth) is attached, and a DETACH PARTITION ... CONCURRENTLY
+ * between them has committed its first transaction and not finished (it
+ * waits, or was cancelled until ... FINALIZE).  PostgreSQL's scans of the
+ * tree leave such a partition out, and so does crm_grade: its rows no
+ * longer count.  NULL if none (get_partition_ancestors() stops at such a
+ * link, so SourceForRelid() does not find the tree).
+ */
+Source *
+SourceForDetaching(Oid relid)
+{
+	bool		pending_seen = false;
+	Oid			rel = relid;
+
+	while (get_rel_relispartition(rel))
+	{
+		bool		pending;
+		Oid			parent = PartitionParent(rel, &pending);
+		Source	   *src;
+
+		if (!OidIsValid(parent))
+			break;
+		pending_seen |= pending;
+		rel = parent;
+		if (pending_seen && (src = SourceForRelid(rel, false)) != NULL)
+			return src;
 	}
 	return NULL;
 }

@@ -156,6 +156,7 @@ extern SourceKindId SourceKindByName(const char *name);
 extern SourceSet *SourcesLoad(void);
 extern void SourcesForget(void);
 extern Source *SourceForRelid(Oid relid, bool with_ancestors);
+extern Source *SourceForDetaching(Oid relid);
 extern Source *SourceMaster(void);
 extern void SourceLayoutForDesc(SourceLayout *layout, Source *src, TupleDesc desc,
 								const char *relname, bool by_position, bool attaching);

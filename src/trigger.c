@@ -66,6 +66,7 @@ typedef struct TriggerCall
 	SourceLayout layout;
 	FilterState *filter;		/* which rows count; NULL: all */
 	CommandId	since;			/* the command that wrote the rows */
+	bool		detaching;		/* a partition leaving src's tree (SourceForDetaching) */
 } TriggerCall;
 
 /* crm_grade_begin: BEFORE INSERT OR UPDATE OR DELETE ... FOR EACH STATEMENT. */
@@ -159,6 +160,8 @@ ResolveCall(TriggerCall *call, TriggerData *td, CrmScope *scope)
 											   RelationGetRelationName(call->rel));
 	scope->object = call->relname;
 	call->src = SourceForRelid(RelationGetRelid(call->rel), true);
+	call->detaching = call->src == NULL &&
+		(call->src = SourceForDetaching(RelationGetRelid(call->rel))) != NULL;
 	if (call->src == NULL || trig->tgnargs != 1 ||
 		strcmp(trig->tgargs[0], SourceKinds[call->src->kind].name) != 0)
 		ereport(ERROR,
@@ -251,8 +254,9 @@ static void
 OnInsert(TriggerCall *call, StatementWork *work, TupleTableSlot *one)
 {
 	const char *event = Events[call->src->kind].insert;
-	bool		as_rows = (call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src)) ||
-		call->src->kind == SK_CONTACTS || call->src->kind == SK_OPPORTUNITIES;
+	bool		as_rows = !call->detaching &&
+		((call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src)) ||
+		 call->src->kind == SK_CONTACTS || call->src->kind == SK_OPPORTUNITIES);
 	RowStream	rs;
 	TupleTableSlot *slot;
 
@@ -262,7 +266,8 @@ OnInsert(TriggerCall *call, StatementWork *work, TupleTableSlot *one)
 		MemoryContext oldcxt = MemoryContextSwitchTo(WorkRowContext(work));
 		SourceRow	row;
 
-		if (ReadAdmitted(call, slot, &row, true))
+		/* a leaving partition's rows count no more: no value is refused */
+		if (ReadAdmitted(call, slot, &row, !call->detaching) && row.key)
 		{
 			row.event = event;
 			if (as_rows)
@@ -403,7 +408,8 @@ OnUpdateOrDelete(TriggerCall *call, StatementWork *work, TupleTableSlot *old_one
 {
 	bool		update = TRIGGER_FIRED_BY_UPDATE(call->td->tg_event);
 	const char *event = update ? Events[call->src->kind].update : Events[call->src->kind].delete;
-	bool		as_changes = call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src);
+	bool		as_changes = !call->detaching &&
+		call->src->kind == SK_ORDERS && !SOURCE_HAS_LINES(call->src);
 	RowStream	olds,
 				news;
 	BadRows		bad_old = {NULL, 0, 0, CurrentMemoryContext},
@@ -429,7 +435,8 @@ OnUpdateOrDelete(TriggerCall *call, StatementWork *work, TupleTableSlot *old_one
 		if (!(has_old && has_new && SameRow(call->src->kind, &old, &new)))
 		{
 			if (has_new)
-				AddChanged(call, work, &new, false, event, as_changes, &bad_new);
+				AddChanged(call, work, &new, false, event, as_changes,
+						   call->detaching ? NULL : &bad_new);
 			if (has_old)
 				AddChanged(call, work, &old, true, event, as_changes,
 						   update ? &bad_old : NULL);
