@@ -316,6 +316,19 @@ SELECT crm_grade.use_policy('abc') > 0 AS regraded;
 DELETE FROM crm_grade.policy WHERE name = 't49_far';
 SELECT crm_grade.detach('t49.bc');
 
+-- amounts whose sum leaves numeric's range (10^131072): crm_grade's own error, with the table in
+-- its context and a hint (PostgreSQL's bare "value overflows numeric format" before), the first
+-- row kept
+CREATE TABLE t49.huge (id serial PRIMARY KEY, c int NOT NULL, amt numeric NOT NULL, at timestamptz NOT NULL);
+CREATE INDEX ON t49.huge (c);
+SELECT crm_grade.attach_orders('t49.huge', 'c', 'amt', 'at');
+INSERT INTO t49.huge (c, amt, at) VALUES (1, ('9' || repeat('0', 131071))::numeric, '2026-06-01');
+INSERT INTO t49.huge (c, amt, at) VALUES (1, ('9' || repeat('0', 131071))::numeric, '2026-06-02');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) AS kept FROM t49.huge;
+SELECT count(*) AS disagreements FROM crm_grade.verify() WHERE customer = '1';
+SELECT crm_grade.detach('t49.huge');
+
 DROP SCHEMA t49 CASCADE;
 REVOKE ALL ON SCHEMA crm_grade FROM regress_t49_app;
 REVOKE ALL ON FUNCTION crm_grade.attach_orders(regclass, name, name, name, name, text, name),

@@ -42,23 +42,52 @@ NumericCompare(Numeric a, Numeric b)
 											 NumericGetDatum(b)));
 }
 
+/*
+ * An amount so large that a sum or product of it leaves numeric's range
+ * (10^131072): SQL's own error would carry no word of what was added up.
+ */
+static void
+NumOverflow(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("numeric overflow in crm_grade's metrics"),
+			 errdetail("A sum or product of a customer's amounts, or of a policy's weights and values, is beyond numeric's range."),
+			 errhint("Look for an outsized amount in the table the context names, and correct or delete that row.")));
+}
+
 /* numeric arithmetic, as SQL's operators do it (verify() repeats it in SQL) */
 Numeric
 NumAdd(Numeric a, Numeric b)
 {
-	return DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(a), NumericGetDatum(b)));
+	bool		overflow = false;
+	Numeric		r = numeric_add_opt_error(a, b, &overflow);
+
+	if (overflow)
+		NumOverflow();
+	return r;
 }
 
 Numeric
 NumSub(Numeric a, Numeric b)
 {
-	return DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(a), NumericGetDatum(b)));
+	bool		overflow = false;
+	Numeric		r = numeric_sub_opt_error(a, b, &overflow);
+
+	if (overflow)
+		NumOverflow();
+	return r;
 }
 
 Numeric
 NumMul(Numeric a, Numeric b)
 {
-	return DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(a), NumericGetDatum(b)));
+	bool		overflow = false;
+	Numeric		r = numeric_mul_opt_error(a, b, &overflow);
+
+	if (overflow)
+		NumOverflow();
+	return r;
 }
 
 Numeric
