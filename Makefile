@@ -13,6 +13,7 @@
 #   make bench-floor      single-row INSERTs against the least a trigger can cost (C no-op triggers,
 #                         a C trigger updating one state row), beside crm_grade (about 5 minutes)
 #   make bench-maintenance  back-fill, regrade(), followups_due() among a million customers, backend memory
+#   make bench-ab BENCH_BASE=REV  the write path of the library built at REV against the working tree's
 #   make memcheck   the pg_regress suite, isolation specs and generated workloads under valgrind
 #   make sanitize   the same with crm_grade built with UBSan
 
@@ -62,7 +63,7 @@ sql/$(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql: src/sql/upgrade/$(UPGRADE_
 		$(SQL_COMMON) src/sql/upgrade/$(UPGRADE_FROM)--$(EXTVERSION)-post.sql
 	cat $^ > $@
 
-.PHONY: test demo deps bench bench-lifecycle bench-policies bench-profile bench-floor bench-maintenance memcheck sanitize
+.PHONY: test demo deps bench bench-lifecycle bench-policies bench-profile bench-floor bench-maintenance bench-ab memcheck sanitize
 deps:
 	bash test/install-deps.sh
 
@@ -89,6 +90,9 @@ bench-floor:
 
 bench-maintenance:
 	bash test/bench/maintenance.sh
+
+bench-ab:
+	bash test/bench/ab.sh
 
 memcheck:
 	bash test/memcheck.sh valgrind
