@@ -33,7 +33,7 @@
 
 typedef struct CachedRel
 {
-	const char *name;			/* a literal: compared by pointer, then by text */
+	const char *name;
 	Oid			relid;
 } CachedRel;
 
@@ -43,12 +43,16 @@ static CachedRel cached_rels[CRM_CACHED_RELS];
 static int	n_cached_rels = 0;
 static bool callbacks_registered = false;
 
+/* (the names stay, allocated once: only the OIDs are forgotten) */
 static void
 ForgetCatalog(void)
 {
+	int			i;
+
 	cached_schema = InvalidOid;
 	cached_owner = InvalidOid;
-	n_cached_rels = 0;
+	for (i = 0; i < n_cached_rels; i++)
+		cached_rels[i].relid = InvalidOid;
 }
 
 static void
@@ -112,19 +116,20 @@ CrmRelid(const char *relname)
 	int			i;
 
 	for (i = 0; i < n_cached_rels; i++)
-		if (cached_rels[i].name == relname || strcmp(cached_rels[i].name, relname) == 0)
-			return cached_rels[i].relid;
+		if (strcmp(cached_rels[i].name, relname) == 0)
+			break;
+	if (i < n_cached_rels && OidIsValid(cached_rels[i].relid))
+		return cached_rels[i].relid;
 	relid = get_relname_relid(relname, CrmSchemaOid());
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"%s.%s\" does not exist", CRM_SCHEMA, relname),
 				 errhint("Is the crm_grade extension installed in this database?")));
-	if (n_cached_rels < CRM_CACHED_RELS)
-	{
-		cached_rels[n_cached_rels].name = MemoryContextStrdup(TopMemoryContext, relname);
-		cached_rels[n_cached_rels++].relid = relid;
-	}
+	if (i == n_cached_rels && i < CRM_CACHED_RELS)
+		cached_rels[n_cached_rels++].name = MemoryContextStrdup(TopMemoryContext, relname);
+	if (i < n_cached_rels)
+		cached_rels[i].relid = relid;
 	return relid;
 }
 
