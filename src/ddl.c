@@ -1291,8 +1291,10 @@ AddTree(List **relids, List **modes, Oid relid, LOCKMODE mode)
 static void
 AddDropped(List **relids, List **modes, Oid relid)
 {
-	Oid			parent = get_rel_relispartition(relid) ? get_partition_parent(relid, true) : InvalidOid;
+	Oid			parent = InvalidOid;
 
+	if (get_rel_relispartition(relid))
+		parent = get_partition_parent(relid, true);
 	if (OidIsValid(parent))
 	{
 		*relids = lappend_oid(*relids, parent);
@@ -1546,11 +1548,6 @@ AlterTableRegrades(AlterTableStmt *stmt, Oid relid, const Oid *types, bool *key_
 }
 
 /*
- * Will this DROP re-grade customers: does it take an attached table (every
- * customer is re-graded without it), or a partition of one (its
- * customers)?  Runs inside CrmEnter(); role is the one running the DROP.
- */
-/*
  * The attachment whose grades a partition's rows feed, or fed until a
  * DETACH ... CONCURRENTLY that has not finished (a DROP of such a
  * partition re-grades its customers, which may still count its rows).
@@ -1563,6 +1560,11 @@ SourceOfPartition(Oid relid)
 	return src ? src : SourceForDetaching(relid);
 }
 
+/*
+ * Will this DROP re-grade customers: does it take an attached table (every
+ * customer is re-graded without it), or a partition of one (its
+ * customers)?  Runs inside CrmEnter(); role is the one running the DROP.
+ */
 static bool
 DropRegrades(List *relids, Oid role)
 {
