@@ -133,6 +133,17 @@ CrmRelid(const char *relname)
 	return relid;
 }
 
+/* Qualified, quoted name of a relation (an error when it is gone). */
+char *
+CrmRelName(Oid relid)
+{
+	char	   *name = get_rel_name(relid);
+
+	if (name == NULL)
+		elog(ERROR, "crm_grade: relation %u does not exist", relid);
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name);
+}
+
 /*
  * OID of one of crm_grade's functions, or InvalidOid when this database's
  * catalog has none such (one older than the library).  The catalog alone:

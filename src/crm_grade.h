@@ -32,6 +32,7 @@
 
 extern Oid	CrmSchemaOid(void);
 extern Oid	CrmRelid(const char *relname);
+extern char *CrmRelName(Oid relid);
 extern Oid	CrmFunctionOid(const char *name, int nargs, const Oid *argtypes);
 extern Oid	CrmExtensionOwner(void);
 extern char CrmTriggerMode(Oid relid, const char *name, bool *clone);

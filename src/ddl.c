@@ -127,17 +127,6 @@ OwnDdl(const char *sql)
 	PG_END_TRY();
 }
 
-/* Qualified, quoted name of a relation. */
-static char *
-RelName(Oid relid)
-{
-	char	   *name = get_rel_name(relid);
-
-	if (name == NULL)
-		elog(ERROR, "crm_grade: relation %u does not exist", relid);
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), name);
-}
-
 /* Does a relation have a trigger of this name that is not a partition's clone? */
 static bool
 HasOwnTrigger(Oid relid, const char *name)
@@ -169,10 +158,10 @@ RemoveTriggers(Oid relid, bool root)
 
 		for (i = 0; i < lengthof(StatementTriggers); i++)
 			if (HasOwnTrigger(rel, StatementTriggers[i]))
-				OwnDdl(psprintf("DROP TRIGGER %s ON %s", StatementTriggers[i], RelName(rel)));
+				OwnDdl(psprintf("DROP TRIGGER %s ON %s", StatementTriggers[i], CrmRelName(rel)));
 	}
 	if (root && HasOwnTrigger(relid, REPLICA_TRIGGER))
-		OwnDdl(psprintf("DROP TRIGGER %s ON %s", REPLICA_TRIGGER, RelName(relid)));
+		OwnDdl(psprintf("DROP TRIGGER %s ON %s", REPLICA_TRIGGER, CrmRelName(relid)));
 }
 
 /*
@@ -192,7 +181,7 @@ PlaceTriggers(Oid relid, const char *kind, bool root)
 	RemoveTriggers(relid, root);
 	foreach(lc, PartitionTree(relid))
 	{
-		char	   *name = RelName(lfirst_oid(lc));
+		char	   *name = CrmRelName(lfirst_oid(lc));
 
 		/* loads crm_grade before the statement finishes (see trigger.c) */
 		OwnDdl(psprintf("CREATE TRIGGER crm_grade_begin BEFORE INSERT OR UPDATE OR DELETE ON %s "
@@ -212,7 +201,7 @@ PlaceTriggers(Oid relid, const char *kind, bool root)
 	}
 	if (root)
 	{
-		char	   *name = RelName(relid);
+		char	   *name = CrmRelName(relid);
 
 		OwnDdl(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s "
 						"FOR EACH ROW EXECUTE FUNCTION crm_grade.source_trigger(%s)",
@@ -665,7 +654,7 @@ RefuseInheritance(Oid child, Oid parent)
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("crm_grade does not grade inheritance hierarchies: %s is attached", src->relname),
-			 errdetail("%s would inherit from %s.", RelName(child), RelName(parent)),
+			 errdetail("%s would inherit from %s.", CrmRelName(child), CrmRelName(parent)),
 			 errhint("Use declarative partitioning (PARTITION BY), which crm_grade follows, or detach %s first.",
 					 src->relname)));
 }
@@ -687,7 +676,7 @@ CheckRowsOf(Oid relid, Source *src)
 								  2, (Oid[]) {REGCLASSOID, OIDOID},
 								  (Datum[]) {ObjectIdGetDatum(relid), ObjectIdGetDatum(src->relid)},
 								  NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "crm_grade: could not check the rows of %s", RelName(relid));
+			elog(ERROR, "crm_grade: could not check the rows of %s", CrmRelName(relid));
 	}
 	PG_FINALLY();
 	{
@@ -711,7 +700,7 @@ RefuseForeignPartition(Oid partition, Source *src)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("foreign table %s cannot become a partition of attached table %s",
-							RelName(lfirst_oid(lc)), src->relname),
+							CrmRelName(lfirst_oid(lc)), src->relname),
 					 errdetail("crm_grade grades a row in the transaction that writes it, which cannot see the writes of a foreign table."),
 					 errhint("Keep the foreign table outside %s, or first detach %s from crm_grade with crm_grade.detach('%s').",
 							 src->relname, src->relname, src->relname)));
@@ -854,7 +843,7 @@ FixTriggerModes(Oid relid)
 								  "AND g.tgname::pg_catalog.text OPERATOR(pg_catalog.~~) 'crm\\_grade\\_%'",
 								  1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(rel)},
 								  NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "crm_grade: could not read the triggers of %s", RelName(rel));
+			elog(ERROR, "crm_grade: could not read the triggers of %s", CrmRelName(rel));
 		tt = SPI_tuptable;
 		for (i = 0; i < tt->numvals; i++)
 		{
@@ -865,7 +854,7 @@ FixTriggerModes(Oid relid)
 
 			if (mode == TRIGGER_DISABLED || mode == want)
 				continue;
-			OwnDdl(psprintf("ALTER TABLE %s ENABLE %s TRIGGER %s", RelName(rel),
+			OwnDdl(psprintf("ALTER TABLE %s ENABLE %s TRIGGER %s", CrmRelName(rel),
 							want == TRIGGER_FIRES_ON_REPLICA ? "REPLICA" :
 							want == TRIGGER_FIRES_ALWAYS ? "ALWAYS" : "",
 							quote_identifier(name)));
@@ -1410,7 +1399,7 @@ LockViewsIfStale(bool locked, Oid add_type, List *dropped)
 		if (!ConditionalLockRelationOid(lfirst_oid(lc), lfirst_int(lm)))
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not lock crm_grade's view %s, whose key type changes", RelName(lfirst_oid(lc))),
+					 errmsg("could not lock crm_grade's view %s, whose key type changes", CrmRelName(lfirst_oid(lc))),
 					 errdetail("A concurrent attach_*(), detach() or DROP changed the key type crm_grade's views take while this command waited for crm_grade's locks, and a transaction is reading the view."),
 					 errhint("Run the command again.")));
 }
@@ -1599,7 +1588,6 @@ BeforeAttachPartition(AlterTableStmt *stmt)
 					partition;
 		Source	   *src,
 				   *own;
-		CrmIdentity id;
 
 		if (!IsA(at, AlterTableCmd) || at->subtype != AT_AttachPartition)
 			continue;
@@ -1607,7 +1595,6 @@ BeforeAttachPartition(AlterTableStmt *stmt)
 		partition = RangeVarGetRelid(((PartitionCmd *) at->def)->name, NoLock, true);
 		if (!OidIsValid(parent) || !OidIsValid(partition))
 			continue;
-		CrmEnter(&id);
 		own = AttachedInTree(partition);
 		src = own ? SourceForRelid(parent, true) : NULL;
 		if (own && src)
@@ -1621,12 +1608,11 @@ BeforeAttachPartition(AlterTableStmt *stmt)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("%s is attached to crm_grade and cannot become part of partitioned table %s",
-							own->relname, RelName(parent)),
+							own->relname, CrmRelName(parent)),
 					 errdetail("Statements naming %s would write into it without crm_grade seeing them.",
-							   RelName(parent)),
+							   CrmRelName(parent)),
 					 errhint("Detach it with crm_grade.detach('%s'), attach the partition, then attach %s.",
-							 own->relname, RelName(parent))));
-		CrmLeave(&id);
+							 own->relname, CrmRelName(parent))));
 	}
 }
 
@@ -1847,7 +1833,7 @@ crm_grade_lock_before_attach(PG_FUNCTION_ARGS)
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be owner of table %s to attach or detach it", RelName(relid)),
+				 errmsg("must be owner of table %s to attach or detach it", CrmRelName(relid)),
 				 errhint("Run attach_*() or detach() as the table's owner or a superuser.")));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crm_grade: SPI_connect failed");
@@ -1890,7 +1876,6 @@ RefuseTriggerDdl(RangeVar *rv, const char *trigger, const char *what)
 	bool		replace = strcmp(what, "replace") == 0;
 	bool		clone;
 	Source	   *src;
-	CrmIdentity id;
 
 	if (!OidIsValid(relid) || !IsCrmTrigger(trigger) ||
 		CrmTriggerMode(relid, trigger, &clone) == '\0')
@@ -1898,15 +1883,13 @@ RefuseTriggerDdl(RangeVar *rv, const char *trigger, const char *what)
 	if (replace ? pg_class_aclcheck(relid, GetUserId(), ACL_TRIGGER) != ACLCHECK_OK :
 		!MayChange(relid, GetUserId()))
 		return;
-	CrmEnter(&id);
-	src = SourceForRelid(relid, true);
-	CrmLeave(&id);
-	if (src == NULL)
+	/* (crm_grade.source is read as crm_grade's owner: SourcesLoad()) */
+	if ((src = SourceForRelid(relid, true)) == NULL)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
 			 errmsg("cannot %s trigger %s on %s%s: crm_grade grades %s through it",
-					what, trigger, RelName(relid), strcmp(what, "tie") == 0 ? " to an extension" : "",
+					what, trigger, CrmRelName(relid), strcmp(what, "tie") == 0 ? " to an extension" : "",
 					src->relname),
 			 errdetail("Without it, writes to the table would no longer reach customers' grades."),
 			 errhint("To stop grading the table, detach it: SELECT crm_grade.detach('%s');",

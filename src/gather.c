@@ -139,9 +139,7 @@ ScanSql(Source *src, bool filtered)
 		if (src->columns[r])
 			appendStringInfo(&sql, ", %s", quote_identifier(src->columns[r]));
 	/* the name as it is now (the cached one may predate an ALTER ... RENAME) */
-	appendStringInfo(&sql, " FROM %s",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(src->relid)),
-												get_rel_name(src->relid)));
+	appendStringInfo(&sql, " FROM %s", CrmRelName(src->relid));
 	appendStringInfo(&sql, " WHERE (%s)", src->filter ? src->filter : "true");
 	if (filtered)
 		appendStringInfo(&sql, " AND %s OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[]::%s)",

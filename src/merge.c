@@ -126,8 +126,7 @@ RefuseMergeMoves(PlannedStmt *stmt)
 					ereport(ERROR,
 							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 							 errmsg("MERGE cannot set column \"%s\" of %s, which partitions a table crm_grade grades",
-									column, quote_qualified_identifier(get_namespace_name(get_rel_namespace(root)),
-																	   get_rel_name(root))),
+									column, CrmRelName(root)),
 							 errdetail("PostgreSQL 15 gives statement triggers the rows a MERGE moves to another partition only when the MERGE has both an INSERT and a DELETE action: crm_grade would not grade the move."),
 							 errhint("Make the change with UPDATE, which is graded, or give the MERGE a WHEN MATCHED AND false THEN DELETE and a WHEN NOT MATCHED AND false THEN INSERT action.")));
 			}

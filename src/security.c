@@ -191,14 +191,10 @@ QueryAsTableOwner(Oid relid, const char *query, Tuplestorestate *store, TupleDes
 	nestlevel = CrmPinTextFormats();
 	PinSearchPath();
 	raws = pg_parse_query(query);
+	queries = list_length(raws) == 1 ?
+		pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raws), query, NULL, 0, NULL) : NIL;
+	parsed = queries != NIL ? linitial_node(Query, queries) : NULL;
 	/* one plain SELECT: the executor below runs nothing else */
-	if (list_length(raws) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("crm_grade reads a table with exactly one SELECT statement"),
-				 errhint("This function is crm_grade's own: attach_*() and verify() call it.")));
-	queries = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raws), query, NULL, 0, NULL);
-	parsed = linitial_node(Query, queries);
 	if (list_length(queries) != 1 || parsed->commandType != CMD_SELECT || parsed->utilityStmt != NULL ||
 		parsed->hasModifyingCTE || parsed->rowMarks != NIL)
 		ereport(ERROR,
